@@ -1,0 +1,55 @@
+"""clusterleap: evaluate world-class advanced manufacturing clusters with a rigorous composite-indicator engine.
+
+The public API is what ``__all__`` lists; every other module is internal.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("clusterleap")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0+source"
+
+from .api import evaluate, regenerate
+from .dataset import Dataset
+from .errors import (
+    ClusterleapError,
+    DataError,
+    DataWarning,
+    FrameworkError,
+    JudgementError,
+    RecipeError,
+    SpaceError,
+)
+from .framework import Framework, Goalposts, Node
+from .io.data_files import read_data
+from .io.framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
+from .recipe import Plan, Recipe, Step
+from .result import Provenance, Result
+
+__all__ = [
+    "ClusterleapError",
+    "DataError",
+    "DataWarning",
+    "Dataset",
+    "Framework",
+    "FrameworkError",
+    "Goalposts",
+    "JudgementError",
+    "Node",
+    "Plan",
+    "Provenance",
+    "Recipe",
+    "RecipeError",
+    "Result",
+    "SpaceError",
+    "Step",
+    "__version__",
+    "builtin_frameworks",
+    "evaluate",
+    "load_framework",
+    "read_data",
+    "read_framework_yaml",
+    "read_imeta",
+    "regenerate",
+]

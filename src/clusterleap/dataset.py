@@ -1,0 +1,183 @@
+"""The data set: values of units x years x variables, with unit metadata.
+
+Variables are indicators and denominators alike (the framework says which is which). Metadata (names, group columns
+such as region or sector, the benchmark flag) is constant per unit. ``rows`` keeps each value's row in its source
+file so that errors found later (when the data meets a framework) can still name the place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import DataError, DataWarning
+from .framework import Framework
+
+__all__ = ["Dataset"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Values ``(years, units, variables)`` with NaN for missing, plus unit metadata.
+
+    ``text`` holds variables whose cells were not all numbers, cell by cell, so that using one as an indicator is an
+    error naming the first bad cell (row, column, value), while using it as a group column is fine.
+    """
+
+    units: tuple[str, ...]
+    years: tuple[int, ...]
+    variables: tuple[str, ...]
+    values: FloatArray
+    names: tuple[str, ...] = ()
+    groups: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
+    benchmark: npt.NDArray[np.bool_] | None = None
+    rows: npt.NDArray[np.int64] | None = None  # (years, units, 1) for wide files, (years, units, variables) long
+    text: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
+    source: str = "data"
+    row_label: str = "row"
+    illustrative: bool = False
+
+    def __post_init__(self) -> None:
+        t, u, v = len(self.years), len(self.units), len(self.variables)
+        if self.values.shape != (t, u, v):
+            raise DataError(f"{self.source}: values have shape {self.values.shape}, expected {(t, u, v)}")
+        if len(set(self.units)) != u:
+            dup = next(x for x in self.units if self.units.count(x) > 1)
+            raise DataError(f"{self.source}: unit {dup!r} appears twice (unit codes must be unique)")
+        if not self.names:
+            object.__setattr__(self, "names", self.units)
+        if self.benchmark is None:
+            object.__setattr__(self, "benchmark", np.zeros(u, dtype=bool))
+        for col, labels in self.groups.items():
+            if len(labels) != u:
+                raise DataError(f"{self.source}: group column {col!r} has {len(labels)} labels for {u} units")
+
+    @property
+    def is_panel(self) -> bool:
+        return len(self.years) > 1
+
+    @cached_property
+    def hash(self) -> str:
+        """SHA-256 of labels, metadata and values (NaN-canonical): what provenance records."""
+        h = hashlib.sha256()
+        for part in (self.units, self.years, self.variables, self.names):
+            h.update(repr(part).encode())
+        for col in sorted(self.groups):
+            h.update(repr((col, self.groups[col])).encode())
+        assert self.benchmark is not None
+        h.update(self.benchmark.tobytes())
+        vals = np.where(np.isnan(self.values), np.nan, self.values).astype("<f8")
+        h.update(vals.tobytes())
+        return h.hexdigest()
+
+    def column(self, name: str) -> FloatArray:
+        """The ``(years, units)`` values of one variable."""
+        try:
+            return self.values[:, :, self.variables.index(name)]
+        except ValueError:
+            raise DataError(f"{self.source}: no column {name!r}") from None
+
+    def year_index(self, year: int | None) -> int:
+        """Index of ``year`` (the latest year when None)."""
+        if year is None:
+            return len(self.years) - 1
+        if year not in self.years:
+            raise DataError(
+                f"{self.source}: no data for year {year} (years present: {', '.join(map(str, self.years))})"
+            )
+        return self.years.index(year)
+
+    def group_codes(self, column: str) -> tuple[npt.NDArray[np.int64], tuple[str, ...]]:
+        """Integer codes per unit for a metadata column (-1 where empty) and the labels they stand for."""
+        if column not in self.groups:
+            from .registry import did_you_mean
+
+            raise DataError(
+                f"{self.source}: no unit metadata column {column!r}{did_you_mean(column, list(self.groups))}"
+                if self.groups
+                else f"{self.source}: no unit metadata column {column!r} (the data has no group columns)"
+            )
+        labels = self.groups[column]
+        uniq = tuple(sorted({x for x in labels if x is not None}))
+        pos = {lab: i for i, lab in enumerate(uniq)}
+        return np.array([-1 if x is None else pos[x] for x in labels], dtype=np.int64), uniq
+
+    def place(self, year_i: int, unit_i: int, variable: str) -> str:
+        """Where one value came from, e.g. 'data.csv row 17, column "rd_intensity"'."""
+        row = ""
+        if self.rows is not None:
+            v = self.variables.index(variable) if self.rows.shape[2] > 1 else 0
+            if self.rows[year_i, unit_i, v] >= 0:
+                row = f" {self.row_label} {self.rows[year_i, unit_i, v]}"
+        return f'{self.source}{row}, column "{variable}"'
+
+    # -- meeting a framework ------------------------------------------------------------------------------------
+    def check_against(self, fw: Framework) -> None:
+        """Raise DataError unless every framework indicator and denominator is a numeric, finite column; warn about
+        numeric columns the framework does not use."""
+        denominators = {d for c in fw.indicators if (d := fw.by_code[c].denominator) is not None}
+        needed = list(fw.indicators) + sorted(denominators - set(fw.indicators))
+        missing = [c for c in needed if c not in self.variables]
+        if missing:
+            from .registry import did_you_mean
+
+            first = missing[0]
+            hint = did_you_mean(first, [v for v in self.variables if v not in needed]) if self.variables else ""
+            more = ""
+            if len(missing) > 1:
+                listed = ", ".join(missing[1:6]) + ("..." if len(missing) > 6 else "")
+                more = f" and {len(missing) - 1} more ({listed})"
+            what = "denominator" if first not in fw.indicators else "indicator"
+            raise DataError(
+                f"{self.source}: no column for {what} {first!r} of framework {fw.name!r}{hint}{more}"
+            )
+        for col in needed:
+            bad = self.text.get(col)
+            if bad:
+                flat, cell = next(iter(sorted(bad.items())))
+                t, u = divmod(flat, len(self.units))
+                raise DataError(
+                    f"{self.place(t, u, col)}: {cell!r} is not a number (expected a decimal number with '.' as the "
+                    "decimal separator, or an empty cell / NA for a missing value)"
+                )
+            vals = self.column(col)
+            inf = np.argwhere(np.isinf(vals))
+            if inf.size:
+                t, u = (int(i) for i in inf[0])
+                raise DataError(f"{self.place(t, u, col)}: {vals[t, u]} is infinite (expected a finite number)")
+        unused = [v for v in self.variables if v not in needed and v not in self.text]
+        if unused:
+            warnings.warn(
+                f"{self.source}: {len(unused)} column(s) not in framework {fw.name!r} are ignored: "
+                f"{', '.join(unused[:8])}{'...' if len(unused) > 8 else ''}",
+                DataWarning,
+                stacklevel=3,
+            )
+
+    def select_units(self, keep: Sequence[bool] | npt.NDArray[np.bool_]) -> Dataset:
+        """A copy with only the units where ``keep`` is true."""
+        mask = np.asarray(keep, dtype=bool)
+        idx = np.flatnonzero(mask)
+        assert self.benchmark is not None
+        return Dataset(
+            units=tuple(self.units[i] for i in idx),
+            years=self.years,
+            variables=self.variables,
+            values=self.values[:, mask, :],
+            names=tuple(self.names[i] for i in idx),
+            groups={k: tuple(v[i] for i in idx) for k, v in self.groups.items()},
+            benchmark=self.benchmark[mask],
+            rows=None if self.rows is None else self.rows[:, mask],
+            text={},
+            source=self.source,
+            row_label=self.row_label,
+            illustrative=self.illustrative,
+        )

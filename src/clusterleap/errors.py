@@ -1,0 +1,52 @@
+"""The errors clusterleap raises at its edges.
+
+Every message says where (file, row, column, node), what was found and what was expected, so the CLI can print it
+as one line without a traceback::
+
+    ClusterleapError
+     +-- FrameworkError   a framework file or tree is invalid
+     +-- DataError        a data file or table is invalid, or does not fit the framework
+     +-- RecipeError      a recipe names an unknown method or parameter, or a bad value
+     +-- JudgementError   an expert-judgement (AHP) file is invalid
+     +-- SpaceError       an uncertainty space is invalid
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClusterleapError",
+    "DataError",
+    "DataWarning",
+    "FrameworkError",
+    "JudgementError",
+    "RecipeError",
+    "SpaceError",
+]
+
+
+class ClusterleapError(Exception):
+    """Base of every error clusterleap raises on bad input."""
+
+
+class FrameworkError(ClusterleapError):
+    """A framework (file, table or tree) is invalid."""
+
+
+class DataError(ClusterleapError):
+    """A data set is invalid or does not fit the framework."""
+
+
+class RecipeError(ClusterleapError):
+    """A recipe or one of its steps is invalid."""
+
+
+class JudgementError(ClusterleapError):
+    """Expert judgements (pairwise comparisons) are invalid."""
+
+
+class SpaceError(ClusterleapError):
+    """An uncertainty space is invalid."""
+
+
+class DataWarning(UserWarning):
+    """Data that is used anyway but deserves attention (e.g. columns the framework ignores)."""

@@ -1,0 +1,294 @@
+"""Read frameworks from YAML files (see docs/frameworks.md), from COINr's iMeta table, and by built-in name."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import FrameworkError
+from ..framework import Framework, Goalposts, Node
+from ..registry import did_you_mean
+
+__all__ = ["builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml", "read_imeta"]
+
+_TOP_KEYS = {"name", "name_en", "name_zh", "description", "level_names", "include", "indicators", "tree"}
+_AGG_KEYS = {"code", "name_en", "name_zh", "weight", "children"}
+_IND_KEYS = {
+    "code", "name_en", "name_zh", "weight", "direction", "unit", "definition", "source", "goalposts", "target",
+    "target_reason", "denominator", "transform",
+}
+
+
+def builtin_dir() -> Path:
+    return Path(str(resources.files("clusterleap") / "frameworks"))
+
+
+def builtin_frameworks() -> dict[str, Path]:
+    """Built-in framework names and their files (every YAML file with a ``tree``)."""
+    out = {}
+    for path in sorted(builtin_dir().glob("*.yaml")):
+        with path.open(encoding="utf-8") as fh:
+            head = yaml.safe_load(fh)
+        if isinstance(head, dict) and "tree" in head:
+            out[str(head.get("name", path.stem))] = path
+    return out
+
+
+def load_framework(spec: str | Path | Framework) -> Framework:
+    """A framework from a built-in name, a YAML file or a COINr iMeta CSV (by extension)."""
+    if isinstance(spec, Framework):
+        return spec
+    path = Path(spec)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return read_framework_yaml(path)
+    if path.suffix.lower() in (".csv", ".xlsx"):
+        return read_imeta(path)
+    builtins = builtin_frameworks()
+    if str(spec) in builtins:
+        return read_framework_yaml(builtins[str(spec)])
+    raise FrameworkError(
+        f"framework {str(spec)!r} is neither a built-in framework{did_you_mean(str(spec), list(builtins))} "
+        "nor a .yaml or .csv file"
+    )
+
+
+def _load_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FrameworkError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise FrameworkError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise FrameworkError(f"{path}{at}: invalid YAML ({problem})") from None
+
+
+def _check_keys(d: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    for key in d:
+        if key not in allowed:
+            raise FrameworkError(f"{where}: unknown key {key!r}{did_you_mean(str(key), list(allowed))}")
+
+
+def _number(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FrameworkError(f"{where}: {what} is {value!r} (expected a number)")
+    return float(value)
+
+
+def _indicator_node(code: str, spec: Mapping[str, Any], parent: str, weight: Any, where: str) -> Node:
+    _check_keys(spec, _IND_KEYS, where)
+    gp = spec.get("goalposts")
+    goalposts = None
+    if gp is not None:
+        if isinstance(gp, list | tuple) and len(gp) == 2:
+            gp = {"lo": gp[0], "hi": gp[1]}
+        if not isinstance(gp, Mapping) or not {"lo", "hi"} <= set(gp):
+            raise FrameworkError(f"{where}: goalposts must be {{lo: .., hi: .., cap: true|false}} or [lo, hi]")
+        _check_keys(gp, {"lo", "hi", "cap"}, f"{where}, goalposts")
+        goalposts = Goalposts(
+            _number(gp["lo"], where, "goalposts.lo"),
+            _number(gp["hi"], where, "goalposts.hi"),
+            bool(gp.get("cap", True)),
+        )
+    direction = spec.get("direction", 1)
+    if direction not in (1, -1) or isinstance(direction, bool):
+        raise FrameworkError(f"{where}: direction is {direction!r} (expected 1 or -1)")
+    target = spec.get("target")
+    return Node(
+        code=code,
+        parent=parent,
+        name_en=str(spec.get("name_en", "")),
+        name_zh=str(spec.get("name_zh", "")),
+        weight=_number(weight, where, "weight"),
+        kind="indicator",
+        direction=int(direction),
+        unit=str(spec.get("unit", "")),
+        definition=str(spec.get("definition", "")).strip(),
+        source=str(spec.get("source", "")).strip(),
+        goalposts=goalposts,
+        target=None if target is None else _number(target, where, "target"),
+        target_reason=str(spec.get("target_reason", "")).strip(),
+        denominator=spec.get("denominator") or None,
+        transform=spec.get("transform") or None,
+    )
+
+
+def read_framework_yaml(path: str | Path) -> Framework:
+    """Read a framework file: metadata, indicator definitions (inline or included) and a nested ``tree``."""
+    path = Path(path)
+    doc = _load_yaml(path)
+    where = str(path)
+    if not isinstance(doc, Mapping):
+        raise FrameworkError(f"{where}: expected a mapping with keys name, tree, indicators")
+    _check_keys(doc, _TOP_KEYS, where)
+    if "tree" not in doc:
+        raise FrameworkError(f"{where}: no 'tree' (the root node with its children)")
+    pool: dict[str, Mapping[str, Any]] = {}
+    includes = doc.get("include") or []
+    for inc in [includes] if isinstance(includes, str) else includes:
+        inc_path = path.parent / str(inc)
+        inc_doc = _load_yaml(inc_path)
+        if not isinstance(inc_doc, Mapping) or not isinstance(inc_doc.get("indicators"), Mapping):
+            raise FrameworkError(f"{inc_path}: an included file needs an 'indicators' mapping")
+        pool.update(inc_doc["indicators"])
+    inline = doc.get("indicators") or {}
+    if not isinstance(inline, Mapping):
+        raise FrameworkError(f"{where}: 'indicators' must map codes to definitions")
+    pool.update(inline)
+
+    nodes: list[Node] = []
+
+    def walk(entry: Any, parent: str | None, trail: str) -> None:
+        if isinstance(entry, str):
+            entry = {"code": entry}
+        if not isinstance(entry, Mapping) or "code" not in entry:
+            raise FrameworkError(f"{where}, {trail}: each tree entry needs a 'code' (or is an indicator code string)")
+        code = str(entry["code"])
+        node_where = f"{where}, node {code!r}"
+        if "children" in entry:
+            _check_keys(entry, _AGG_KEYS, node_where)
+            kids = entry["children"]
+            if not isinstance(kids, list) or not kids:
+                raise FrameworkError(f"{node_where}: 'children' must be a non-empty list")
+            nodes.append(
+                Node(
+                    code=code,
+                    parent=parent,
+                    name_en=str(entry.get("name_en", "")),
+                    name_zh=str(entry.get("name_zh", "")),
+                    weight=_number(entry.get("weight", 1.0), node_where, "weight"),
+                    kind="aggregate",
+                )
+            )
+            for i, kid in enumerate(kids):
+                walk(kid, code, f"child {i + 1} of {code!r}")
+            return
+        if parent is None:
+            raise FrameworkError(f"{node_where}: the root of the tree needs 'children'")
+        spec = dict(pool.get(code, {}))
+        overrides = {k: v for k, v in entry.items() if k not in ("code", "weight")}
+        if code not in pool and not overrides:
+            raise FrameworkError(
+                f"{node_where}: indicator is not defined (no entry under 'indicators' or in the included files"
+                f"{did_you_mean(code, list(pool)) if pool else ''})"
+            )
+        spec.update(overrides)
+        nodes.append(_indicator_node(code, spec, parent, entry.get("weight", 1.0), node_where))
+
+    walk(doc["tree"], None, "tree")
+    level_names = doc.get("level_names") or ()
+    return Framework(
+        name=str(doc.get("name", path.stem)),
+        nodes=tuple(nodes),
+        name_en=str(doc.get("name_en", "")),
+        name_zh=str(doc.get("name_zh", "")),
+        description=str(doc.get("description", "")).strip(),
+        level_names=tuple(str(x) for x in level_names),
+        source=where,
+    )
+
+
+def read_imeta(path: str | Path, name: str | None = None) -> Framework:
+    """Read COINr's metadata table (iMeta) from CSV or Excel.
+
+    Columns iCode, iName, Level, Parent, Weight, Direction, Type (Indicator / Aggregate / Group / Denominator),
+    and optionally Unit, Target, Denominator. Rows of Type Group or Denominator are not tree nodes.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        table = pd.read_excel(path) if path.suffix.lower() == ".xlsx" else pd.read_csv(path, dtype=str)
+    except FileNotFoundError:
+        raise FrameworkError(f"{path}: file not found") from None
+    table = table.astype(object).where(table.notna(), None)
+    required = ["iCode", "Parent", "Type", "Weight", "Direction"]
+    for col in required:
+        if col not in table.columns:
+            raise FrameworkError(f"{path}: no column {col!r} (an iMeta table needs {', '.join(required)})")
+    nodes = []
+    for i, row in enumerate(table.to_dict("records")):
+        where = f"{path} row {i + 2}"
+        kind = str(row["Type"]).strip()
+        if kind in ("Group", "Denominator", "Other"):
+            continue
+        if kind not in ("Indicator", "Aggregate"):
+            raise FrameworkError(
+                f"{where}, column 'Type': {kind!r} (expected Indicator, Aggregate, Group or Denominator)"
+            )
+        code = str(row["iCode"]).strip()
+
+        def num(col: str, default: float | None, *, _row: Mapping[Any, Any] = row, _where: str = where) -> float | None:
+            raw = _row.get(col)
+            if raw is None or str(raw).strip() == "":
+                return default
+            try:
+                value = float(raw)
+            except ValueError:
+                raise FrameworkError(f"{_where}, column {col!r}: {raw!r} is not a number") from None
+            return None if math.isnan(value) else value
+
+        weight = num("Weight", 1.0)
+        direction = num("Direction", 1.0)
+        nodes.append(
+            Node(
+                code=code,
+                parent=(str(row["Parent"]).strip() or None) if row["Parent"] is not None else None,
+                name_en=str(row.get("iName") or ""),
+                weight=1.0 if weight is None else weight,
+                kind="indicator" if kind == "Indicator" else "aggregate",
+                direction=int(direction) if direction in (1.0, -1.0) else int(direction or 0),
+                unit=str(row.get("Unit") or ""),
+                target=num("Target", None) if kind == "Indicator" else None,
+                denominator=(str(row.get("Denominator")).strip() or None) if row.get("Denominator") else None,
+            )
+        )
+    return Framework(name=name or path.stem, nodes=tuple(nodes), source=str(path))
+
+
+def framework_to_yaml(fw: Framework) -> str:
+    """Write a framework as a self-contained YAML file (indicators inline) that :func:`read_framework_yaml` reads."""
+
+    def indicator(n: Node) -> dict[str, Any]:
+        d: dict[str, Any] = {"name_en": n.name_en, "name_zh": n.name_zh, "unit": n.unit, "direction": n.direction}
+        for key in ("definition", "source", "target", "target_reason", "denominator", "transform"):
+            value = getattr(n, key)
+            if value not in (None, ""):
+                d[key] = value
+        if n.goalposts is not None:
+            d["goalposts"] = {"lo": n.goalposts.lo, "hi": n.goalposts.hi, "cap": n.goalposts.cap}
+        return {k: v for k, v in d.items() if v != ""}
+
+    def tree(code: str) -> dict[str, Any] | str:
+        n = fw.by_code[code]
+        if n.is_indicator:
+            return code if n.weight == 1.0 else {"code": code, "weight": n.weight}
+        d: dict[str, Any] = {"code": code}
+        if n.name_en:
+            d["name_en"] = n.name_en
+        if n.name_zh:
+            d["name_zh"] = n.name_zh
+        if n.weight != 1.0:
+            d["weight"] = n.weight
+        d["children"] = [tree(k) for k in fw.children[code]]
+        return d
+
+    doc: dict[str, Any] = {"name": fw.name}
+    for key in ("name_en", "name_zh", "description"):
+        if getattr(fw, key):
+            doc[key] = getattr(fw, key)
+    if fw.level_names:
+        doc["level_names"] = list(fw.level_names)
+    doc["indicators"] = {c: indicator(fw.by_code[c]) for c in fw.indicators}
+    doc["tree"] = tree(fw.root.code)
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=110)

@@ -1,0 +1,283 @@
+"""Run the stages on arrays.
+
+``prepare`` takes a framework, a data set and a recipe to the normalised indicators of one year (or of several years
+stacked, for monitoring); ``aggregate_tree`` combines them up the tree with weights that may differ per sample;
+``rank_scores`` ranks every node. :func:`clusterleap.evaluate` wraps the three into a :class:`Result`; uncertainty
+analysis calls the same functions with many samples at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from .dataset import Dataset
+from .errors import DataError, RecipeError
+from .framework import Framework
+from .recipe import Plan, Recipe, Step
+from .stages import STAGES
+from .stages import transform as transform_stage
+from .stages._arrays import BoolArray, FloatArray, quiet
+from .stages.impute import PANEL_METHODS, ImputeContext
+from .stages.normalise import NormContext
+from .stages.treat import Treated
+from .stages.weight import WeightContext
+
+__all__ = ["Prepared", "aggregate_tree", "check_recipe_nodes", "node_weights", "prepare", "rank_scores"]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Indicator arrays after each stage, ``(samples, units, indicators)``; the raw to imputed ones hold the
+    selected year(s) only. ``imputed`` marks values that imputation filled."""
+
+    raw: FloatArray
+    denominated: FloatArray
+    transformed: FloatArray
+    imputed: FloatArray
+    imputed_mask: BoolArray
+    treated: Treated
+    normalised: FloatArray
+
+
+def check_recipe_nodes(fw: Framework, recipe: Recipe) -> None:
+    """Raise if a recipe override names a node the framework lacks, or a node of the wrong kind."""
+    from .recipe import INDICATOR_STAGES
+    from .registry import did_you_mean
+
+    for stage in ("denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate"):
+        plan = recipe.plan(stage)
+        for code, _ in plan.nodes:
+            if code not in fw:
+                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is not a node of framework {fw.name!r}"
+                                  f"{did_you_mean(code, list(fw.by_code))}")
+            is_ind = fw.by_code[code].is_indicator
+            if stage in INDICATOR_STAGES and not is_ind:
+                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is not an indicator ({stage} applies to "
+                                  "indicators)")
+            if stage not in INDICATOR_STAGES and is_ind:
+                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is an indicator ({stage} applies to parent "
+                                  "nodes)")
+        top = fw.n_levels
+        for level, _ in plan.levels:
+            if not 2 <= level <= top:
+                raise RecipeError(f"recipe, {stage}.levels: level {level} does not exist in framework {fw.name!r} "
+                                  f"(parent levels are 2..{top})")
+
+
+def _by_step(plan: Plan, codes: Sequence[str], fw: Framework) -> Iterator[tuple[Step, npt.NDArray[np.intp]]]:
+    """Group column positions of ``codes`` by the step the plan gives each."""
+    groups: dict[Step, list[int]] = {}
+    for i, c in enumerate(codes):
+        groups.setdefault(plan.step_for(c, fw.level[c]), []).append(i)
+    for step, idx in groups.items():
+        yield step, np.array(idx, dtype=np.intp)
+
+
+def _apply_columns(
+    x: FloatArray, plan: Plan, fw: Framework, call: Callable[[Step, npt.NDArray[np.intp]], FloatArray]
+) -> FloatArray:
+    out = x.copy()
+    for step, idx in _by_step(plan, fw.indicators, fw):
+        out[..., idx] = call(step, idx)
+    return out
+
+
+def _goal_context(fw: Framework, fit: BoolArray | None, units: tuple[str, ...]) -> NormContext:
+    nodes = [fw.by_code[c] for c in fw.indicators]
+    d = fw.directions
+    lo = np.array([n.goalposts.lo if n.goalposts else np.nan for n in nodes])
+    hi = np.array([n.goalposts.hi if n.goalposts else np.nan for n in nodes])
+    cap = np.array([bool(n.goalposts.cap) if n.goalposts else False for n in nodes])
+    tgt = np.array([n.target if n.target is not None else np.nan for n in nodes])
+    # Orient so that higher is better: for direction -1 the goalposts (lo, hi) become (-hi, -lo).
+    olo = np.where(d > 0, lo, -hi)
+    ohi = np.where(d > 0, hi, -lo)
+    return NormContext(olo[None], ohi[None], cap[None], (tgt * d)[None], fit, units)
+
+
+def _check_norm_inputs(fw: Framework, plan: Plan, ctx: NormContext) -> None:
+    for step, idx in _by_step(plan, fw.indicators, fw):
+        for i in idx:
+            code = fw.indicators[i]
+            if step.method == "goalposts" and np.isnan(ctx.lo[0, i]):
+                raise RecipeError(f"normalise: indicator {code!r} has no goalposts in framework {fw.name!r} "
+                                  "(the goalposts method needs them)")
+            if step.method == "target" and np.isnan(ctx.target[0, i]):
+                raise RecipeError(f"normalise: indicator {code!r} has no target in framework {fw.name!r} "
+                                  "(the target method needs one)")
+            if step.method == "reference" and step.kwargs["unit"] not in ctx.units:
+                from .registry import did_you_mean
+
+                unit = step.kwargs["unit"]
+                raise RecipeError(f"normalise: reference unit {unit!r} is not in the data"
+                                  f"{did_you_mean(unit, list(ctx.units))}")
+
+
+def _check_domain(x: FloatArray, codes: npt.NDArray[np.int64], fw: Framework, data: Dataset,
+                  years: Sequence[int]) -> None:
+    """A log needs x > 0 and log1p x > -1: name the first value that is not."""
+    bad = ((codes == 1) & (x <= 0)) | ((codes == 2) & (x <= -1))
+    if bad.any():
+        t, u, i = (int(v) for v in np.argwhere(bad)[0])
+        code = fw.indicators[i]
+        what = "log" if codes[i] == 1 else "log1p"
+        ti = data.years.index(years[t])
+        raise DataError(f"{data.place(ti, u, code)}: {x[t, u, i]} cannot be {what}-transformed (the framework's "
+                        f"transform for {code!r} needs values > {0 if what == 'log' else -1})")
+
+
+def prepare(
+    fw: Framework,
+    data: Dataset,
+    recipe: Recipe,
+    years: Sequence[int],
+    *,
+    fit: BoolArray | None = None,
+    pooled: bool = False,
+) -> Prepared:
+    """Run denominate to normalise for the given years.
+
+    Panel imputation sees every year of the data; the result keeps ``years`` on the sample axis, or, when
+    ``pooled``, stacked on the unit axis (rows year-major) so that normalisation bounds are shared across years;
+    ``fit`` then selects the rows statistics come from (e.g. one reference year)."""
+    data.check_against(fw)
+    check_recipe_nodes(fw, recipe)
+    codes = fw.indicators
+    col = [data.variables.index(c) for c in codes]
+    raw_all = data.values[:, :, col]
+    den = np.full(raw_all.shape, np.nan)
+    for i, c in enumerate(codes):
+        dn = fw.by_code[c].denominator
+        if dn:
+            den[:, :, i] = data.column(dn)
+    # denominate and transform: elementwise, whole panel
+    def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
+        return STAGES["denominate"].get(s.method).func(raw_all[..., idx], den[..., idx])  # type: ignore[no-any-return]
+
+    denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
+    tcodes = np.array([transform_stage.CODES[fw.by_code[c].transform] for c in codes], dtype=np.int64)
+    uses_transform = np.array([recipe.transform.step_for(c, 1).method != "none" for c in codes])
+    _check_domain(denom, np.where(uses_transform, tcodes, 0), fw, data, data.years)
+    def transform(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
+        return STAGES["transform"].get(s.method).func(denom[..., idx], tcodes[idx])  # type: ignore[no-any-return]
+
+    trans = _apply_columns(denom, recipe.transform, fw, transform)
+    # impute: panel methods along years, the others per year
+    groups = {}
+    for g in data.groups:
+        groups[g] = data.group_codes(g)[0]
+    ictx = ImputeContext(groups, np.array(data.years, dtype=float))
+
+    def impute(step: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
+        func: Callable[..., FloatArray] = STAGES["impute"].get(step.method).func
+        return func(trans[..., idx], ictx, **step.kwargs)
+
+    for step, _ in _by_step(recipe.impute, codes, fw):
+        if step.method in PANEL_METHODS and not data.is_panel:
+            raise RecipeError(f"recipe, impute: {step.method!r} needs a panel (several years); the data has only "
+                              f"{data.years[0]}")
+    imp = _apply_columns(trans, recipe.impute, fw, impute)
+    ti = [data.year_index(y) for y in years]
+    raw, denom_s, trans_s, imp_s = raw_all[ti], denom[ti], trans[ti], imp[ti]
+    if pooled:
+        width = raw.shape[-1]
+        raw, denom_s, trans_s, imp_s = (a.reshape(1, -1, width) for a in (raw, denom_s, trans_s, imp_s))
+    mask = np.isnan(trans_s) & ~np.isnan(imp_s)
+    treated = _treat(imp_s, recipe.treat, fw)
+    units = data.units * (len(years) if pooled else 1)
+    ctx = _goal_context(fw, fit, units)
+    _check_norm_inputs(fw, recipe.normalise, ctx)
+    normalised = normalise(treated.x, recipe.normalise, fw, ctx)
+    return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
+
+
+def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
+    """Apply each indicator's treatment and merge the records into one."""
+    parts = [(idx, STAGES["treat"].get(step.method).func(x[..., idx], **step.kwargs))
+             for step, idx in _by_step(plan, fw.indicators, fw)]
+    if len(parts) == 1:
+        return parts[0][1]  # type: ignore[no-any-return]
+    fields = ("x", "points", "skew_before", "kurt_before", "skew_after", "kurt_after", "changed", "rule")
+    merged = {}
+    for name in fields:
+        first = getattr(parts[0][1], name)
+        out = np.empty((*first.shape[:-1], x.shape[-1]), dtype=first.dtype)
+        for idx, t in parts:
+            out[..., idx] = getattr(t, name)
+        merged[name] = out
+    return Treated(**merged)
+
+
+def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext) -> FloatArray:
+    """Apply directions, then each indicator's normaliser (grouped by step)."""
+    d = fw.directions
+    oriented = x * d
+    out = np.empty_like(oriented)
+    for step, idx in _by_step(plan, fw.indicators, fw):
+        sub = NormContext(ctx.lo[:, idx], ctx.hi[:, idx], ctx.cap[:, idx], ctx.target[:, idx], ctx.fit, ctx.units)
+        out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], sub, **step.kwargs)
+    return out
+
+
+def node_weights(fw: Framework) -> FloatArray:
+    """The framework's weight of every node in ``fw.order`` (not yet renormalised), shape ``(1, nodes)``."""
+    return np.array([[fw.by_code[c].weight for c in fw.order]])
+
+
+def aggregate_tree(
+    fw: Framework,
+    normalised: FloatArray,
+    recipe: Recipe,
+    weights: FloatArray | None = None,
+    *,
+    strict: bool = True,
+    units: Sequence[str] = (),
+) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """Scores of every node ``(samples, units, nodes)`` in ``fw.order`` and the weights used per parent.
+
+    ``weights``: nominal weights per node ``(samples, nodes)`` (default: the framework's). With ``strict``, a mean
+    that needs non-negative children and gets a negative one raises instead of returning NaN."""
+    w = node_weights(fw) if weights is None else weights
+    pos = {c: i for i, c in enumerate(fw.order)}
+    s = max(normalised.shape[0], w.shape[0])
+    scores = np.full((s, normalised.shape[1], len(fw.order)), np.nan)
+    for i, c in enumerate(fw.indicators):
+        scores[:, :, pos[c]] = normalised[:, :, i]
+    used: dict[str, FloatArray] = {}
+    for code in fw.aggregates:
+        kids = fw.children[code]
+        kid_pos = [pos[k] for k in kids]
+        x = scores[:, :, kid_pos]
+        level = fw.level[code]
+        wstep = recipe.weight.step_for(code, level)
+        wfun = STAGES["weight"].get(wstep.method).func
+        wk = wfun(x, w[:, kid_pos], WeightContext(code, kids), **wstep.kwargs)
+        used[code] = wk
+        astep = recipe.aggregate.step_for(code, level)
+        if strict and astep.method in ("geometric", "harmonic", "power"):
+            _check_nonnegative(code, kids, x, astep, units)
+        with quiet():
+            scores[:, :, pos[code]] = STAGES["aggregate"].get(astep.method).func(x, wk, **astep.kwargs)
+    return scores, used
+
+
+def _check_nonnegative(code: str, kids: Sequence[str], x: FloatArray, step: Step, units: Sequence[str]) -> None:
+    neg = x < 0
+    if neg.any():
+        s, u, k = (int(v) for v in np.argwhere(neg)[0])
+        unit = repr(units[u % len(units)]) if units else f"#{u + 1}"
+        raise RecipeError(
+            f"aggregate, node {code!r}: the {step.method} mean needs non-negative children, but {kids[k]!r} is "
+            f"{x[s, u, k]:.4g} for unit {unit} (normalise to a non-negative range, e.g. minmax, or aggregate "
+            "arithmetically)"
+        )
+
+
+def rank_scores(scores: FloatArray, recipe: Recipe) -> FloatArray:
+    """Ranks of every node's scores, 1 = best."""
+    step = recipe.rank.default
+    return STAGES["rank"].get(step.method).func(scores, **step.kwargs)  # type: ignore[no-any-return]

@@ -1,0 +1,27 @@
+"""Denominate: divide indicators by a size variable (per capita, per revenue, per employee).
+
+``x_i / d_i`` where ``d_i`` is the data column the framework names as the indicator's denominator (COINr's
+Denominate). Indicators without a denominator pass unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..registry import Registry
+from ._arrays import FloatArray
+
+METHODS = Registry("denominate", fixed=2)
+
+
+@METHODS.register("framework", summary="divide each indicator by the denominator column its framework node names",
+                  reference="OECD/JRC Handbook on Constructing Composite Indicators (2008), section 1.3")
+def by_framework(x: FloatArray, denominators: FloatArray) -> FloatArray:
+    """``x / d`` where ``d`` is finite, ``x`` where ``d`` is NaN (no denominator)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.isnan(denominators), x, x / denominators)
+
+
+@METHODS.register("none", summary="leave indicators as they are")
+def none(x: FloatArray, denominators: FloatArray) -> FloatArray:
+    return x.copy()
