@@ -230,14 +230,15 @@ class Framework:
 
     # -- serialisation ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-ready description (the flat node table); :func:`framework_from_dict` reverses it."""
+        """A plain, JSON-ready description (the flat node table in tree order, so the same tree always gives the
+        same dict and hash whatever order a file listed its nodes in); :func:`framework_from_dict` reverses it."""
         return {
             "name": self.name,
             "name_en": self.name_en,
             "name_zh": self.name_zh,
             "description": self.description,
             "level_names": list(self.level_names),
-            "nodes": [_node_dict(n) for n in self.nodes],
+            "nodes": [_node_dict(self.by_code[c]) for c in self.order],
         }
 
     @cached_property
@@ -247,8 +248,13 @@ class Framework:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
+_AGGREGATE_FIELDS = ("code", "parent", "name_en", "name_zh", "weight", "kind")
+
+
 def _node_dict(n: Node) -> dict[str, Any]:
     d = asdict(n)
+    if not n.is_indicator:
+        d = {k: d[k] for k in _AGGREGATE_FIELDS}
     return {k: v for k, v in d.items() if v not in (None, "")}
 
 
@@ -256,7 +262,7 @@ def framework_from_dict(d: Mapping[str, Any], source: str = "") -> Framework:
     """Rebuild a framework from :meth:`Framework.to_dict` output (e.g. from a result's provenance)."""
     nodes = []
     for raw in d["nodes"]:
-        raw = dict(raw)
+        raw = {"parent": None, **raw}
         gp = raw.pop("goalposts", None)
         nodes.append(Node(**raw, goalposts=Goalposts(**gp) if gp else None))
     return Framework(

@@ -48,23 +48,24 @@ def check_recipe_nodes(fw: Framework, recipe: Recipe) -> None:
     from .recipe import INDICATOR_STAGES
     from .registry import did_you_mean
 
+    src = recipe.source or "recipe"
     for stage in ("denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate"):
         plan = recipe.plan(stage)
         for code, _ in plan.nodes:
             if code not in fw:
-                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is not a node of framework {fw.name!r}"
+                raise RecipeError(f"{src}, {stage}.nodes: {code!r} is not a node of framework {fw.name!r}"
                                   f"{did_you_mean(code, list(fw.by_code))}")
             is_ind = fw.by_code[code].is_indicator
             if stage in INDICATOR_STAGES and not is_ind:
-                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is not an indicator ({stage} applies to "
+                raise RecipeError(f"{src}, {stage}.nodes: {code!r} is not an indicator ({stage} applies to "
                                   "indicators)")
             if stage not in INDICATOR_STAGES and is_ind:
-                raise RecipeError(f"recipe, {stage}.nodes: {code!r} is an indicator ({stage} applies to parent "
+                raise RecipeError(f"{src}, {stage}.nodes: {code!r} is an indicator ({stage} applies to parent "
                                   "nodes)")
         top = fw.n_levels
         for level, _ in plan.levels:
             if not 2 <= level <= top:
-                raise RecipeError(f"recipe, {stage}.levels: level {level} does not exist in framework {fw.name!r} "
+                raise RecipeError(f"{src}, {stage}.levels: level {level} does not exist in framework {fw.name!r} "
                                   f"(parent levels are 2..{top})")
 
 
@@ -149,11 +150,16 @@ def prepare(
     codes = fw.indicators
     col = [data.variables.index(c) for c in codes]
     raw_all = data.values[:, :, col]
-    den = np.full(raw_all.shape, np.nan)
+    den = np.ones(raw_all.shape)
     for i, c in enumerate(codes):
         dn = fw.by_code[c].denominator
         if dn:
             den[:, :, i] = data.column(dn)
+            zero = np.argwhere(den[:, :, i] == 0)
+            if zero.size and recipe.denominate.step_for(c, 1).method != "none":
+                t, u = (int(v) for v in zero[0])
+                raise DataError(f"{data.place(t, u, dn)}: denominator of {c!r} is 0 (expected a non-zero value, "
+                                "or leave the cell empty for a missing value)")
     # denominate and transform: elementwise, whole panel
     def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
         return STAGES["denominate"].get(s.method).func(raw_all[..., idx], den[..., idx])  # type: ignore[no-any-return]
@@ -176,10 +182,17 @@ def prepare(
         func: Callable[..., FloatArray] = STAGES["impute"].get(step.method).func
         return func(trans[..., idx], ictx, **step.kwargs)
 
+    src = recipe.source or "recipe"
     for step, _ in _by_step(recipe.impute, codes, fw):
         if step.method in PANEL_METHODS and not data.is_panel:
-            raise RecipeError(f"recipe, impute: {step.method!r} needs a panel (several years); the data has only "
-                              f"{data.years[0]}")
+            raise RecipeError(f"{src}, impute: {step.method!r} needs a panel (several years); {data.source} has "
+                              f"only {data.years[0]}")
+        group = step.kwargs.get("group")
+        if group is not None and group not in data.groups:
+            from .registry import did_you_mean
+
+            raise RecipeError(f"{src}, impute: group column {group!r} is not a unit-metadata column of "
+                              f"{data.source}{did_you_mean(group, list(data.groups))}")
     imp = _apply_columns(trans, recipe.impute, fw, impute)
     ti = [data.year_index(y) for y in years]
     raw, denom_s, trans_s, imp_s = raw_all[ti], denom[ti], trans[ti], imp[ti]

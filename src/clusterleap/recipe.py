@@ -167,11 +167,12 @@ class Recipe:
     rank: Plan = _default("rank")
     name: str = ""
     description: str = ""
+    source: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         stages = _stages()
         for stage in STAGE_ORDER:
-            where = f"recipe {self.name!r}, {stage}" if self.name else f"recipe, {stage}"
+            where = f"{self.source or 'recipe'}, {stage}"
             plan = Plan.parse(getattr(self, stage), where)
             if plan.levels and stage not in NODE_STAGES:
                 raise RecipeError(f"{where}: 'levels' overrides apply to weight and aggregate only "
@@ -216,26 +217,23 @@ class Recipe:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any], source: str = "recipe") -> Recipe:
+    def from_dict(cls, d: Mapping[str, Any], source: str = "") -> Recipe:
+        where = source or "recipe"
         if not isinstance(d, Mapping):
-            raise RecipeError(f"{source}: expected a mapping of stage -> method")
-        known = {f.name for f in fields(cls)}
+            raise RecipeError(f"{where}: expected a mapping of stage -> method")
+        known = {f.name for f in fields(cls)} - {"source"}
         for key in d:
             if key not in known:
-                raise RecipeError(f"{source}: unknown key {key!r}{did_you_mean(str(key), sorted(known))}")
+                raise RecipeError(f"{where}: unknown key {key!r}{did_you_mean(str(key), sorted(known))}")
         kwargs: dict[str, Any] = {}
         for key, value in d.items():
             if key in ("name", "description"):
                 kwargs[key] = str(value)
             else:
-                kwargs[key] = Plan.parse(value, f"{source}, {key}", DEFAULT_METHODS[key])
+                kwargs[key] = Plan.parse(value, f"{where}, {key}", DEFAULT_METHODS[key])
         if "name" not in kwargs and source.endswith((".yaml", ".yml")):
             kwargs["name"] = Path(source).stem
-        try:
-            return cls(**kwargs)
-        except RecipeError as exc:
-            msg = str(exc)
-            raise RecipeError(msg if msg.startswith(source) else f"{source}: {msg}") from None
+        return cls(**kwargs, source=source)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)

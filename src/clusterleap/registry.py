@@ -6,12 +6,13 @@ parameter schema that recipes are checked against. Unknown names get a "did you 
 
 from __future__ import annotations
 
-import ast
 import difflib
 import inspect
-from collections.abc import Callable, Iterator, Mapping
+from collections import abc
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from .errors import RecipeError
 
@@ -28,49 +29,80 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 def did_you_mean(name: str, choices: Iterator[str] | list[str] | tuple[str, ...]) -> str:
     """A ' (did you mean "x"?)' suffix for an unknown name, or a list of the valid names."""
     options = sorted(choices)
+    if not options:
+        return ""
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if close:
         return f' (did you mean "{close[0]}"?)'
     return f" (expected one of: {', '.join(options)})"
 
 
+def _show(ann: Any) -> str:
+    """A readable name for a parameter annotation."""
+    origin, args = get_origin(ann), get_args(ann)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(_show(a) for a in args)
+    if ann is type(None):
+        return "None"
+    return getattr(ann, "__name__", str(ann))
+
+
+def _coerce(ann: Any, value: Any) -> tuple[bool, Any]:
+    """(True, coerced value) if ``value`` fits the annotation, else (False, None)."""
+    origin, args = get_origin(ann), get_args(ann)
+    if ann is Any:
+        return True, _freeze(value)
+    if origin is Literal:
+        return value in args, value
+    if origin in (Union, UnionType):
+        for arg in args:
+            ok, out = _coerce(arg, value)
+            if ok:
+                return True, out
+        return False, None
+    if ann is type(None):
+        return value is None, None
+    if ann is bool:
+        return isinstance(value, bool), value
+    if ann is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return ok, float(value) if ok else None
+    if ann is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if ann is str:
+        return isinstance(value, str), value
+    if (origin or ann) in (tuple, list, dict, Mapping, Sequence, abc.Mapping, abc.Sequence):
+        return isinstance(value, list | tuple | dict | Mapping), _freeze(value)
+    return True, _freeze(value)
+
+
 @dataclass(frozen=True)
 class Param:
-    """One parameter of a method: its name, annotation text and default (``inspect.Parameter.empty`` if required)."""
+    """One parameter of a method: its name, annotation and default (``inspect.Parameter.empty`` if required)."""
 
     name: str
-    annotation: str
+    annotation: Any
     default: Any
 
     @property
     def required(self) -> bool:
         return self.default is inspect.Parameter.empty
 
+    @property
+    def kind(self) -> str:
+        return _show(self.annotation)
+
     def check(self, value: Any, where: str) -> Any:
         """Return ``value`` coerced to the parameter's type, or raise a RecipeError naming ``where``."""
-        if self.annotation.startswith("Literal["):
-            choices = ast.literal_eval("(" + self.annotation[len("Literal[") : -1] + ",)")
-            if value not in choices:
-                raise RecipeError(
-                    f"{where}: parameter {self.name!r} is {value!r}"
-                    + did_you_mean(str(value), [str(c) for c in choices])
-                )
-            return value
-        kinds = [k.strip() for k in self.annotation.replace("Optional[", "").rstrip("]").split("|")]
-        if value is None and ("None" in kinds or self.default is None):
-            return None
-        for kind in kinds:
-            types = _SCALARS.get(kind)
-            if types is None:
-                # Containers (tuple, list, dict) and literal choices are checked by the method itself.
-                if kind.startswith(("tuple", "list", "dict", "Mapping", "Sequence", "Any")):
-                    return _freeze(value)
-                continue
-            if kind != "bool" and isinstance(value, bool):
-                continue
-            if isinstance(value, types):
-                return float(value) if kind == "float" else value  # type: ignore[arg-type]
-        raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected {self.annotation})")
+        ok, out = _coerce(self.annotation, value)
+        if ok:
+            return out
+        if get_origin(self.annotation) is Literal:
+            choices = [str(a) for a in get_args(self.annotation)]
+            raise RecipeError(f"{where}: parameter {self.name!r} is {value!r}{did_you_mean(str(value), choices)}")
+        raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected {self.kind})")
 
 
 def _freeze(value: Any) -> Any:
@@ -106,7 +138,7 @@ class Method:
             if p.name in params:
                 out[p.name] = p.check(params[p.name], where)
             elif p.required:
-                raise RecipeError(f"{where}: method {self.name!r} needs parameter {p.name!r} ({p.annotation})")
+                raise RecipeError(f"{where}: method {self.name!r} needs parameter {p.name!r} ({p.kind})")
             else:
                 out[p.name] = p.default
         problem = self.validate(out) if self.validate is not None else None
@@ -137,8 +169,9 @@ class Registry:
             if name in self._methods:
                 raise ValueError(f"{self.stage}: method {name!r} registered twice")
             sig = inspect.signature(func)
+            hints = get_type_hints(func)
             params = {
-                p.name: Param(p.name, str(p.annotation), p.default)
+                p.name: Param(p.name, hints.get(p.name, Any), p.default)
                 for p in sig.parameters.values()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY
             }

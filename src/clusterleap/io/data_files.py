@@ -80,7 +80,7 @@ def _read_table(source: str | Path | pd.DataFrame, sheet: str | None) -> tuple[p
                 use = sheet or ("data" if "data" in names else names[0])
                 if use not in names:
                     raise DataError(f"{path}: no sheet {use!r} (sheets: {', '.join(names)})")
-                df = book.parse(use, dtype=object)
+                df = pd.read_excel(book, sheet_name=use, dtype=object)
             return df, f"{path} sheet {use!r}", "row", 2
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path).astype(object), str(path), "row", 1

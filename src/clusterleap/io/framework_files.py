@@ -155,6 +155,7 @@ def read_framework_yaml(path: str | Path) -> Framework:
             raise FrameworkError(f"{where}, {trail}: each tree entry needs a 'code' (or is an indicator code string)")
         code = str(entry["code"])
         node_where = f"{where}, node {code!r}"
+        _check_keys(entry, _AGG_KEYS | _IND_KEYS, node_where)
         if "children" in entry:
             _check_keys(entry, _AGG_KEYS, node_where)
             kids = entry["children"]
@@ -248,7 +249,7 @@ def read_imeta(path: str | Path, name: str | None = None) -> Framework:
                 weight=1.0 if weight is None else weight,
                 kind="indicator" if kind == "Indicator" else "aggregate",
                 direction=int(direction) if direction in (1.0, -1.0) else int(direction or 0),
-                unit=str(row.get("Unit") or ""),
+                unit=str(row.get("Unit") or "") if kind == "Indicator" else "",
                 target=num("Target", None) if kind == "Indicator" else None,
                 denominator=(str(row.get("Denominator")).strip() or None) if row.get("Denominator") else None,
             )

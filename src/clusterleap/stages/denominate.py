@@ -6,8 +6,6 @@ Denominate). Indicators without a denominator pass unchanged.
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..registry import Registry
 from ._arrays import FloatArray
 
@@ -17,9 +15,9 @@ METHODS = Registry("denominate", fixed=2)
 @METHODS.register("framework", summary="divide each indicator by the denominator column its framework node names",
                   reference="OECD/JRC Handbook on Constructing Composite Indicators (2008), section 1.3")
 def by_framework(x: FloatArray, denominators: FloatArray) -> FloatArray:
-    """``x / d`` where ``d`` is finite, ``x`` where ``d`` is NaN (no denominator)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.isnan(denominators), x, x / denominators)
+    """``x / d``; ``d`` is 1 for indicators without a denominator, and a missing ``d`` makes the value missing."""
+    out: FloatArray = x / denominators
+    return out
 
 
 @METHODS.register("none", summary="leave indicators as they are")

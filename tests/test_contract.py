@@ -1,0 +1,124 @@
+"""Contract of every registered method of every stage: shape kept, missing values stay missing where they should,
+and a batch of samples gives exactly what each sample gives alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from clusterleap.recipe import Recipe, Step
+from clusterleap.registry import Method
+from clusterleap.stages import STAGES
+from clusterleap.stages.impute import PANEL_METHODS, ImputeContext
+from clusterleap.stages.normalise import NormContext
+from clusterleap.stages.treat import Treated
+from clusterleap.stages.weight import WeightContext
+
+S, U, I = 3, 12, 4
+UNITS = tuple(f"u{i}" for i in range(U))
+
+#: Parameters for methods that need some (every required parameter must have an example here).
+EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("impute", "group_mean"): {"group": "g"},
+    ("impute", "group_median"): {"group": "g"},
+    ("normalise", "reference"): {"unit": "u3"},
+}
+
+
+def _methods() -> list[tuple[str, Method]]:
+    return [(stage, m) for stage, reg in STAGES.items() for m in reg]
+
+
+def _params(stage: str, m: Method) -> dict[str, Any]:
+    given = EXAMPLE_PARAMS.get((stage, m.name), {})
+    missing = [p.name for p in m.params.values() if p.required and p.name not in given]
+    assert not missing, f"add example parameters for {stage}.{m.name} to EXAMPLE_PARAMS: {missing}"
+    # Going through a Recipe checks the example parameters like a user's would be checked.
+    step = Recipe(**{stage: Step(m.name, **given)}).plan(stage).default  # type: ignore[arg-type]
+    return step.kwargs
+
+
+def _data(seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(1.0, 0.8, size=(S, U, I)) + 0.1
+    x[0, 2, 1] = np.nan
+    x[1, 5, 0] = np.nan
+    x[2, 7, 3] = np.nan
+    return x
+
+
+def _ctx(stage: str, children: int = I) -> Any:
+    if stage == "impute":
+        return ImputeContext({"g": np.array([0, 1, 2] * (U // 3))}, np.arange(2000, 2000 + S, dtype=float))
+    if stage == "normalise":
+        lo = np.zeros((1, I))
+        return NormContext(lo, lo + 20.0, np.ones((1, I), bool), lo + 15.0, None, UNITS)
+    if stage == "weight":
+        return WeightContext("P", tuple(f"c{j}" for j in range(children)))
+    return None
+
+
+def _call(stage: str, m: Method, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+    f = m.func
+    if stage == "denominate":
+        return np.asarray(f(x, np.full(x.shape, 2.0)))
+    if stage == "transform":
+        return np.asarray(f(x, np.array([0, 1, 2, 0])))
+    if stage in ("impute", "normalise"):
+        return np.asarray(f(x, _ctx(stage), **params))
+    if stage == "treat":
+        out = f(x, **params)
+        assert isinstance(out, Treated)
+        return np.asarray(out.x)
+    if stage == "weight":
+        nominal = np.tile(np.array([1.0, 2.0, 1.0, 0.5]), (x.shape[0], 1))
+        return np.asarray(f(x, nominal, _ctx(stage), **params))
+    if stage == "aggregate":
+        w = np.array([1.0, 2.0, 1.0, 0.5])[None, None, :]
+        return np.asarray(f(x, w, **params))
+    return np.asarray(f(x, **params))
+
+
+@pytest.mark.parametrize(("stage", "method"), _methods(), ids=lambda v: getattr(v, "name", v))
+def test_shape_and_missing(stage: str, method: Method) -> None:
+    x = _data()
+    out = _call(stage, method, x, _params(stage, method))
+    if stage == "aggregate":
+        assert out.shape == (S, U)
+        all_missing = x.copy()
+        all_missing[:, 4, :] = np.nan
+        assert np.isnan(_call(stage, method, all_missing, _params(stage, method))[:, 4]).all()
+    elif stage == "weight":
+        assert out.shape in ((S, 1, I), (S, U, I))
+        np.testing.assert_allclose(out.sum(axis=-1), 1.0, atol=1e-9)
+        assert (out >= -1e-12).all()
+    else:
+        assert out.shape == x.shape
+        if stage == "impute":
+            observed = ~np.isnan(x)
+            np.testing.assert_array_equal(out[observed], x[observed])
+        else:
+            # a missing input stays missing; an observed one stays observed
+            assert (np.isnan(out) == np.isnan(x)).all(), f"{stage}.{method.name} changed what is missing"
+
+
+@pytest.mark.parametrize(("stage", "method"), _methods(), ids=lambda v: getattr(v, "name", v))
+def test_batch_equals_each_sample_alone(stage: str, method: Method) -> None:
+    if stage == "impute" and method.name in PANEL_METHODS:
+        pytest.skip("panel imputation runs along the years axis, not over samples")
+    x = _data(7)
+    params = _params(stage, method)
+    batch = _call(stage, method, x, params)
+    for s in range(S):
+        alone = _call(stage, method, x[s : s + 1], params)
+        np.testing.assert_array_equal(batch[s : s + 1], alone, err_msg=f"{stage}.{method.name}, sample {s}")
+
+
+def test_every_method_is_documented_with_a_reference() -> None:
+    for stage, reg in STAGES.items():
+        assert reg.names(), stage
+        for m in reg:
+            assert m.summary, f"{stage}.{m.name} has no summary"
+            assert m.reference or m.name == "none", f"{stage}.{m.name} cites no reference"
