@@ -1,3 +1,324 @@
 """Core commands: frameworks, show, methods, template, check, evaluate, demo."""
 
 from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable
+import tempfile
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+from rich.tree import Tree
+
+from ..api import as_dataset, as_recipe, evaluate
+from ..dataset import Dataset
+from ..errors import DataWarning
+from ..framework import Framework
+from ..io.framework_files import builtin_frameworks, load_framework
+from ..result import ILLUSTRATIVE_NOTICE, Result
+from ..stages import STAGES
+from ..stages._arrays import sample_moments
+from .app import app, console, guarded
+
+FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Built-in name, YAML file or COINr iMeta CSV.")]
+DataOpt = Annotated[Path, typer.Option("--data", "-d", help="Data file: CSV, XLSX or Parquet, wide or long.")]
+RecipeOpt = Annotated[
+    Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file (default: the default recipe).")
+]
+YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+class TemplateFormat(str, Enum):
+    xlsx = "xlsx"
+    csv = "csv"
+
+
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of names: en or zh.")]
+
+
+@app.command()
+@guarded
+def frameworks() -> None:
+    """List the built-in frameworks."""
+    table = Table(title="Built-in frameworks")
+    for col in ("name", "title", "名称", "dimensions", "indicators"):
+        table.add_column(col)
+    for name, path in builtin_frameworks().items():
+        fw = load_framework(path)
+        table.add_row(name, fw.name_en, fw.name_zh, str(len(fw.children[fw.root.code])), str(len(fw.indicators)))
+    console.print(table)
+
+
+@app.command()
+@guarded
+def show(
+    framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Show a framework's tree: codes, names, weights within the parent, and each indicator's direction and unit."""
+    fw = load_framework(framework)
+    w = fw.nominal_weights()
+
+    def label(code: str) -> str:
+        n = fw.by_code[code]
+        text = f"[bold]{code}[/] {n.label(lang.value)}  [dim]w={w[code]:.3g}[/]"
+        if n.is_indicator:
+            arrow = "↑" if n.direction > 0 else "↓"
+            extra = f" {arrow} {n.unit}" + (f", target {n.target:g}" if n.target is not None else "")
+            text += f"[cyan]{extra}[/]"
+        return text
+
+    tree = Tree(label(fw.root.code))
+
+    def grow(node: Tree, code: str) -> None:
+        for kid in fw.children[code]:
+            grow(node.add(label(kid)), kid)
+
+    grow(tree, fw.root.code)
+    console.print(f"[bold]{fw.name}[/]: {fw.name_en or ''} {fw.name_zh or ''}".strip())
+    console.print(tree)
+
+
+@app.command()
+@guarded
+def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None) -> None:
+    """List every registered method of every stage, with its parameters and a one-line description."""
+    table = Table(title="Methods by stage")
+    for col in ("stage", "method", "parameters", "description"):
+        table.add_column(col)
+    for name, reg in STAGES.items():
+        if stage and stage != name:
+            continue
+        for m in reg:
+            params = ", ".join(
+                p.name if p.required else f"{p.name}={p.default!r}" for p in m.params.values()
+            )
+            table.add_row(name, m.name, params, m.summary)
+    console.print(table)
+
+
+# -- template -----------------------------------------------------------------------------------------------------
+def indicator_sheet(fw: Framework) -> pd.DataFrame:
+    """One row per indicator: what to collect and how."""
+    rows = []
+    for c in fw.indicators:
+        n = fw.by_code[c]
+        rows.append({
+            "code": c, "name_en": n.name_en, "name_zh": n.name_zh, "unit": n.unit,
+            "direction": "higher is better" if n.direction > 0 else "lower is better",
+            "definition": n.definition, "source": n.source, "denominator": n.denominator or "",
+            "target": n.target if n.target is not None else "", "parent": n.parent or "",
+        })
+    return pd.DataFrame(rows)
+
+
+def data_columns(fw: Framework) -> list[str]:
+    denominators = sorted({d for c in fw.indicators if (d := fw.by_code[c].denominator)} - set(fw.indicators))
+    return ["unit", "name", "sector", "region", "benchmark", "year", *fw.indicators, *denominators]
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
+    """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions."""
+    data = pd.DataFrame(columns=data_columns(fw))
+    info = indicator_sheet(fw)
+    if fmt == "xlsx":
+        def write(tmp: Path) -> None:
+            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+                data.to_excel(xw, sheet_name="data", index=False)
+                info.to_excel(xw, sheet_name="indicators", index=False)
+                for ws in xw.book.worksheets:
+                    ws.freeze_panes = "A2"
+                    for col in ws.columns:
+                        ws.column_dimensions[col[0].column_letter].width = 18
+        _atomic_write(out, write)
+        return [out]
+    info_path = out.with_name(f"{out.stem}-indicators.csv")
+    _atomic_write(out, lambda tmp: data.to_csv(tmp, index=False))
+    _atomic_write(info_path, lambda tmp: info.to_csv(tmp, index=False))
+    return [out, info_path]
+
+
+@app.command()
+@guarded
+def template(
+    framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.xlsx or .csv).")],
+    format: Annotated[TemplateFormat | None, typer.Option("--format", help="xlsx or csv (default: from --out).")]
+    = None,
+) -> None:
+    """Write a data-collection template for a framework: one row per unit (and year), one column per indicator,
+    plus the definitions, units and sources of the indicators."""
+    fw = load_framework(framework)
+    fmt = format.value if format else ("csv" if out.suffix.lower() == ".csv" else "xlsx")
+    written = write_template(fw, out, fmt)
+    console.print(f"wrote {', '.join(str(p) for p in written)}: {len(fw.indicators)} indicators of {fw.name!r}")
+
+
+# -- check --------------------------------------------------------------------------------------------------------
+def quality(fw: Framework, data: Dataset, year: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage and distribution flags per indicator, coverage per unit, for one year of the raw data."""
+    t = data.year_index(year)
+    cols = [data.variables.index(c) for c in fw.indicators]
+    x = data.values[t][:, cols]
+    present = ~np.isnan(x)
+    skew, kurt, n = sample_moments(x[None], axis=-2)
+    per_ind = pd.DataFrame({
+        "coverage": present.mean(axis=0), "missing": (~present).sum(axis=0), "skewness": skew[0],
+        "kurtosis": kurt[0],
+    }, index=pd.Index(fw.indicators, name="indicator"))
+    per_ind["outlier_flag"] = (per_ind["skewness"].abs() >= 2) & (per_ind["kurtosis"] >= 3.5)
+    per_unit = pd.DataFrame({"name": list(data.names), "coverage": present.mean(axis=1),
+                             "missing": (~present).sum(axis=1)}, index=pd.Index(data.units, name="unit"))
+    return per_ind, per_unit
+
+
+@app.command()
+@guarded
+def check(
+    framework: FrameworkOpt,
+    data: DataOpt,
+    year: YearOpt = None,
+    coherence: Annotated[bool, typer.Option("--coherence", help="Also show statistical coherence.")] = False,
+    recipe: RecipeOpt = None,
+) -> None:
+    """Validate data against a framework and summarise its quality: coverage per unit and per indicator, and
+    indicators whose skewness and kurtosis flag outliers."""
+    fw = load_framework(framework)
+    ds = as_dataset(data)
+    ds.check_against(fw)
+    yr = ds.years[ds.year_index(year)]
+    per_ind, per_unit = quality(fw, ds, yr)
+    console.print(f"[green]ok[/]: {ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
+                  f"{len(fw.indicators)} indicators, years {ds.years[0]}-{ds.years[-1]} (checked {yr})")
+    if ds.illustrative:
+        console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+    overall = float(per_ind.coverage.mean())
+    console.print(f"coverage {overall:.1%}; {int(per_ind.missing.sum())} missing values")
+    table = Table(title="Indicators with missing values or outlier flags")
+    for col in ("indicator", "coverage", "missing", "skewness", "kurtosis", "flag"):
+        table.add_column(col)
+    shown = per_ind[(per_ind.missing > 0) | per_ind.outlier_flag]
+    for code, row in shown.iterrows():
+        table.add_row(str(code), f"{row['coverage']:.0%}", str(int(row["missing"])), _fmt(row["skewness"]),
+                      _fmt(row["kurtosis"]), "skew/kurtosis" if row["outlier_flag"] else "")
+    if len(shown):
+        console.print(table)
+    low = per_unit[per_unit.coverage < 0.9]
+    if len(low):
+        ut = Table(title="Units with less than 90 % coverage")
+        for col in ("unit", "name", "coverage", "missing"):
+            ut.add_column(col)
+        for code, row in low.sort_values("coverage").iterrows():
+            ut.add_row(str(code), str(row["name"]), f"{row.coverage:.0%}", str(int(row.missing)))
+        console.print(ut)
+    if coherence:
+        from ..analysis.coherence import print_coherence
+
+        print_coherence(evaluate(fw, ds, as_recipe(recipe), yr), console)
+
+
+def _fmt(v: float) -> str:
+    return "" if math.isnan(v) else f"{v:.2f}"
+
+
+# -- evaluate -----------------------------------------------------------------------------------------------------
+def ranking_table(result: Result, top: int, lang: str) -> Table:
+    fw = result.framework
+    root = fw.root.code
+    kids = list(fw.children[root])
+    title = f"{fw.by_code[root].label(lang)}, {result.year}"
+    table = Table(title=title, caption=ILLUSTRATIVE_NOTICE if result.illustrative else None)
+    table.add_column("rank", justify="right")
+    table.add_column("unit")
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=32)
+    table.add_column(root, justify="right")
+    for k in kids:
+        table.add_column(k, justify="right")
+    for code, row in result.ranking(root).head(top).iterrows():
+        rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
+        table.add_row(rank, str(code), str(row["name"]), *(_fmt(row[c]) for c in [root, *kids]))
+    return table
+
+
+@app.command("evaluate")
+@guarded
+def evaluate_cmd(
+    framework: FrameworkOpt,
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for scores.csv, ranks.csv, stages/, ...")],
+    recipe: RecipeOpt = None,
+    year: YearOpt = None,
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 20,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Evaluate a data set: scores and ranks of every node, every intermediate table and provenance."""
+    result = evaluate(framework, data, as_recipe(recipe), year)
+    result.to_csv(out)
+    console.print(ranking_table(result, top, lang.value))
+    console.print(f"wrote {out}/scores.csv, ranks.csv, stages/, provenance.json")
+
+
+# -- demo ---------------------------------------------------------------------------------------------------------
+def demo_recipe_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("clusterleap") / "data" / "demo-recipe.yaml"))
+
+
+@app.command()
+@guarded
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")] = Path(
+        "clusterleap-demo"
+    ),
+    top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Evaluate the built-in world-class framework on the illustrative data (invented clusters), print the top of
+    the ranking with the dimension scores, and write every table to ./clusterleap-demo/."""
+    from ..illustrative import illustrative_data, illustrative_frame
+
+    data = illustrative_data()
+    recipe = as_recipe(demo_recipe_path())
+    with warnings.catch_warnings():
+        # the illustrative data covers the whole indicator pool, so world-class leaves some columns unused
+        warnings.simplefilter("ignore", DataWarning)
+        result = evaluate("world-class", data, recipe)
+    console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+
+    def write(d: Path) -> None:
+        result._write(d, "csv")
+        illustrative_frame().to_csv(d / "illustrative-data.csv", index=False)
+        recipe.save(d / "recipe.yaml")
+
+    from ..result import write_atomic_dir
+
+    write_atomic_dir(out, write)
+    console.print(ranking_table(result, top, lang.value))
+    console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, provenance.json, illustrative-data.csv, recipe.yaml")
+    console.print(f"next: clusterleap evaluate -f world-class -d {out}/illustrative-data.csv -r {out}/recipe.yaml "
+                  f"-o {out}/again")

@@ -1,0 +1,151 @@
+"""The command line: every command, the template round trip, and the error paths (one line, exit code 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from clusterleap.cli import app
+from tests.conftest import ROOT
+
+runner = CliRunner()
+CORPUS = ROOT / "tests" / "corpus"
+MINI = ROOT / "docs" / "examples" / "mini"
+
+
+def run(*args: str) -> object:
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_methods_lists_every_stage() -> None:
+    out = run("methods").output  # type: ignore[attr-defined]
+    for name in ("denominate", "skew_kurtosis", "minmax", "goalposts", "geometric", "descending"):
+        assert name in out
+
+
+def test_show_and_frameworks() -> None:
+    out = run("show", MINI / "framework.yaml").output  # type: ignore[attr-defined]
+    assert "INDEX" in out and "rd_intensity" in out and "w=0.667" in out
+    zh = run("show", MINI / "framework.yaml", "--lang", "zh").output  # type: ignore[attr-defined]
+    assert "研发投入强度" in zh
+    assert run("frameworks").exit_code == 0  # type: ignore[attr-defined]
+
+
+def test_evaluate_writes_tables_and_prints_the_ranking(tmp_path: Path) -> None:
+    res = run("evaluate", "-f", MINI / "framework.yaml", "-d", MINI / "data.csv", "-r", MINI / "recipe.yaml",
+              "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert "Benchmark 01" in res.output  # type: ignore[attr-defined]
+    scores = pd.read_csv(tmp_path / "out" / "scores.csv", index_col="unit")
+    ranks = pd.read_csv(tmp_path / "out" / "ranks.csv", index_col="unit")
+    assert list(scores.columns) == ["INDEX", "TI", "rd_intensity", "invention_patents", "GO", "energy_intensity",
+                                    "exports"]
+    assert ranks.loc["B01", "INDEX"] == 1
+    assert (tmp_path / "out" / "stages" / "normalised.csv").exists()
+    assert (tmp_path / "out" / "provenance.json").exists()
+
+
+def test_evaluate_reproduces_the_asem_index(asem_paths: tuple[Path, Path], tmp_path: Path) -> None:
+    meta, data = asem_paths
+    res = run("evaluate", "-f", meta, "-d", data, "-r", ROOT / "docs" / "examples" / "asem" / "recipe.yaml",
+              "-o", tmp_path)
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    scores = pd.read_csv(tmp_path / "scores.csv", index_col="unit")
+    ranks = pd.read_csv(tmp_path / "ranks.csv", index_col="unit")
+    # COINr vignette "Presenting Results": CHE 68.38, NLD 64.82, DNK 64.80, NOR 64.47, BEL 63.54, SWE 63.00
+    published = {"CHE": 68.38, "NLD": 64.82, "DNK": 64.80, "NOR": 64.47, "BEL": 63.54, "SWE": 63.00}
+    for unit, value in published.items():
+        assert round(scores.loc[unit, "Index"], 2) == value
+    assert list(ranks.sort_values("Index").index[:6]) == list(published)
+
+
+def test_template_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "template.xlsx"
+    res = run("template", MINI / "framework.yaml", "--out", path)
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["data", "indicators"]
+    header = [c.value for c in book["data"][1]]
+    assert header[:6] == ["unit", "name", "sector", "region", "benchmark", "year"]
+    assert {"rd_intensity", "invention_patents", "energy_intensity", "exports", "revenue"} <= set(header)
+    info = pd.read_excel(path, sheet_name="indicators")
+    assert info.set_index("code").loc["energy_intensity", "direction"] == "lower is better"
+    # fill the template the way a user would, in the workbook itself
+    filled = pd.read_csv(MINI / "data.csv")
+    ws = book["data"]
+    for row in filled.itertuples(index=False):
+        ws.append([getattr(row, h) for h in header])
+    book.save(path)
+    check = run("check", "-f", MINI / "framework.yaml", "-d", path)
+    assert check.exit_code == 0, check.output  # type: ignore[attr-defined]
+    assert "fits framework 'mini-clusters'" in " ".join(check.output.split())  # type: ignore[attr-defined]
+    out = tmp_path / "out"
+    ev = run("evaluate", "-f", MINI / "framework.yaml", "-d", path, "-r", MINI / "recipe.yaml", "-o", out)
+    assert ev.exit_code == 0, ev.output  # type: ignore[attr-defined]
+    direct = run("evaluate", "-f", MINI / "framework.yaml", "-d", MINI / "data.csv", "-r", MINI / "recipe.yaml",
+                 "-o", tmp_path / "direct")
+    assert direct.exit_code == 0
+    a = pd.read_csv(out / "scores.csv", index_col="unit")
+    b = pd.read_csv(tmp_path / "direct" / "scores.csv", index_col="unit")
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy())
+
+
+def test_csv_template(tmp_path: Path) -> None:
+    res = run("template", MINI / "framework.yaml", "--format", "csv", "--out", tmp_path / "t.csv")
+    assert res.exit_code == 0
+    assert (tmp_path / "t-indicators.csv").exists()
+    assert "rd_intensity" in (tmp_path / "t.csv").read_text()
+
+
+def test_check_reports_coverage_and_outlier_flags() -> None:
+    res = run("check", "-f", MINI / "framework.yaml", "-d", MINI / "data.csv")
+    text = " ".join(res.output.split())  # type: ignore[attr-defined]
+    assert res.exit_code == 0 and "1 missing values" in text and "rd_intensity" in text
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["evaluate", "-f", "no-such-framework", "-d", "x.csv", "-o", "out"], "is neither a built-in framework"),
+    (["evaluate", "-f", MINI / "framework.yaml", "-d", CORPUS / "data_non_numeric.csv", "-o", "out"],
+     "no column for indicator"),
+    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "data_non_numeric.csv", "-o", "OUT"],
+     "row 3, column \"a\": '12,5%' is not a number"),
+    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "good.csv", "-r", CORPUS / "recipe_unknown_method.yaml",
+      "-o", "OUT"], "unknown normalise method 'minmx' (did you mean \"minmax\"?)"),
+    (["evaluate", "-f", CORPUS / "fw_bad_direction.yaml", "-d", CORPUS / "good.csv", "-o", "OUT"],
+     "node 'a': direction is 2"),
+    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "missing.csv", "-o", "OUT"], "missing.csv: file not found"),
+    (["check", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "data_duplicate_unit.csv"], "already appears in row 2"),
+    (["show", CORPUS / "imeta_cycle.csv"], "nodes form a cycle P -> Q -> P"),
+    (["template", CORPUS / "fw_invalid_yaml.yaml", "--out", "t.xlsx"], "invalid YAML"),
+    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "good.csv", "-o", "OUT", "--year", "1990"],
+     "no data for year 1990"),
+])
+def test_bad_input_gives_one_line_and_exit_code_2(args: list[object], message: str, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = run(*map(str, args))
+    assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+    err = res.stderr.strip()  # type: ignore[attr-defined]
+    assert err.startswith("error: ") and "Traceback" not in res.output  # type: ignore[attr-defined]
+    # one line, one message
+    assert len(err.splitlines()) == 1 and err.count("error:") == 1, err
+    assert message in " ".join(err.split()), err
+    # nothing half-written is left behind
+    assert not (tmp_path / "OUT").exists() and not (tmp_path / "out").exists() and not (tmp_path / "t.xlsx").exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    res = run("demo")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    out = tmp_path / "clusterleap-demo"
+    for name in ("scores.csv", "ranks.csv", "provenance.json", "illustrative-data.csv", "recipe.yaml"):
+        assert (out / name).exists(), name
+    assert "Illustrative data" in res.output  # type: ignore[attr-defined]
+    assert "illustrative" in (out / "provenance.json").read_text().lower()
