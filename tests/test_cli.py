@@ -8,10 +8,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from tests.conftest import ROOT
 from typer.testing import CliRunner
 
 from clusterleap.cli import app
-from tests.conftest import ROOT
 
 runner = CliRunner()
 CORPUS = ROOT / "tests" / "corpus"
@@ -118,7 +118,8 @@ def test_check_reports_coverage_and_outlier_flags() -> None:
       "-o", "OUT"], "unknown normalise method 'minmx' (did you mean \"minmax\"?)"),
     (["evaluate", "-f", CORPUS / "fw_bad_direction.yaml", "-d", CORPUS / "good.csv", "-o", "OUT"],
      "node 'a': direction is 2"),
-    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "missing.csv", "-o", "OUT"], "missing.csv: file not found"),
+    (["evaluate", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "missing.csv", "-o", "OUT"],
+     "missing.csv: file not found"),
     (["check", "-f", CORPUS / "mini.yaml", "-d", CORPUS / "data_duplicate_unit.csv"], "already appears in row 2"),
     (["show", CORPUS / "imeta_cycle.csv"], "nodes form a cycle P -> Q -> P"),
     (["template", CORPUS / "fw_invalid_yaml.yaml", "--out", "t.xlsx"], "invalid YAML"),

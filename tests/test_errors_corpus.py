@@ -7,9 +7,9 @@ import re
 import warnings
 
 import pytest
+from tests.conftest import ROOT
 
 import clusterleap as cl
-from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -23,7 +23,8 @@ CASES = {
     "fw_bad_goalposts.yaml": (cl.FrameworkError, r"node 'a': goalposts \(5.0, 1.0\) must be finite with lo < hi"),
     "fw_invalid_yaml.yaml": (cl.FrameworkError, r"fw_invalid_yaml.yaml line 5, column 1: invalid YAML"),
     "fw_duplicate_code.yaml": (cl.FrameworkError, r"node 'a': the code appears twice"),
-    "fw_bad_transform.yaml": (cl.FrameworkError, r"node 'a': transform 'sqrt' is unknown \(expected one of log, log1p\)"),
+    "fw_bad_transform.yaml": (cl.FrameworkError,
+                              r"node 'a': transform 'sqrt' is unknown \(expected one of log, log1p\)"),
     "fw_empty_children.yaml": (cl.FrameworkError, r"node 'R': 'children' must be a non-empty list"),
     "fw_weight_not_number.yaml": (cl.FrameworkError, r"node 'a': weight is 'heavy' \(expected a number\)"),
     "imeta_two_roots.csv": (cl.FrameworkError, r"2 nodes have no parent \(R, S\); expected exactly one root"),

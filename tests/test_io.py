@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import ROOT
 
 import clusterleap as cl
 from clusterleap.io.data_files import MISSING_MARKERS, parse_cell
-from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -65,7 +65,7 @@ def test_wide_reading_details() -> None:
     assert np.isnan(ds.values[1, 1, 0]) and ds.values[1, 0, 1] == 3.5
 
 
-@pytest.mark.parametrize("marker", sorted(MISSING_MARKERS) + ["  NA ", "N/a", "#N/A"])
+@pytest.mark.parametrize("marker", [*sorted(MISSING_MARKERS), "  NA ", "N/a", "#N/A"])
 def test_missing_markers(marker: str) -> None:
     value = parse_cell(marker)
     assert value is not None and np.isnan(value)

@@ -231,7 +231,12 @@ class Framework:
     # -- serialisation ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready description (the flat node table in tree order, so the same tree always gives the
-        same dict and hash whatever order a file listed its nodes in); :func:`framework_from_dict` reverses it."""
+        same dict and hash whatever order a file listed its nodes in); :func:`framework_from_dict` reverses it.
+        Built once per framework: treat it as read-only."""
+        return self._as_dict
+
+    @cached_property
+    def _as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "name_en": self.name_en,

@@ -81,8 +81,12 @@ def _by_step(plan: Plan, codes: Sequence[str], fw: Framework) -> Iterator[tuple[
 def _apply_columns(
     x: FloatArray, plan: Plan, fw: Framework, call: Callable[[Step, npt.NDArray[np.intp]], FloatArray]
 ) -> FloatArray:
+    groups = list(_by_step(plan, fw.indicators, fw))
+    if len(groups) == 1:
+        step, idx = groups[0]
+        return call(step, idx)
     out = x.copy()
-    for step, idx in _by_step(plan, fw.indicators, fw):
+    for step, idx in groups:
         out[..., idx] = call(step, idx)
     return out
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 import warnings
 from collections.abc import Callable
-import tempfile
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -35,12 +35,12 @@ RecipeOpt = Annotated[
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
 
 
-class Lang(str, Enum):
+class Lang(StrEnum):
     en = "en"
     zh = "zh"
 
 
-class TemplateFormat(str, Enum):
+class TemplateFormat(StrEnum):
     xlsx = "xlsx"
     csv = "csv"
 
@@ -185,7 +185,7 @@ def quality(fw: Framework, data: Dataset, year: int | None) -> tuple[pd.DataFram
     cols = [data.variables.index(c) for c in fw.indicators]
     x = data.values[t][:, cols]
     present = ~np.isnan(x)
-    skew, kurt, n = sample_moments(x[None], axis=-2)
+    skew, kurt, _ = sample_moments(x[None], axis=-2)
     per_ind = pd.DataFrame({
         "coverage": present.mean(axis=0), "missing": (~present).sum(axis=0), "skewness": skew[0],
         "kurtosis": kurt[0],

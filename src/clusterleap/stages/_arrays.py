@@ -34,14 +34,16 @@ def sample_moments(x: FloatArray, axis: int = -2) -> tuple[FloatArray, FloatArra
     standard deviation: the formulas of spreadsheet SKEW and KURT (and of e1071 type 2, which COINr uses).
     NaN where n < 3 (skewness) or n < 4 (kurtosis), or when the values do not vary.
     """
+    present = ~np.isnan(x)
     with quiet():
-        n = np.sum(~np.isnan(x), axis=axis).astype(float)
-        m = np.nanmean(x, axis=axis, keepdims=True)
-        d = x - m
-        s2 = np.nansum(d**2, axis=axis) / (n - 1)
-        s = np.sqrt(s2)
-        z3 = np.nansum(d**3, axis=axis) / s**3
-        z4 = np.nansum(d**4, axis=axis) / s2**2
+        n = present.sum(axis=axis).astype(float)
+        filled = np.where(present, x, 0.0)
+        m = filled.sum(axis=axis, keepdims=True) / np.expand_dims(n, axis)
+        d = np.where(present, x - m, 0.0)
+        d2 = d * d
+        s2 = d2.sum(axis=axis) / (n - 1)
+        z3 = (d2 * d).sum(axis=axis) / s2**1.5
+        z4 = (d2 * d2).sum(axis=axis) / s2**2
         skew = n / ((n - 1) * (n - 2)) * z3
         kurt = n * (n + 1) / ((n - 1) * (n - 2) * (n - 3)) * z4 - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
     skew = np.where(n >= 3, skew, np.nan)

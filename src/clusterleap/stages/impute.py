@@ -95,15 +95,21 @@ def locf(x: FloatArray, ctx: ImputeContext) -> FloatArray:
 @METHODS.register("linear", summary="panel: linear interpolation between a unit's observed years (no extrapolation)",
                   reference="COINr impute_panel (imp_type = 'linear')")
 def linear(x: FloatArray, ctx: ImputeContext) -> FloatArray:
-    """Axis 0 is years; interior gaps are interpolated on the actual year values, ends stay missing."""
-    years = ctx.years if ctx.years.size == x.shape[0] else np.arange(x.shape[0], dtype=float)
-    out = x.copy()
-    gaps = np.isnan(x).any(axis=0)
-    for u, i in zip(*np.nonzero(gaps), strict=True):
-        series = x[:, u, i]
-        seen = ~np.isnan(series)
-        if seen.sum() < 2:
-            continue
-        inside = (years > years[seen].min()) & (years < years[seen].max()) & ~seen
-        out[inside, u, i] = np.interp(years[inside], years[seen], series[seen])
+    """Axis 0 is years; interior gaps are interpolated on the actual year values, ends stay missing:
+    ``x_t = x_p + (x_q - x_p) (y_t - y_p) / (y_q - y_p)`` with ``p``, ``q`` the nearest observed years around."""
+    n = x.shape[0]
+    years = ctx.years if ctx.years.size == n else np.arange(n, dtype=float)
+    seen = ~np.isnan(x)
+    idx = np.arange(n)[:, None, None]
+    prev = np.maximum.accumulate(np.where(seen, idx, -1), axis=0)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(seen, idx, n), axis=0), axis=0), axis=0)
+    inside = ~seen & (prev >= 0) & (nxt < n)
+    p = np.clip(prev, 0, n - 1)
+    q = np.clip(nxt, 0, n - 1)
+    xp = np.take_along_axis(x, p, axis=0)
+    xq = np.take_along_axis(x, q, axis=0)
+    yt, yp, yq = years[idx], years[p], years[q]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        filled = xp + (xq - xp) * (yt - yp) / (yq - yp)
+    out: FloatArray = np.where(inside, filled, x)
     return out

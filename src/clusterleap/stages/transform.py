@@ -21,9 +21,13 @@ CODES = {None: 0, "log": 1, "log1p": 2}
                   reference="OECD/JRC Handbook (2008), section 1.5; UNDP HDR technical note 1 (log of income)")
 def by_framework(x: FloatArray, codes: npt.NDArray[np.int64]) -> FloatArray:
     """``ln x`` where code 1, ``ln(1 + x)`` where code 2, else ``x`` (codes per indicator, last axis)."""
+    out = x.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(codes == 1, np.log(x), x)
-        return np.where(codes == 2, np.log1p(x), out)
+        for code, func in ((1, np.log), (2, np.log1p)):
+            cols = np.flatnonzero(codes == code)
+            if cols.size:
+                out[..., cols] = func(x[..., cols])
+    return out
 
 
 @METHODS.register("none", summary="no transforms")

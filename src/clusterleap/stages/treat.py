@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..registry import Registry
-from ._arrays import FloatArray, quiet, sample_moments
+from ._arrays import BoolArray, FloatArray, quiet, sample_moments
 
 METHODS = Registry("treat", fixed=1)
 
@@ -39,7 +39,7 @@ class Treated:
 
 def _record(x0: FloatArray, x: FloatArray, points: npt.NDArray[np.int8], rule: npt.NDArray[np.int8]) -> Treated:
     sb, kb, _ = sample_moments(x0)
-    sa, ka, _ = sample_moments(x)
+    sa, ka = (sb, kb) if not rule.any() else sample_moments(x)[:2]
     return Treated(x, points, sb, kb, sa, ka, (points > 0).sum(axis=-2).astype(np.int64), rule)
 
 
@@ -49,10 +49,13 @@ def none(x: FloatArray) -> Treated:
     return _record(x, x.copy(), np.zeros(x.shape, dtype=np.int8), np.zeros(shape, dtype=np.int8))
 
 
-def _fails(v: FloatArray, skew_max: float, kurt_max: float) -> bool:
-    s, k, _ = sample_moments(v[:, None], axis=0)
-    # COINr's check_SkewKurt passes when |skew| < threshold OR kurtosis < threshold, so it fails at >= both.
-    return bool(abs(s[0]) >= skew_max and k[0] >= kurt_max)
+def _failing(v: FloatArray, skew_max: float, kurt_max: float) -> tuple[BoolArray, FloatArray]:
+    """Columns ``(samples, indicators)`` that fail the rule, and their skewness. COINr's check_SkewKurt passes when
+    |skew| < threshold OR kurtosis < threshold, so a column fails at >= both (and needs 4 values)."""
+    skew, kurt, _ = sample_moments(v)
+    with np.errstate(invalid="ignore"):
+        fails = (np.abs(skew) >= skew_max) & (kurt >= kurt_max)
+    return fails, skew
 
 
 @METHODS.register(
@@ -72,49 +75,57 @@ def skew_kurtosis(
     """Per indicator: while ``|skew| >= skew_max`` and ``kurtosis >= kurt_max`` and fewer than ``max_points``
     points are winsorised, give the most extreme value on the skewed side (high if skew >= 0) the next value in
     (tied extremes move together and all count). If the rule still fails, use ``log(x - min + 0.01 (max - min))``
-    of the untreated values instead (``fallback='log'``) or keep the winsorised values (``fallback='none'``)."""
-    out = x.copy()
-    points = np.zeros(x.shape, dtype=np.int8)
-    rule = np.zeros(x.shape[:1] + x.shape[2:], dtype=np.int8)
-    for s in range(x.shape[0]):
-        for i in range(x.shape[2]):
-            col = x[s, :, i]
-            ok = ~np.isnan(col)
-            v = col[ok].copy()
-            if v.size < 4 or not _fails(v, skew_max, kurt_max):
-                continue
-            hi = np.zeros(v.size, dtype=bool)
-            lo = np.zeros(v.size, dtype=bool)
-            last_hi = last_lo = np.zeros(v.size, dtype=bool)
-            failing = True
-            while failing and last_hi.sum() + last_lo.sum() < max_points:
-                skew = sample_moments(v[:, None], axis=0)[0][0]
-                if skew >= 0:
-                    last_hi = v == v.max()
-                    if last_hi.all():
-                        break
-                    v[last_hi] = v[~last_hi].max()
-                    hi |= last_hi
-                else:
-                    last_lo = v == v.min()
-                    if last_lo.all():
-                        break
-                    v[last_lo] = v[~last_lo].min()
-                    lo |= last_lo
-                failing = _fails(v, skew_max, kurt_max)
-            col_points = np.zeros(v.size, dtype=np.int8)
-            col_points[hi] = 1
-            col_points[lo] = 2
-            if failing and fallback == "log":
-                raw = col[ok]
-                v = np.log(raw - raw.min() + 0.01 * (raw.max() - raw.min()))
-                col_points[:] = 3
-                rule[s, i] = 2
-            else:
-                rule[s, i] = 1
-            out[s, ok, i] = v
-            points[s, ok, i] = col_points
-    return _record(x, out, points, rule)
+    of the untreated values instead (``fallback='log'``) or keep the winsorised values (``fallback='none'``).
+
+    All indicators and samples are treated at once; each column follows exactly the one-column procedure."""
+    v = x.copy()
+    present = ~np.isnan(x)
+    shape = x.shape[:1] + x.shape[2:]
+    hi = np.zeros(x.shape, dtype=bool)
+    lo = np.zeros(x.shape, dtype=bool)
+    # COINr counts the points of the latest high and the latest low winsorisation: both sets hold every point moved
+    # so far on their side, because moved points are tied with the next value in.
+    n_hi = np.zeros(shape, dtype=np.int64)
+    n_lo = np.zeros(shape, dtype=np.int64)
+    first, skew = _failing(v, skew_max, kurt_max)
+    failing = first.copy()
+    stuck = np.zeros(shape, dtype=bool)
+    with quiet():
+        while True:
+            active = failing & ~stuck & (n_hi + n_lo < max_points)
+            if not active.any():
+                break
+            up = active & (skew >= 0)
+            down = active & ~(skew >= 0)
+            mx = np.nanmax(v, axis=-2, keepdims=True)
+            mn = np.nanmin(v, axis=-2, keepdims=True)
+            at_max = (v == mx) & up[:, None, :]
+            at_min = (v == mn) & down[:, None, :]
+            next_hi = np.nanmax(np.where(v == mx, np.nan, v), axis=-2, keepdims=True)
+            next_lo = np.nanmin(np.where(v == mn, np.nan, v), axis=-2, keepdims=True)
+            # a column whose values are all tied cannot be winsorised further
+            stuck |= (up & np.isnan(next_hi[:, 0, :])) | (down & np.isnan(next_lo[:, 0, :]))
+            at_max &= ~stuck[:, None, :]
+            at_min &= ~stuck[:, None, :]
+            v = np.where(at_max, next_hi, np.where(at_min, next_lo, v))
+            hi |= at_max
+            lo |= at_min
+            n_hi = np.where(up & ~stuck, at_max.sum(axis=-2), n_hi)
+            n_lo = np.where(down & ~stuck, at_min.sum(axis=-2), n_lo)
+            now_failing, skew = _failing(v, skew_max, kurt_max)
+            failing = np.where(active & ~stuck, now_failing, failing)
+    points = np.where(hi, 1, np.where(lo, 2, 0)).astype(np.int8)
+    rule = np.where(first, 1, 0).astype(np.int8)
+    if fallback == "log":
+        logged = first & failing
+        with quiet():
+            mn0 = np.nanmin(x, axis=-2, keepdims=True)
+            mx0 = np.nanmax(x, axis=-2, keepdims=True)
+            log_x = np.log(x - mn0 + 0.01 * (mx0 - mn0))
+        v = np.where(logged[:, None, :], log_x, v)
+        points = np.where(logged[:, None, :] & present, 3, points).astype(np.int8)
+        rule = np.where(logged, 2, rule).astype(np.int8)
+    return _record(x, v, points, rule)
 
 
 @METHODS.register(
