@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
+from tests.conftest import ASEM_RECIPE
+from tests.reference import coinr_treat, fails
 
 import clusterleap as cl
-from tests.conftest import ASEM_RECIPE
 
 TOL = 1e-9
 
@@ -41,7 +41,7 @@ def reference(asem_paths):  # type: ignore[no-untyped-def]
         imp.loc[rows] = block.fillna(block.mean())
     treated = imp.copy()
     for c in codes:
-        treated[c] = _coinr_treat(imp[c].to_numpy())
+        treated[c] = coinr_treat(imp[c].to_numpy())
     directed = treated * ind.set_index("iCode").Direction
     norm = (directed - directed.min()) / (directed.max() - directed.min()) * 100
     scores = norm.copy()
@@ -53,30 +53,6 @@ def reference(asem_paths):  # type: ignore[no-untyped-def]
         scores[row.iCode] = (block * w).sum(axis=1) / block.notna().mul(w).sum(axis=1)
     return {"raw": raw, "denominated": den, "imputed": imp, "treated": treated, "normalised": norm,
             "scores": scores}
-
-
-def _fails(v: np.ndarray) -> bool:
-    v = v[~np.isnan(v)]
-    return bool(abs(stats.skew(v, bias=False)) >= 2 and stats.kurtosis(v, bias=False) >= 3.5)
-
-
-def _coinr_treat(x: np.ndarray) -> np.ndarray:
-    """COINr's Treat() defaults, written out: winsorise one point at a time on the skewed side (ties together),
-    at most 5 points, else log(x - min + 0.01 (max - min)) of the untreated values."""
-    if not _fails(x):
-        return x
-    v = x.copy()
-    imax = imin = np.array([], dtype=int)
-    while _fails(v) and len(imax) + len(imin) < 5:
-        if stats.skew(v[~np.isnan(v)], bias=False) >= 0:
-            imax = np.flatnonzero(v == np.nanmax(v))
-            v[imax] = np.nanmax(np.delete(v, imax))
-        else:
-            imin = np.flatnonzero(v == np.nanmin(v))
-            v[imin] = np.nanmin(np.delete(v, imin))
-    if _fails(v):
-        return np.log(x - np.nanmin(x) + 0.01 * (np.nanmax(x) - np.nanmin(x)))
-    return v
 
 
 @pytest.mark.parametrize("stage", ["raw", "denominated", "imputed", "treated", "normalised"])
@@ -102,7 +78,7 @@ def test_ranks_share_the_best_rank(built, reference):  # type: ignore[no-untyped
 def test_treatment_record(built, reference):  # type: ignore[no-untyped-def]
     t = built.treatment
     imputed, treated = reference["imputed"], reference["treated"]
-    failing = {c for c in imputed if _fails(imputed[c].to_numpy())}
+    failing = {c for c in imputed if fails(imputed[c].to_numpy())}
     assert set(t.index[t.rule != "none"]) == failing
     changed = (treated != imputed) & imputed.notna()
     assert (t.points_changed == changed.sum().loc[list(t.index)]).all()

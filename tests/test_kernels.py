@@ -170,3 +170,18 @@ def test_weights_are_scale_invariant(x: np.ndarray, w: np.ndarray, c: float, met
 def test_mean_inequality(x: np.ndarray, w: np.ndarray) -> None:
     h, g, a = (aggregate.METHODS.get(m).func(x, w) for m in ("harmonic", "geometric", "arithmetic"))
     assert (h <= g * (1 + 1e-9)).all() and (g <= a * (1 + 1e-9)).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(float, (2, 25, 3), elements=st.floats(0, 1e3, allow_nan=False)),
+       st.lists(st.tuples(st.integers(0, 1), st.integers(0, 24), st.integers(0, 2), st.floats(1e3, 1e6)),
+                max_size=12))
+def test_vectorised_treatment_equals_the_one_column_procedure(x: np.ndarray, spikes: list) -> None:  # type: ignore[type-arg]
+    from tests.reference import coinr_treat
+
+    for s, u, i, v in spikes:
+        x[s, u, i] = v
+    out = treat.skew_kurtosis(x).x
+    for s in range(x.shape[0]):
+        for i in range(x.shape[2]):
+            np.testing.assert_allclose(out[s, :, i], coinr_treat(x[s, :, i].copy()), rtol=1e-12, atol=1e-12)
