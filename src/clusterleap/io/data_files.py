@@ -30,6 +30,8 @@ UNIT_COLUMNS = ("unit", "uCode", "unit_code", "code")
 NAME_COLUMNS = ("name", "uName", "unit_name")
 YEAR_COLUMNS = ("year", "Time")
 BENCHMARK_COLUMNS = ("benchmark",)
+#: A yes/no column marking generated, illustrative data: results made from it say so.
+ILLUSTRATIVE_COLUMN = "illustrative"
 INDICATOR_COLUMNS = ("indicator", "iCode", "variable")
 VALUE_COLUMNS = ("value", "Value")
 _TRUE = {"1", "true", "yes", "y", "t", "1.0"}
@@ -127,7 +129,11 @@ def read_data(
     years_raw = _years(df, year_col, where, row_word, file_rows)
     name_col = _find(cols, NAME_COLUMNS)
     bench_col = _find(cols, BENCHMARK_COLUMNS)
-    reserved = {c for c in (unit_col, year_col, name_col, bench_col) if c}
+    marker = _find(cols, (ILLUSTRATIVE_COLUMN,))
+    if marker is not None:
+        flags = _flags(df, marker, units_raw, list(dict.fromkeys(units_raw)), where, row_word, file_rows)
+        illustrative = bool(illustrative) or bool(flags.any())
+    reserved = {c for c in (unit_col, year_col, name_col, bench_col, marker) if c}
     if layout == "long":
         return _long(df, where, row_word, file_rows, unit_col, units_raw, years_raw, name_col, bench_col, reserved,
                      illustrative)
@@ -176,7 +182,7 @@ def read_data(
         values=arr,
         names=tuple(n or u for n, u in zip(names, units, strict=True)) if names else (),
         groups=meta,
-        benchmark=_benchmark(df, bench_col, units_raw, units, where, row_word, file_rows),
+        benchmark=_flags(df, bench_col, units_raw, units, where, row_word, file_rows),
         rows=rows[:, :, None],
         text=text,
         source=where,
@@ -226,7 +232,7 @@ def _unit_meta(
     return tuple(seen[u][0] for u in units)
 
 
-def _benchmark(
+def _flags(
     df: pd.DataFrame, col: str | None, units_raw: list[str], units: list[str], where: str, row_word: str,
     file_rows: np.ndarray,
 ) -> np.ndarray:
@@ -294,7 +300,7 @@ def _long(
         values=arr,
         names=tuple(n or u for n, u in zip(names, units, strict=True)) if names else (),
         groups=meta,
-        benchmark=_benchmark(df, bench_col, units_raw, units, where, row_word, file_rows),
+        benchmark=_flags(df, bench_col, units_raw, units, where, row_word, file_rows),
         rows=seen,
         text=text,
         source=where,
