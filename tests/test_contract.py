@@ -16,7 +16,7 @@ from clusterleap.stages.normalise import NormContext
 from clusterleap.stages.treat import Treated
 from clusterleap.stages.weight import WeightContext
 
-S, U, I = 3, 12, 4
+S, U, N_IND = 3, 12, 4
 UNITS = tuple(f"u{i}" for i in range(U))
 
 #: Parameters for methods that need some (every required parameter must have an example here).
@@ -24,6 +24,8 @@ EXAMPLE_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("impute", "group_mean"): {"group": "g"},
     ("impute", "group_median"): {"group": "g"},
     ("normalise", "reference"): {"unit": "u3"},
+    ("weight", "ahp"): {"criteria": ["c0", "c1", "c2", "c3"], "experts": [
+        {"name": "A", "matrix": [[1, 3, 5, 7], [1 / 3, 1, 3, 5], [1 / 5, 1 / 3, 1, 3], [1 / 7, 1 / 5, 1 / 3, 1]]}]},
 }
 
 
@@ -42,19 +44,19 @@ def _params(stage: str, m: Method) -> dict[str, Any]:
 
 def _data(seed: int = 1) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    x = rng.lognormal(1.0, 0.8, size=(S, U, I)) + 0.1
+    x = rng.lognormal(1.0, 0.8, size=(S, U, N_IND)) + 0.1
     x[0, 2, 1] = np.nan
     x[1, 5, 0] = np.nan
     x[2, 7, 3] = np.nan
     return x
 
 
-def _ctx(stage: str, children: int = I) -> Any:
+def _ctx(stage: str, children: int = N_IND) -> Any:
     if stage == "impute":
         return ImputeContext({"g": np.array([0, 1, 2] * (U // 3))}, np.arange(2000, 2000 + S, dtype=float))
     if stage == "normalise":
-        lo = np.zeros((1, I))
-        return NormContext(lo, lo + 20.0, np.ones((1, I), bool), lo + 15.0, None, UNITS)
+        lo = np.zeros((1, N_IND))
+        return NormContext(lo, lo + 20.0, np.ones((1, N_IND), bool), lo + 15.0, None, UNITS)
     if stage == "weight":
         return WeightContext("P", tuple(f"c{j}" for j in range(children)))
     return None
@@ -91,7 +93,7 @@ def test_shape_and_missing(stage: str, method: Method) -> None:
         all_missing[:, 4, :] = np.nan
         assert np.isnan(_call(stage, method, all_missing, _params(stage, method))[:, 4]).all()
     elif stage == "weight":
-        assert out.shape in ((S, 1, I), (S, U, I))
+        assert out.shape in ((S, 1, N_IND), (S, U, N_IND))
         np.testing.assert_allclose(out.sum(axis=-1), 1.0, atol=1e-9)
         assert (out >= -1e-12).all()
     else:

@@ -12,15 +12,20 @@ from typing import Literal
 import numpy as np
 
 from ..registry import Registry
-from ._arrays import FloatArray
+from ._arrays import FloatArray, quiet
 
 METHODS = Registry("aggregate", fixed=2)
 Missing = Literal["reweight", "propagate"]
 
 
 def _prepare(x: FloatArray, w: FloatArray, missing: str) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Zero the weights of missing children; return x with NaN as 0, the effective weights and their sum."""
+    """Zero the weights of missing children; return x with NaN as 0, the effective weights and their sum.
+
+    Without missing children the weights keep their shape (often ``(samples, 1, children)``), which saves
+    broadcasting them over units; the values are the same."""
     present = ~np.isnan(x)
+    if present.all():
+        return x, w, w.sum(axis=-1)
     weff = np.where(present, w, 0.0)
     total = weff.sum(axis=-1)
     if missing == "propagate":
@@ -43,7 +48,8 @@ def geometric(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") ->
     """A zero child makes the mean zero (the limit), so one missing strength is never fully compensated."""
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore"):
-        logs = np.where(weff > 0, np.log(np.where(weff > 0, x0, 1.0)), 0.0)
+        # log(x0) on x0's own shape (often without the sample axis); where weff is 0 the term is 0 either way
+        logs = np.where(weff > 0, np.log(x0), 0.0)
         out: FloatArray = np.exp((weff * logs).sum(axis=-1) / np.where(total > 0, total, np.nan))
     return out
 
@@ -67,7 +73,150 @@ def power(x: FloatArray, w: FloatArray, *, p: float = 2.0, missing: Missing = "r
         return geometric(x, w, missing=missing)
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        terms = np.where(weff > 0, weff * np.where(weff > 0, x0, 1.0) ** p, 0.0)
+        terms = np.where(weff > 0, weff * x0**p, 0.0)
         mean = terms.sum(axis=-1) / np.where(total > 0, total, np.nan)
         out: FloatArray = np.where(np.isinf(mean) & (p < 0), 0.0, mean ** (1.0 / p))
     return out
+
+
+# -- multi-criteria aggregators ---------------------------------------------------------------------------------------
+# They rank the units against each other (ideal points, pairwise contests), so a node's score depends on every unit
+# of the sample, unlike the means above. Children are oriented "higher is better" by the normaliser, so every child
+# is a benefit criterion. A missing child is left out of the unit's distances or contests and the weights of the
+# children present are renormalised (``reweight``), or makes the node missing (``propagate``); a unit with every
+# child missing gets NaN.
+def _unit_weights(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per-unit weights ``(S, U, C)`` renormalised over the children present, and the presence mask."""
+    present = ~np.isnan(x)
+    wk = np.where(present, np.broadcast_to(w, x.shape), 0.0)
+    total = wk.sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(total > 0, wk / np.where(total > 0, total, 1.0), 0.0)
+    return out, present
+
+
+def _finish(score: FloatArray, present: np.ndarray, missing: str) -> FloatArray:
+    none = ~present.any(axis=-1)
+    bad = none | (~present.all(axis=-1) if missing == "propagate" else none)
+    return np.where(bad, np.nan, score)
+
+
+Normalisation = Literal["vector", "minmax"]
+
+
+def topsis_closeness(x: FloatArray, w: FloatArray, normalisation: Normalisation = "vector") -> FloatArray:
+    """TOPSIS relative closeness ``C = D- / (D+ + D-)`` in [0, 1], ``(S, U)``, all children benefit criteria.
+
+    ``r_ij = x_ij / sqrt(sum_i x_ij^2)`` (vector) or ``(x_ij - min_j) / (max_j - min_j)`` (minmax) over the units
+    present; ideal ``r+_j = max_i r_ij`` and anti-ideal ``r-_j = min_i r_ij``; ``D+_i = sqrt(sum_j (w_ij (r_ij -
+    r+_j))^2)``, ``D-_i`` likewise, with ``w_i`` the weights renormalised over unit i's children present. A unit at
+    both the ideal and the anti-ideal (no spread at all) gets 0.5. A cost criterion can be entered negated."""
+    wk, present = _unit_weights(x, w)
+    with quiet():
+        if normalisation == "vector":
+            norm = np.sqrt(np.nansum(x * x, axis=1, keepdims=True))
+            r = np.where(norm > 0, x / np.where(norm > 0, norm, 1.0), 0.0)
+        else:
+            mn = np.nanmin(x, axis=1, keepdims=True)
+            rng = np.nanmax(x, axis=1, keepdims=True) - mn
+            r = np.where(rng > 0, (x - mn) / np.where(rng > 0, rng, 1.0), 0.0)
+        r = np.where(present, r, np.nan)
+        best = np.nanmax(r, axis=1, keepdims=True)
+        worst = np.nanmin(r, axis=1, keepdims=True)
+        d_plus = np.sqrt(np.nansum((wk * (r - best)) ** 2, axis=-1))
+        d_minus = np.sqrt(np.nansum((wk * (r - worst)) ** 2, axis=-1))
+        total = d_plus + d_minus
+        out: FloatArray = np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
+    return out
+
+
+@METHODS.register("topsis", summary="TOPSIS: relative closeness to the ideal unit, D- / (D+ + D-), times scale",
+                  reference="Hwang & Yoon (1981) Multiple Attribute Decision Making, Springer LNEMS 186; "
+                  "Opricovic & Tzeng (2004) EJOR 156, 445-455",
+                  validate=lambda p: None if p["scale"] > 0 else "scale must be positive")
+def topsis(x: FloatArray, w: FloatArray, *, normalisation: Normalisation = "vector", scale: float = 100.0,
+           missing: Missing = "reweight") -> FloatArray:
+    """Closeness (see :func:`topsis_closeness`) times ``scale`` (0-100 by default). With vector normalisation the
+    scores are invariant to a positive rescaling of any child; with minmax also to a shift."""
+    present = ~np.isnan(x)
+    return _finish(topsis_closeness(x, w, normalisation) * scale, present, missing)
+
+
+def vikor_srq(x: FloatArray, w: FloatArray, v: float = 0.5) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """VIKOR's group utility S, individual regret R and compromise index Q, each ``(S, U)`` (lower is better).
+
+    ``f*_j = max_i x_ij``, ``f-_j = min_i x_ij``; ``d_ij = (f*_j - x_ij) / (f*_j - f-_j)`` (0 where the child does not
+    vary); ``S_i = sum_j w_ij d_ij``, ``R_i = max_j w_ij d_ij``; ``Q_i = v (S_i - S*) / (S- - S*) + (1 - v)
+    (R_i - R*) / (R- - R*)`` with ``S* = min S``, ``S- = max S`` (likewise R), a term being 0 where its range is 0.
+    ``w_i`` are the weights renormalised over unit i's children present."""
+    wk, present = _unit_weights(x, w)
+    with quiet():
+        hi = np.nanmax(x, axis=1, keepdims=True)
+        lo = np.nanmin(x, axis=1, keepdims=True)
+        rng = hi - lo
+        d = np.where(rng > 0, (hi - x) / np.where(rng > 0, rng, 1.0), 0.0)
+        term = np.where(present, wk * d, np.nan)
+        s_ = np.nansum(term, axis=-1)
+        r_ = np.nanmax(np.where(present, term, -np.inf), axis=-1)
+        none = ~present.any(axis=-1)
+        s_ = np.where(none, np.nan, s_)
+        r_ = np.where(none, np.nan, r_)
+
+        def part(a: FloatArray) -> FloatArray:
+            a_min = np.nanmin(a, axis=-1, keepdims=True)
+            span = np.nanmax(a, axis=-1, keepdims=True) - a_min
+            out: FloatArray = np.where(span > 0, (a - a_min) / np.where(span > 0, span, 1.0), 0.0)
+            return np.where(np.isnan(a), np.nan, out)
+
+        q = v * part(s_) + (1.0 - v) * part(r_)
+    return s_, r_, q
+
+
+@METHODS.register("vikor", summary="VIKOR compromise ranking: score (1 - Q) times scale, Q mixing group utility S "
+                  "and individual regret R with weight v",
+                  reference="Opricovic (1998); Opricovic & Tzeng (2004) EJOR 156, 445-455",
+                  validate=lambda p: None if 0 <= p["v"] <= 1 and p["scale"] > 0 else "needs 0 <= v <= 1, scale > 0")
+def vikor(x: FloatArray, w: FloatArray, *, v: float = 0.5, scale: float = 100.0,
+          missing: Missing = "reweight") -> FloatArray:
+    """``(1 - Q) * scale``: Q is 0 for the best compromise, so higher is better like every node score (see
+    :func:`vikor_srq`; ``v`` is the weight of the majority's utility S against the individual regret R). VIKOR's
+    acceptance conditions (advantage, stability) are left to the user; use :func:`vikor_srq` for S, R and Q."""
+    present = ~np.isnan(x)
+    return _finish((1.0 - vikor_srq(x, w, v)[2]) * scale, present, missing)
+
+
+def copeland_net(x: FloatArray, w: FloatArray) -> FloatArray:
+    """Copeland's net wins ``(S, U)``: unit a beats b when the weighted share of the children where a scores more
+    than b exceeds 1/2 (the children present for both, weights the mean of a's and b's, renormalised over them);
+    net = wins - losses. NaN for a unit with every child missing."""
+    s_, u, _ = x.shape
+    wb = np.broadcast_to(w, x.shape)
+    present = ~np.isnan(x)
+    net = np.zeros((s_, u))
+    with quiet():
+        for a in range(u):
+            both = present[:, a : a + 1, :] & present
+            pair_w = np.where(both, (wb[:, a : a + 1, :] + wb) / 2.0, 0.0)
+            total = pair_w.sum(axis=-1)
+            ahead = np.where(both & (x[:, a : a + 1, :] > x), pair_w, 0.0).sum(axis=-1)
+            behind = np.where(both & (x[:, a : a + 1, :] < x), pair_w, 0.0).sum(axis=-1)
+            wins = (total > 0) & (ahead > total / 2.0)
+            losses = (total > 0) & (behind > total / 2.0)
+            net[:, a] = wins.sum(axis=-1) - losses.sum(axis=-1)
+    return np.where(present.any(axis=-1), net, np.nan)
+
+
+@METHODS.register("copeland", summary="Copeland's pairwise outranking: wins minus losses against every other unit, "
+                  "rescaled to [0, scale]",
+                  reference="Copeland (1951); Munda & Nardo (2009) Applied Economics 41, 1513-1523; OECD/JRC "
+                  "Handbook (2008), section 6.2 (non-compensatory aggregation)",
+                  validate=lambda p: None if p["scale"] > 0 else "scale must be positive")
+def copeland(x: FloatArray, w: FloatArray, *, scale: float = 100.0, missing: Missing = "reweight") -> FloatArray:
+    """``scale * (net + (n - 1)) / (2 (n - 1))`` with ``net`` from :func:`copeland_net` and n the units with a
+    score: a unit beating all others gets ``scale``, one losing to all gets 0 (``scale / 2`` when n = 1)."""
+    present = ~np.isnan(x)
+    net = copeland_net(x, w)
+    n = (~np.isnan(net)).sum(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(n > 1, (net + (n - 1)) / (2.0 * np.maximum(n - 1, 1)), 0.5) * scale
+    return _finish(out, present, missing)

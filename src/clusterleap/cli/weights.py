@@ -1,0 +1,180 @@
+"""Weight commands: the AHP questionnaire, AHP weights from expert judgements, and weights explained.
+
+- ``clusterleap template-ahp FRAMEWORK --out FILE.xlsx`` writes the questionnaire;
+- ``clusterleap weights ahp --framework F --judgements J [--pooling aij|aip] [--out fragment.yaml]`` prints each
+  node's weights and consistency ratios and writes the recipe fragment with one ``ahp`` step per judged node;
+- ``clusterleap weights explain --framework F --data D [--recipe R]`` prints nominal, effective weights and the
+  correlation-based importance of every indicator.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from ..analysis.importance import importance
+from ..api import as_recipe, evaluate
+from ..io.framework_files import load_framework
+from ..io.judgements import blocks_to_steps, read_judgements, recipe_fragment, write_questionnaire
+from ..pipeline import check_recipe_nodes
+from ..recipe import Recipe
+from ..stages.weight import ahp_panel
+from .app import app, console, guarded
+
+weights_app = typer.Typer(help="Weights: AHP from expert judgements, and how much each indicator really counts.",
+                          no_args_is_help=True)
+app.add_typer(weights_app, name="weights")
+
+FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Built-in name, YAML file or COINr iMeta CSV.")]
+
+
+class Pooling(StrEnum):
+    aij = "aij"
+    aip = "aip"
+
+
+class Completion(StrEnum):
+    harker = "harker"
+    llsm = "llsm"
+
+
+@app.command("template-ahp")
+@guarded
+def template_ahp(
+    framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Questionnaire to write: .xlsx (or .yaml).")],
+) -> None:
+    """Write the AHP questionnaire for a framework: instructions (Chinese and English, Saaty's 1-9 scale) and one
+    sheet per parent node with its children and a comparison matrix to fill."""
+    fw = load_framework(framework)
+    write_questionnaire(fw, out)
+    parents = [c for c in fw.order if fw.children[c]]
+    what = "sheets" if out.suffix.lower() == ".xlsx" else "blocks"
+    console.print(f"wrote {out}: {len(parents)} node {what} ({', '.join(parents)}) for framework {fw.name!r}",
+                  highlight=False, soft_wrap=True)
+
+
+def _cr_text(cr: float) -> str:
+    if math.isnan(cr):
+        return "n/a"
+    return f"[bold red]{cr:.3f} ✗[/]" if cr > 0.1 else f"{cr:.3f}"
+
+
+def _print_node(node: str, step: dict[str, Any]) -> list[str]:
+    """One table per node: a column per expert and the pooled result, a row per child, then λmax, CR, missing."""
+    panel = ahp_panel(step, f"weights ahp, node {node!r}")
+    n_exp = len(panel.names)
+    table = Table(title=f"{node}: AHP weights ({panel.pooling.upper()} pooling of {n_exp} "
+                        f"expert{'s' if n_exp != 1 else ''})", title_justify="left")
+    table.add_column("child")
+    for name in panel.names:
+        table.add_column(name, justify="right")
+    table.add_column("pooled", justify="right", style="bold")
+    for i, c in enumerate(panel.criteria):
+        table.add_row(c, *(f"{j.weights[i]:.4f}" for j in panel.experts), f"{panel.weights[i]:.4f}")
+    pooled = panel.pooled
+    table.add_section()
+    table.add_row("expert weight", *(f"{w:.3f}" for w in panel.expert_weights), "")
+    table.add_row("λmax", *(f"{j.lambda_max:.3f}" for j in panel.experts),
+                  f"{pooled.lambda_max:.3f}" if pooled is not None else "")
+    table.add_row("CR", *(_cr_text(j.cr) for j in panel.experts), _cr_text(pooled.cr) if pooled is not None else "")
+    table.add_row("missing judgements", *(str(j.n_missing) for j in panel.experts), "")
+    console.print(table)
+    return [f"{node}: {b}" for b in panel.inconsistent]
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@weights_app.command("ahp")
+@guarded
+def weights_ahp(
+    framework: FrameworkOpt,
+    judgements: Annotated[list[Path], typer.Option("--judgements", "-j",
+                                                   help="Judgement file(s): YAML or filled questionnaire .xlsx; "
+                                                   "repeat for one file per expert.")],
+    pooling: Annotated[Pooling, typer.Option(help="aij: geometric mean of judgements; aip: of priorities.")] =
+    Pooling.aij,
+    completion: Annotated[Completion, typer.Option(help="How missing judgements are completed.")] =
+    Completion.harker,
+    recipe: Annotated[Path | None, typer.Option("--recipe", "-r", help="Recipe to merge the AHP steps into.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the recipe (fragment) YAML here.")] = None,
+) -> None:
+    """AHP weights from expert judgements: each node's weights per expert and pooled, with Saaty's consistency ratio
+    (CR > 0.1 flagged), and a recipe fragment with one "ahp" weight step per judged node."""
+    fw = load_framework(framework)
+    blocks = read_judgements(judgements)
+    steps = blocks_to_steps(blocks, fw, pooling.value, completion.value)
+    flagged: list[str] = []
+    for node, step in steps.items():
+        flagged += _print_node(node, step)
+    base = as_recipe(recipe).to_dict() if recipe is not None else None
+    fragment = recipe_fragment(steps, base)
+    checked = Recipe.from_dict(fragment, str(out or "recipe fragment"))
+    check_recipe_nodes(fw, checked)
+    if flagged:
+        console.print(f"[bold red]CR > 0.1[/] (judgements to revise, Saaty's rule): {'; '.join(flagged)}",
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print("all consistency ratios are within Saaty's limit CR <= 0.1", highlight=False)
+    if out is not None:
+        head = (f"# AHP weights for framework {fw.name!r} from {', '.join(str(j) for j in judgements)}\n"
+                "# (pooling {p}, completion {c}); load with Recipe.load or merge into a recipe.\n"
+                .format(p=pooling.value, c=completion.value))
+        _write_text(out, head + yaml.safe_dump(fragment, allow_unicode=True, sort_keys=False,
+                                               default_flow_style=None, width=118))
+        console.print(f"wrote {out}", highlight=False)
+
+
+@weights_app.command("explain")
+@guarded
+def weights_explain(
+    framework: FrameworkOpt,
+    data: Annotated[Path, typer.Option("--data", "-d", help="Data file: CSV, XLSX or Parquet, wide or long.")],
+    recipe: Annotated[Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file.")] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")] = None,
+    level: Annotated[int, typer.Option(help="Level to explain (1 = indicators).")] = 1,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the table as CSV.")] = None,
+) -> None:
+    """Nominal and effective weight of every indicator (or node of a level) and its correlation-based importance:
+    Pearson r with the index, r², its share (importance) and importance / effective weight."""
+    res = evaluate(framework, data, recipe, year)
+    fw = res.framework
+    if not 1 <= level < fw.n_levels:
+        from ..errors import RecipeError
+
+        raise RecipeError(f"--level {level}: framework {fw.name!r} has levels 1..{fw.n_levels - 1} below the index")
+    df = importance(res, level)
+    table = Table(title=f"Weights explained: {fw.name}, {fw.level_name(level)}, year {res.year}",
+                  title_justify="left")
+    for col in ("node", "parent", "nominal", "used", "eff. nominal", "effective", "pearson r", "r²", "importance",
+                "importance / effective"):
+        table.add_column(col, justify="left" if col in ("node", "parent") else "right")
+
+    def f(v: float, digits: int = 4) -> str:
+        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+    for code, row in df.iterrows():
+        table.add_row(str(code), str(row["parent"]), f(row["nominal"]), f(row["used"]), f(row["effective_nominal"]),
+                      f(row["effective"]), f(row["pearson"], 3), f(row["pearson_sq"], 3), f(row["importance"]),
+                      f(row["ratio"], 2))
+    console.print(table)
+    if out is not None:
+        df.to_csv(out, float_format="%.10g")
+        console.print(f"wrote {out}", highlight=False)

@@ -1,0 +1,567 @@
+"""Expert judgements for AHP weights: read them from YAML or Excel, check them, turn them into recipe steps, and
+write the questionnaire workbook for a framework (see docs/weights.md).
+
+A *block* is one expert's pairwise comparisons of one parent node's children: expert name, optional expert weight,
+node code, the criteria order, and either the strict upper triangle (row by row) or the full matrix. A blank cell (or
+YAML ``null``) is a missing judgement. Judgements are numbers on Saaty's scale 1/9..9, written ``3``, ``0.5`` or
+``1/3``. Every problem raises a :class:`JudgementError` naming the file, sheet, cell or entry, expert and node.
+
+YAML::
+
+    judgements:
+      - expert: Li Wei
+        weight: 2                      # optional (default 1)
+        node: Conn
+        criteria: [Physical, ConEcFin, Political]
+        upper: [[3, 1/2], [1/4]]       # a_12, a_13; a_23
+      - expert: Wang Fang
+        node: Conn
+        criteria: [Physical, ConEcFin, Political]
+        matrix: [[1, 2, 1/3], [1/2, 1, ~], [3, ~, 1]]
+
+Excel: one sheet per block laid out as :func:`write_questionnaire` writes it (expert in B1, expert weight in B2, node
+code in B3, the criteria codes across row 5 and down column A, the matrix from B6); an ``Instructions`` sheet and
+sheets with no judgement at all are skipped. Several files (one per expert) may be read together.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from .. import ahp as ahp_math
+from ..errors import JudgementError
+from ..framework import Framework
+from ..registry import did_you_mean
+
+__all__ = [
+    "Block",
+    "blocks_to_steps",
+    "check_blocks",
+    "parse_judgement",
+    "read_judgements",
+    "recipe_fragment",
+    "write_questionnaire",
+]
+
+_FRACTION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*/\s*([0-9]*\.?[0-9]+)\s*$")
+_BLOCK_KEYS = {"expert", "weight", "node", "criteria", "upper", "matrix"}
+
+#: Labels in column A of a questionnaire sheet (matched on the English part before " / ").
+LABEL_EXPERT = "Expert / 专家"
+LABEL_WEIGHT = "Expert weight / 专家权重"
+LABEL_NODE = "Node / 节点"
+LABEL_CRITERIA = "Criteria / 指标"
+INSTRUCTIONS = "Instructions"
+
+
+@dataclass(frozen=True)
+class Block:
+    """One expert's comparison matrix for one parent node (NaN = missing judgement), with where it was read."""
+
+    expert: str
+    node: str
+    criteria: tuple[str, ...]
+    matrix: np.ndarray
+    weight: float = 1.0
+    where: str = ""
+    cells: Mapping[tuple[int, int], str] = field(default_factory=dict)
+
+    def place(self, i: int, j: int) -> str:
+        """Where entry (i, j) was read (a cell like ``C7`` or ``row 1, column 3``)."""
+        return self.cells.get((i, j), f"row {i + 1}, column {j + 1}")
+
+    def label(self) -> str:
+        return f"{self.where}: expert {self.expert!r}, node {self.node!r}"
+
+
+def parse_judgement(value: Any, where: str) -> float:
+    """A judgement from a cell: a number, ``"3"``, ``"1/3"``, or NaN for a blank; anything else raises."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool):
+        raise JudgementError(f"{where}: {value!r} is not a judgement (expected a number like 3 or 1/3)")
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text == "" or text in {"~", "-", "null"}:
+        return math.nan
+    m = _FRACTION.match(text)
+    if m:
+        num, den = float(m.group(1)), float(m.group(2))
+        if den == 0:
+            raise JudgementError(f"{where}: {text!r} divides by zero (expected a judgement like 3 or 1/3)")
+        return num / den
+    try:
+        return float(text)
+    except ValueError:
+        raise JudgementError(f"{where}: {text!r} is not a judgement (expected a number like 3 or 1/3, or a blank "
+                             "for a missing judgement)") from None
+
+
+def _check_matrix(block: Block) -> None:
+    problem = ahp_math.matrix_problem(block.matrix)
+    if problem is None:
+        return
+    (i, j), msg = problem
+    c = block.criteria
+    raise JudgementError(f"{block.label()}, {block.place(i, j)} (row {c[i]!r}, column {c[j]!r}): {msg}")
+
+
+def _fill_lower(a: np.ndarray) -> np.ndarray:
+    """Complete a judgement given on one side of the diagonal only with its reciprocal (usually the lower triangle
+    from the upper one); a unit diagonal where blank."""
+    out = a.copy()
+    n = a.shape[0]
+    for i in range(n):
+        for j in range(n):
+            if i != j and np.isnan(out[j, i]) and not np.isnan(out[i, j]) and out[i, j] != 0:
+                out[j, i] = 1.0 / out[i, j]
+    np.fill_diagonal(out, np.where(np.isnan(np.diag(out)), 1.0, np.diag(out)))
+    return out
+
+
+# -- YAML ----------------------------------------------------------------------------------------------------------
+def _yaml_block(raw: Any, k: int, path: Path) -> Block | None:
+    where = f"{path}, judgement block {k}"
+    if not isinstance(raw, Mapping):
+        raise JudgementError(f"{where}: expected a mapping with expert, node, criteria and upper or matrix")
+    for key in raw:
+        if key not in _BLOCK_KEYS:
+            raise JudgementError(f"{where}: unknown key {key!r}{did_you_mean(str(key), sorted(_BLOCK_KEYS))}")
+    expert = str(raw.get("expert") or "").strip()
+    node = str(raw.get("node") or "").strip()
+    if not node:
+        raise JudgementError(f"{where} (expert {expert!r}): no 'node' code")
+    where = f"{where} (expert {expert!r}, node {node!r})"
+    criteria = raw.get("criteria")
+    if not isinstance(criteria, list) or not criteria:
+        raise JudgementError(f"{where}: 'criteria' must list the child codes in matrix order")
+    crit = tuple(str(c) for c in criteria)
+    weight = _expert_weight(raw.get("weight"), where)
+    n = len(crit)
+    if ("upper" in raw) == ("matrix" in raw):
+        raise JudgementError(f"{where}: give either 'upper' (the upper triangle) or 'matrix' (the full matrix)")
+    a = np.full((n, n), np.nan)
+    cells: dict[tuple[int, int], str] = {}
+    if "upper" in raw:
+        rows = raw["upper"]
+        flat = isinstance(rows, list) and all(not isinstance(r, list) for r in rows)
+        if flat:
+            rows = _split_upper(rows, n, where)
+        if not isinstance(rows, list) or len(rows) != n - 1:
+            got = len(rows) if isinstance(rows, list) else "no"
+            raise JudgementError(f"{where}: 'upper' has {got} rows (expected {n - 1} for {n} criteria: "
+                                 f"{', '.join(str(v) for v in range(n - 1, 0, -1))} entries)")
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != n - 1 - i:
+                got = len(row) if isinstance(row, list) else 1
+                raise JudgementError(f"{where}: upper row {i + 1} has {got} entries (expected {n - 1 - i}: "
+                                     f"{crit[i]!r} against {', '.join(crit[i + 1:])})")
+            for k2, v in enumerate(row):
+                j = i + 1 + k2
+                cells[(i, j)] = f"upper row {i + 1}, entry {k2 + 1}"
+                cells[(j, i)] = cells[(i, j)]
+                a[i, j] = parse_judgement(v, f"{where}, {cells[(i, j)]}")
+    else:
+        rows = raw["matrix"]
+        if not isinstance(rows, list) or len(rows) != n:
+            got = len(rows) if isinstance(rows, list) else "no"
+            raise JudgementError(f"{where}: 'matrix' has {got} rows (expected {n}, one per criterion)")
+        for i, row in enumerate(rows):
+            if not isinstance(row, list) or len(row) != n:
+                got = len(row) if isinstance(row, list) else 1
+                raise JudgementError(f"{where}: matrix row {i + 1} has {got} entries (expected {n})")
+            for j, v in enumerate(row):
+                cells[(i, j)] = f"matrix row {i + 1}, column {j + 1}"
+                a[i, j] = parse_judgement(v, f"{where}, {cells[(i, j)]}")
+    off = ~np.eye(n, dtype=bool)
+    if n > 1 and np.isnan(a[off]).all():
+        return None  # an unanswered block (as the YAML template writes them)
+    if not expert:
+        raise JudgementError(f"{where}: no 'expert' name")
+    return Block(expert, node, crit, _fill_lower(a), weight, f"{path}, judgement block {k}", cells)
+
+
+def _split_upper(values: list[Any], n: int, where: str) -> list[Any]:
+    need = n * (n - 1) // 2
+    if len(values) != need:
+        raise JudgementError(f"{where}: 'upper' has {len(values)} entries (expected n(n-1)/2 = {need} for {n} "
+                             "criteria)")
+    out, k = [], 0
+    for i in range(n - 1):
+        out.append(values[k : k + n - 1 - i])
+        k += n - 1 - i
+    return out
+
+
+def _expert_weight(value: Any, where: str) -> float:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 1.0
+    w = parse_judgement(value, f"{where}, expert weight") if not isinstance(value, bool) else math.nan
+    if not (math.isfinite(w) and w > 0):
+        raise JudgementError(f"{where}: expert weight {value!r} is not a positive number")
+    return w
+
+
+def _read_yaml(path: Path) -> list[Block]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise JudgementError(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    raw = doc.get("judgements") if isinstance(doc, Mapping) else doc
+    if not isinstance(raw, list):
+        raise JudgementError(f"{path}: expected a list of judgement blocks under 'judgements'")
+    blocks = [_yaml_block(b, k + 1, path) for k, b in enumerate(raw)]
+    return [b for b in blocks if b is not None]
+
+
+# -- Excel ---------------------------------------------------------------------------------------------------------
+def _label(value: Any) -> str:
+    return str(value or "").split("/")[0].strip().lower()
+
+
+def _sheet_block(ws: Any, path: Path) -> Block | None:
+    from openpyxl.utils import get_column_letter
+
+    where = f"{path}, sheet {ws.title!r}"
+    rows: dict[str, int] = {}
+    for r in range(1, min(ws.max_row, 40) + 1):
+        label = _label(ws.cell(r, 1).value)
+        if label in ("expert", "expert weight", "node", "criteria"):
+            rows.setdefault(label, r)
+        if label == "criteria":
+            break
+    if "node" not in rows or "criteria" not in rows:
+        return None
+    r_node, r_crit = rows["node"], rows["criteria"]
+    node = str(ws.cell(r_node, 2).value or "").strip()
+    codes: list[str] = []
+    col = 2
+    while ws.cell(r_crit, col).value not in (None, ""):
+        codes.append(str(ws.cell(r_crit, col).value).strip())
+        col += 1
+    n = len(codes)
+    if not node:
+        raise JudgementError(f"{where}, cell B{r_node}: the node code is empty")
+    if n == 0:
+        raise JudgementError(f"{where}, row {r_crit}: no criteria codes from cell B{r_crit} on")
+    a = np.full((n, n), np.nan)
+    cells: dict[tuple[int, int], str] = {}
+    expert_cell = f"B{rows['expert']}" if "expert" in rows else "B1"
+    expert = str(ws[expert_cell].value or "").strip()
+    for i in range(n):
+        r = r_crit + 1 + i
+        code = str(ws.cell(r, 1).value or "").strip()
+        if code != codes[i]:
+            raise JudgementError(f"{where}, cell A{r}: row criterion is {code!r} (expected {codes[i]!r}, the same "
+                                 "order as the column criteria)")
+        for j in range(n):
+            ref = f"{get_column_letter(2 + j)}{r}"
+            cells[(i, j)] = f"cell {ref}"
+            v = ws.cell(r, 2 + j).value
+            if isinstance(v, str) and v.startswith("="):
+                continue  # a formula (the reciprocal the template fills in): derived from the upper triangle
+            if i == j:
+                continue
+            a[i, j] = parse_judgement(v, f"{where}, cell {ref} (expert {expert!r}, node {node!r})")
+    upper = a[np.triu_indices(n, 1)]
+    if n > 1 and np.isnan(upper).all() and np.isnan(a[np.tril_indices(n, -1)]).all():
+        return None  # an unanswered sheet
+    if not expert:
+        raise JudgementError(f"{where}, cell {expert_cell}: the expert name is empty (node {node!r})")
+    weight = _expert_weight(ws[f"B{rows['expert weight']}"].value if "expert weight" in rows else None,
+                            f"{where}, cell B{rows.get('expert weight', 2)} (expert {expert!r})")
+    return Block(expert, node, tuple(codes), _fill_lower(a), weight, f"{path}, sheet {ws.title!r}", cells)
+
+
+def _read_xlsx(path: Path) -> list[Block]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, data_only=False, read_only=False)
+    except Exception as exc:  # openpyxl raises several types for a file that is not a workbook
+        raise JudgementError(f"{path}: not a readable Excel workbook ({exc})") from None
+    blocks = []
+    for ws in book.worksheets:
+        if ws.title == INSTRUCTIONS:
+            continue
+        b = _sheet_block(ws, path)
+        if b is not None:
+            blocks.append(b)
+    return blocks
+
+
+def read_judgements(paths: str | Path | Sequence[str | Path]) -> list[Block]:
+    """Every judgement block of one or several YAML / Excel files, each matrix checked (size, positive, Saaty's
+    scale, reciprocal). Raises JudgementError naming the file, sheet, cell, expert and node."""
+    items = [paths] if isinstance(paths, str | Path) else list(paths)
+    blocks: list[Block] = []
+    for item in items:
+        path = Path(item)
+        if not path.exists():
+            raise JudgementError(f"{path}: file not found")
+        suffix = path.suffix.lower()
+        if suffix in (".yaml", ".yml"):
+            found = _read_yaml(path)
+        elif suffix in (".xlsx", ".xlsm"):
+            found = _read_xlsx(path)
+        else:
+            raise JudgementError(f"{path}: unknown judgement file type {suffix or '(none)'!r} (expected .yaml or "
+                                 ".xlsx)")
+        for b in found:
+            if len(set(b.criteria)) != len(b.criteria):
+                dup = next(c for c in b.criteria if b.criteria.count(c) > 1)
+                raise JudgementError(f"{b.label()}: criterion {dup!r} appears twice")
+            _check_matrix(b)
+        blocks.extend(found)
+    if not blocks:
+        raise JudgementError(f"{', '.join(str(p) for p in items)}: no judgements found (fill the upper triangle "
+                             "of at least one node's matrix)")
+    return blocks
+
+
+def check_blocks(blocks: Iterable[Block], fw: Framework) -> None:
+    """Check blocks against a framework: each node is a parent of it, the criteria are exactly its children, no
+    expert judges a node twice, an expert's weight is the same in every block, and the judgements given link every
+    child to every other."""
+    seen: dict[tuple[str, str], Block] = {}
+    weights: dict[str, tuple[float, Block]] = {}
+    for b in blocks:
+        if b.node not in fw:
+            raise JudgementError(f"{b.label()}: {b.node!r} is not a node of framework {fw.name!r}"
+                                 f"{did_you_mean(b.node, [c for c in fw.order if fw.children[c]])}")
+        kids = fw.children[b.node]
+        if not kids:
+            raise JudgementError(f"{b.label()}: {b.node!r} is an indicator (judgements compare a parent node's "
+                                 "children)")
+        for c in b.criteria:
+            if c not in kids:
+                raise JudgementError(f"{b.label()}: criterion {c!r} is not a child of {b.node!r}"
+                                     f"{did_you_mean(c, list(kids))}")
+        for c in kids:
+            if c not in b.criteria:
+                raise JudgementError(f"{b.label()}: child {c!r} of {b.node!r} is missing from the criteria (every "
+                                     f"child must be compared: {', '.join(kids)})")
+        key = (b.expert, b.node)
+        if key in seen:
+            raise JudgementError(f"{b.label()}: expert {b.expert!r} judges node {b.node!r} twice (also in "
+                                 f"{seen[key].where})")
+        seen[key] = b
+        if b.expert in weights and weights[b.expert][0] != b.weight:
+            w0, b0 = weights[b.expert]
+            raise JudgementError(f"{b.label()}: expert weight {b.weight:g} differs from {w0:g} given in {b0.where}")
+        weights.setdefault(b.expert, (b.weight, b))
+        if not ahp_math.connected(b.matrix):
+            raise JudgementError(f"{b.label()}: the judgements given do not connect all criteria (each child needs a "
+                                 "chain of comparisons to every other; fill more of the upper triangle)")
+
+
+def blocks_to_steps(blocks: Iterable[Block], fw: Framework, pooling: str = "aij",
+                    completion: str = "harker") -> dict[str, dict[str, Any]]:
+    """One ``ahp`` weight step per judged node, ``{node: {method: ahp, criteria, experts, pooling, completion}}``,
+    criteria in the framework's child order, each matrix reordered to it and made exactly reciprocal (the lower
+    triangle is ``1 / upper``); missing judgements are ``None``."""
+    blocks = list(blocks)
+    check_blocks(blocks, fw)
+    steps: dict[str, dict[str, Any]] = {}
+    for node in fw.order:
+        mine = [b for b in blocks if b.node == node]
+        if not mine:
+            continue
+        kids = list(fw.children[node])
+        experts = []
+        for b in mine:
+            perm = [b.criteria.index(c) for c in kids]
+            a = b.matrix[np.ix_(perm, perm)]
+            n = len(kids)
+            rows: list[list[float | None]] = [[1.0] * n for _ in range(n)]
+            for i in range(n):
+                for j in range(i + 1, n):
+                    v = a[i, j]
+                    rows[i][j] = None if np.isnan(v) else float(v)
+                    rows[j][i] = None if np.isnan(v) else float(1.0 / v)
+            experts.append({"name": b.expert, "weight": float(b.weight), "matrix": rows})
+        steps[node] = {"method": "ahp", "criteria": kids, "experts": experts, "pooling": pooling,
+                       "completion": completion}
+    return steps
+
+
+def recipe_fragment(steps: Mapping[str, Mapping[str, Any]], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A recipe mapping with the ``ahp`` steps as weight overrides per node, merged into ``base`` (a recipe's
+    ``to_dict()``) when given; alone it is a loadable recipe with every other stage at its default."""
+    out = {k: v for k, v in (base or {}).items()}
+    weight = out.get("weight", {"method": "framework"})
+    weight = {"method": weight} if isinstance(weight, str) else dict(weight)
+    nodes = dict(weight.get("nodes") or {})
+    nodes.update({k: dict(v) for k, v in steps.items()})
+    weight["nodes"] = nodes
+    out["weight"] = weight
+    return out
+
+
+# -- the questionnaire -----------------------------------------------------------------------------------------------
+SAATY_SCALE = (
+    ("1", "同等重要", "Equal importance: the two contribute equally"),
+    ("3", "稍微重要", "Moderate importance: judgement slightly favours the row"),
+    ("5", "明显重要", "Strong importance: judgement strongly favours the row"),
+    ("7", "强烈重要", "Very strong importance: the row's dominance is demonstrated in practice"),
+    ("9", "极端重要", "Extreme importance: the evidence favouring the row is of the highest order"),
+    ("2, 4, 6, 8", "上述相邻判断的中间值", "Intermediate values between the two adjacent judgements"),
+    ("1/3, 1/5, ...", "倒数：列比行重要", "Reciprocals: the column is more important than the row"),
+)
+
+INSTRUCTION_LINES = (
+    ("层次分析法（AHP）专家打分问卷", "Expert questionnaire for the analytic hierarchy process (AHP)"),
+    ("每个工作表对应一个上级节点，请比较其下级指标的相对重要性。",
+     "Each sheet is one parent node: compare the importance of its children, two at a time."),
+    ("在 B1 填写您的姓名，B2 可填写专家权重（默认 1）。",
+     "Write your name in B1; B2 may hold your weight in the panel (default 1)."),
+    ("只需填写矩阵对角线右上方的白色单元格：行指标相对于列指标重要多少倍。",
+     "Fill only the upper triangle (white cells): how much more important the row is than the column."),
+    ("例如填 3 表示行指标比列指标稍微重要，填 1/3 表示列指标稍微重要。左下方自动取倒数。",
+     "E.g. 3: the row is moderately more important; 1/3: the column is. The lower triangle fills itself."),
+    ("无法判断时可留空；但每个指标都须通过比较与其他指标相连。一致性比率 CR 应不超过 0.1。",
+     "Leave a cell blank if you cannot judge; every child must still be linked to the others by comparisons. "
+     "The consistency ratio CR should not exceed 0.1."),
+)
+
+
+def _sheet_title(code: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", "_", code)[:31] or "node"
+    title, k = base, 2
+    while title.lower() in used or title == INSTRUCTIONS:
+        suffix = f"~{k}"
+        title = base[: 31 - len(suffix)] + suffix
+        k += 1
+    used.add(title.lower())
+    return title
+
+
+def _write_xlsx(fw: Framework, path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    ws = book.active
+    ws.title = INSTRUCTIONS
+    bold = Font(bold=True)
+    ws.append([f"{fw.name_zh or fw.name}", f"{fw.name_en or fw.name}"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["B1"].font = Font(bold=True, size=14)
+    ws.append([])
+    for zh, en in INSTRUCTION_LINES:
+        ws.append([zh, en])
+    ws.append([])
+    ws.append(["Saaty 1-9 标度 / scale", "含义", "Meaning"])
+    for cell in ws[ws.max_row]:
+        cell.font = bold
+    for row in SAATY_SCALE:
+        ws.append(list(row))
+    ws.column_dimensions["A"].width = 60
+    ws.column_dimensions["B"].width = 60
+    ws.column_dimensions["C"].width = 70
+    grey = PatternFill("solid", fgColor="DDDDDD")
+    allowed = '"9,8,7,6,5,4,3,2,1,1/2,1/3,1/4,1/5,1/6,1/7,1/8,1/9"'
+    used: set[str] = set()
+    for node in fw.order:
+        kids = fw.children[node]
+        if not kids:
+            continue
+        sh = book.create_sheet(_sheet_title(node, used))
+        parent = fw.by_code[node]
+        sh["A1"], sh["A2"], sh["A3"] = LABEL_EXPERT, LABEL_WEIGHT, LABEL_NODE
+        sh["B3"], sh["C3"] = node, " / ".join(x for x in (parent.name_zh, parent.name_en) if x)
+        sh["A4"] = "填写上三角：行比列重要多少（1-9 或 1/3 等） / Fill the upper triangle: row vs column (1-9, 1/3)"
+        sh["A4"].font = Font(italic=True)
+        sh["A5"] = LABEL_CRITERIA
+        for c in ("A1", "A2", "A3", "A5"):
+            sh[c].font = bold
+        n = len(kids)
+        dv = DataValidation(type="list", formula1=allowed, allow_blank=True, showErrorMessage=True,
+                            errorStyle="warning", error="Use Saaty's scale 1/9..9 / 请使用 1/9..9 标度")
+        sh.add_data_validation(dv)
+        for j, k in enumerate(kids):
+            head = sh.cell(5, 2 + j, k)
+            head.font = bold
+            head.alignment = Alignment(horizontal="center")
+            sh.cell(6 + j, 1, k).font = bold
+        for i in range(n):
+            for j in range(n):
+                cell = sh.cell(6 + i, 2 + j)
+                if i == j:
+                    cell.value = 1
+                    cell.fill = grey
+                elif i > j:
+                    up = f"{get_column_letter(2 + i)}{6 + j}"
+                    cell.value = f'=IF(ISNUMBER({up}),1/{up},"")'
+                    cell.fill = grey
+                else:
+                    dv.add(cell)
+        legend = 3 + n
+        sh.cell(5, legend, "Code / 代码").font = bold
+        sh.cell(5, legend + 1, "名称").font = bold
+        sh.cell(5, legend + 2, "Name").font = bold
+        for i, k in enumerate(kids):
+            child = fw.by_code[k]
+            sh.cell(6 + i, legend, k)
+            sh.cell(6 + i, legend + 1, child.name_zh)
+            sh.cell(6 + i, legend + 2, child.name_en)
+        sh.column_dimensions["A"].width = 26
+        for j in range(n):
+            sh.column_dimensions[get_column_letter(2 + j)].width = max(10, len(kids[j]) + 2)
+    book.save(path)
+
+
+def _yaml_template(fw: Framework) -> str:
+    blocks = []
+    for node in fw.order:
+        kids = list(fw.children[node])
+        if not kids:
+            continue
+        n = len(kids)
+        blocks.append({"expert": "", "weight": 1, "node": node, "criteria": kids,
+                       "upper": [[None] * (n - 1 - i) for i in range(n - 1)]})
+    head = (f"# AHP judgements for framework {fw.name}: one block per expert and parent node.\n"
+            "# upper: row i holds how much more important criterion i is than each later criterion, on Saaty's\n"
+            "# 1-9 scale (1 equal, 3 moderate, 5 strong, 7 very strong, 9 extreme; 1/3 etc. when the later one\n"
+            "# wins); leave ~ for a judgement you cannot give.\n")
+    return head + yaml.safe_dump({"framework": fw.name, "judgements": blocks}, allow_unicode=True,
+                                 sort_keys=False, default_flow_style=None)
+
+
+def write_questionnaire(fw: Framework, path: str | Path) -> Path:
+    """Write the AHP questionnaire for ``fw``: an Excel workbook (an instructions sheet in Chinese and English with
+    Saaty's scale, then one sheet per parent node listing its children and a matrix to fill), or, for a ``.yaml``
+    path, the same blocks as YAML. Written to a temporary file first, then moved into place."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".yaml", ".yml"):
+        raise JudgementError(f"{path}: the questionnaire is written as .xlsx or .yaml (got {suffix or 'none'!r})")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".xlsx":
+            _write_xlsx(fw, tmp)
+        else:
+            tmp.write_text(_yaml_template(fw), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
