@@ -14,12 +14,15 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .errors import RecipeError
 from .registry import Registry, _freeze, did_you_mean
+
+if TYPE_CHECKING:
+    from .analysis.grades import GradingScheme
 
 __all__ = ["STAGE_ORDER", "Plan", "Recipe", "Step"]
 
@@ -134,6 +137,17 @@ class Plan:
         return cls(default, tuple(sorted(levels)), tuple(sorted(nodes)))
 
 
+def _grading(spec: Any, where: str) -> GradingScheme:
+    """A grading scheme from itself or a mapping (the optional ``grading`` field of a recipe)."""
+    from .analysis.grades import GradingScheme
+
+    if isinstance(spec, GradingScheme):
+        return spec
+    if isinstance(spec, Mapping):
+        return GradingScheme.from_dict(spec, where)
+    raise RecipeError(f"{where}: expected a grading scheme (a mapping with 'tiers'), got {spec!r}")
+
+
 def _stages() -> dict[str, Registry]:
     from .stages import STAGES
 
@@ -168,8 +182,11 @@ class Recipe:
     name: str = ""
     description: str = ""
     source: str = field(default="", compare=False)
+    grading: GradingScheme | None = None
 
     def __post_init__(self) -> None:
+        if self.grading is not None:
+            object.__setattr__(self, "grading", _grading(self.grading, f"{self.source or 'recipe'}, grading"))
         stages = _stages()
         for stage in STAGE_ORDER:
             where = f"{self.source or 'recipe'}, {stage}"
@@ -214,6 +231,8 @@ class Recipe:
             d["description"] = self.description
         for stage in STAGE_ORDER:
             d[stage] = self.plan(stage).to_dict()
+        if self.grading is not None:
+            d["grading"] = self.grading.to_dict()
         return d
 
     @classmethod
@@ -229,6 +248,8 @@ class Recipe:
         for key, value in d.items():
             if key in ("name", "description"):
                 kwargs[key] = str(value)
+            elif key == "grading":
+                kwargs[key] = None if value is None else _grading(value, f"{where}, grading")
             else:
                 kwargs[key] = Plan.parse(value, f"{where}, {key}", DEFAULT_METHODS[key])
         if "name" not in kwargs and source.endswith((".yaml", ".yml")):

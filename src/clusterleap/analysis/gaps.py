@@ -1,0 +1,360 @@
+"""Gaps to world class: how far each cluster is from a reference, decomposed exactly by indicator.
+
+References (``benchmark=``):
+
+- a unit code: a named benchmark cluster (its normalised indicators as they are);
+- ``"best"``: the best benchmark unit on each indicator; ``"median"``: the benchmark units' median on each indicator;
+- ``"targets"``: the framework's world-class ``target`` of each indicator, normalised like the data (inserted as one
+  more row at the treated stage and normalised with the statistics of the data's rows, so a target beyond the
+  observed range scores beyond the scale).
+
+For the composite references an indicator the reference cannot measure (no benchmark value, no target) takes the
+unit's own value: it adds no gap. The reference's scores at every node come from re-aggregating its indicators with
+the weights and aggregation the result used (:func:`reaggregate`), so a named benchmark's reference index is its
+own index and the total gap is exactly the difference of the two indices.
+
+Decomposition. The gap of the index, ``G = I(ref) - I(unit)``, is split over the children of the root by the
+Shapley value of the root's aggregation (each child's average marginal effect of switching it from the unit's score
+to the reference's over all orders; Shorrocks 2013, "Decomposition procedures for distributional analysis: a unified
+framework based on the Shapley value", Journal of Economic Inequality 11, 99-126), and each child's part is split
+over its own children in proportion to their Shapley values at that node, down to the indicators. The parts add up
+exactly to the total (Shapley values add up to the difference at every node). For an arithmetic mean the Shapley
+value of a child is ``w_c (b_c - a_c)``, so an indicator's part is its effective weight times its normalised
+difference: ``e_j (ref_j - x_j)``. Nodes with more than 14 children use the average of the forward and backward
+sequential (path) decomposition instead, which is exact as well. Below a node whose own score equals the
+reference's (or is missing), its part (zero, or the effect of the missing score) is spread over its children that
+differ in proportion to their weights.
+
+Aggregations that compare units (TOPSIS, VIKOR, Copeland) are handled unit by unit: the reference's scores and the
+Shapley values are those the unit would get with the reference's values in its place, every other unit as it is
+(so a named benchmark's reference index may then differ from its own index).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, DataWarning
+from ..registry import did_you_mean
+from ..stages import STAGES
+from ..stages._arrays import FloatArray, quiet
+
+if TYPE_CHECKING:
+    from ..result import Result
+
+__all__ = ["UNITWISE", "Gaps", "decompose", "gaps", "is_unitwise", "reaggregate", "reference_indicators",
+           "reference_scores", "shapley"]
+
+#: Largest number of children decomposed by exact Shapley enumeration (2^C evaluations).
+MAX_SHAPLEY_CHILDREN = 14
+
+
+# -- re-aggregation with the result's weights ---------------------------------------------------------------------
+def _weights_for(result: Result, code: str) -> FloatArray:
+    w = result.weights_used[code]
+    return w[:1]  # (1, 1 or U, C)
+
+
+def reaggregate(result: Result, normalised: FloatArray) -> FloatArray:
+    """Scores ``(S, U, nodes)`` in ``framework.order`` from normalised indicators ``(S, U, indicators)``, with the
+    weights the result used (held fixed) and the recipe's aggregation at every node. On the result's own normalised
+    values this gives its scores exactly."""
+    fw = result.framework
+    pos = {c: i for i, c in enumerate(fw.order)}
+    s, u = normalised.shape[0], normalised.shape[1]
+    scores = np.full((s, u, len(fw.order)), np.nan)
+    for i, c in enumerate(fw.indicators):
+        scores[:, :, pos[c]] = normalised[:, :, i]
+    for code in fw.aggregates:
+        kid = [pos[k] for k in fw.children[code]]
+        step = result.recipe.aggregate.step_for(code, fw.level[code])
+        func = STAGES["aggregate"].get(step.method).func
+        with quiet():
+            scores[:, :, pos[code]] = func(scores[:, :, kid], _weights_for(result, code), **step.kwargs)
+    return scores
+
+
+#: Aggregations where a unit's score depends on its own children only; the others (TOPSIS, VIKOR, Copeland) compare
+#: units, and a unit's score there is recomputed with the other units as they are.
+UNITWISE = frozenset({"arithmetic", "geometric", "harmonic", "power"})
+
+
+def _method(result: Result, code: str) -> str:
+    return result.recipe.aggregate.step_for(code, result.framework.level[code]).method
+
+
+def is_unitwise(result: Result) -> bool:
+    """Whether every aggregation of the result is a mean of a unit's own children."""
+    return all(_method(result, c) in UNITWISE for c in result.framework.aggregates)
+
+
+def reference_scores(result: Result, ref_x: FloatArray, chunk: int = 64) -> FloatArray:
+    """Scores ``(U, nodes)`` of each unit's reference indicators ``ref_x`` ``(U, indicators)``. With aggregations
+    that compare units, unit ``u``'s reference is scored in place of ``u`` with every other unit as it is."""
+    if is_unitwise(result):
+        same: FloatArray = reaggregate(result, ref_x[None])[0]
+        return same
+    x = result.prepared.normalised[0]
+    u = x.shape[0]
+    out = np.empty((u, len(result.framework.order)))
+    for start in range(0, u, chunk):
+        rows = np.arange(start, min(start + chunk, u))
+        xs = np.repeat(x[None], len(rows), axis=0)
+        xs[np.arange(len(rows)), rows] = ref_x[rows]
+        out[rows] = reaggregate(result, xs)[np.arange(len(rows)), rows]
+    return out
+
+
+# -- Shapley at one node -------------------------------------------------------------------------------------------
+def shapley(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+    """Shapley values ``(U, C)`` of switching each child from ``a`` to ``b`` (both ``(U, C)``) in the aggregation
+    ``func(x (S, U, C), w, **kwargs) -> (S, U)``; they sum to ``f(b) - f(a)`` per unit.
+
+    ``phi_k = sum over subsets S without k of |S|! (C - |S| - 1)! / C! * (f(S + k) - f(S))``, where ``f(S)`` takes
+    the children in ``S`` from ``b`` and the others from ``a``. Children equal in ``a`` and ``b`` get exactly 0."""
+    c = a.shape[-1]
+    agg = func  # a kernel of the aggregate registry
+    if c > MAX_SHAPLEY_CHILDREN:
+        return _path_average(agg, a, b, w, **kwargs)
+    subsets = np.arange(2**c)
+    bits = ((subsets[:, None] >> np.arange(c)[None, :]) & 1).astype(bool)  # (2^C, C)
+    mixes = np.where(bits[:, None, :], b[None], a[None])  # (2^C, U, C)
+    with quiet():
+        f = agg(mixes, w, **kwargs)  # type: ignore[operator]
+    size = bits.sum(axis=1)
+    coef = np.array([math.factorial(k) * math.factorial(c - k - 1) / math.factorial(c) for k in range(c)])
+    phi = np.zeros(a.shape)
+    for k in range(c):
+        without = subsets[~bits[:, k]]
+        with_k = without | (1 << k)
+        diff = f[with_k] - f[without]  # (2^(C-1), U)
+        phi[:, k] = (coef[size[without]][:, None] * diff).sum(axis=0)
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return np.where(same, 0.0, phi)
+
+
+def _shapley_in_place(func: object, a: FloatArray, b: FloatArray, w: FloatArray, i: int, **kwargs: object
+                      ) -> FloatArray:
+    """Shapley values ``(C,)`` for unit ``i`` alone switching from ``a[i]`` to ``b[i]`` while the other units keep
+    ``a``: for aggregations that compare units (TOPSIS, VIKOR, Copeland)."""
+
+    def f_i(x: FloatArray, ww: FloatArray, **kw: object) -> FloatArray:
+        full = np.repeat(a[None], x.shape[0], axis=0)
+        full[:, i] = x[:, 0]
+        return func(full, ww, **kw)[:, i : i + 1]  # type: ignore[operator, no-any-return]
+
+    phi: FloatArray = shapley(f_i, a[i : i + 1], b[i : i + 1], w, **kwargs)[0]
+    return phi
+
+
+def _path_average(agg: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+    """Average of the forward (children switched in order) and backward sequential decompositions: exact, with
+    ``2 (C + 1)`` evaluations."""
+    c = a.shape[-1]
+    steps = np.tril(np.ones((c + 1, c), dtype=bool), -1)  # row r: the first r children switched
+    fwd_mix = np.where(steps[:, None, :], b[None], a[None])
+    bwd_mix = np.where(steps[:, None, ::-1], b[None], a[None])
+    with quiet():
+        f_fwd = agg(fwd_mix, w, **kwargs)  # type: ignore[operator]
+        f_bwd = agg(bwd_mix, w, **kwargs)  # type: ignore[operator]
+    fwd = np.diff(f_fwd, axis=0).T  # child k switched at step k + 1
+    bwd = np.diff(f_bwd, axis=0).T[:, ::-1]
+    out: FloatArray = (fwd + bwd) / 2
+    same = (a == b) | (np.isnan(a) & np.isnan(b))
+    return np.where(same, 0.0, out)
+
+
+# -- decomposition down the tree ----------------------------------------------------------------------------------
+def decompose(result: Result, unit_scores: FloatArray, ref_scores: FloatArray) -> FloatArray:
+    """Each node's part of the index gap ``(U, nodes)`` between ``unit_scores`` and ``ref_scores`` (both ``(U,
+    nodes)`` in ``framework.order``). The root's part is the whole gap and its children's parts are its Shapley
+    values; below, a node's part is split over its children in proportion to their Shapley values at that node.
+    Every node's part is the sum of its children's, so the indicators' parts add up to the gap exactly."""
+    fw = result.framework
+    pos = {c: i for i, c in enumerate(fw.order)}
+    u = unit_scores.shape[0]
+    part = np.full((u, len(fw.order)), np.nan)
+    root = pos[fw.root.code]
+    part[:, root] = ref_scores[:, root] - unit_scores[:, root]
+    # ratio of a node's part to its own gap: 1 at the root, so that the root's children get their Shapley values
+    ratio = np.full((u, len(fw.order)), np.nan)
+    ratio[:, root] = 1.0
+    used = result.weights["used"]
+    for code in fw.order:
+        kids = fw.children[code]
+        if not kids:
+            continue
+        p = pos[code]
+        kid = [pos[k] for k in kids]
+        a, b = unit_scores[:, kid], ref_scores[:, kid]
+        step = result.recipe.aggregate.step_for(code, fw.level[code])
+        func = STAGES["aggregate"].get(step.method).func
+        w = _weights_for(result, code)
+        if step.method in UNITWISE:
+            phi = shapley(func, a, b, w, **step.kwargs)
+        else:
+            phi = np.stack([_shapley_in_place(func, a, b, w, i, **step.kwargs) for i in range(u)])
+        total = part[:, p]
+        direct = ratio[:, p][:, None] * phi
+        # where the node's own gap is zero or missing, its part (zero or the effect of a missing score) is spread
+        # over the children that differ, by their weights
+        differ = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        kw = np.array([used[k] for k in kids], dtype=float)[None, :]
+        spread = np.where(differ, kw, 0.0)
+        spread = np.where((spread.sum(axis=1) <= 0)[:, None], kw, spread)
+        fallback = total[:, None] * spread / spread.sum(axis=1, keepdims=True)
+        bad = ~np.isfinite(ratio[:, p]) | ~np.isfinite(direct).all(axis=1)
+        part[:, kid] = np.where(bad[:, None], fallback, direct)
+        own = b - a
+        tiny = ~np.isfinite(own) | (np.abs(own) <= 1e-12 * (1.0 + np.abs(np.nan_to_num(a))))
+        with quiet():
+            ratio[:, kid] = np.where(tiny, np.nan, part[:, kid] / np.where(tiny, 1.0, own))
+    return part
+
+
+# -- references ---------------------------------------------------------------------------------------------------
+def _targets_normalised(result: Result) -> FloatArray:
+    """The framework's targets normalised like the data, ``(indicators,)`` (NaN where an indicator has none, or
+    where treatment log-transformed the indicator so that its target cannot be placed on the same scale)."""
+    from ..pipeline import _goal_context, normalise
+
+    fw = result.framework
+    tgt = np.array([fw.by_code[c].target if fw.by_code[c].target is not None else np.nan for c in fw.indicators])
+    if np.isnan(tgt).all():
+        raise DataError(f"framework {fw.name!r} gives no world-class targets (no indicator has a 'target')")
+    rule = result.prepared.treated.rule[0]
+    logged = [c for c, r in zip(fw.indicators, rule, strict=True) if r == 2 and c in fw.by_code
+              and fw.by_code[c].target is not None]
+    if logged:
+        warnings.warn(f"targets of {', '.join(logged)} are left out of the gap: outlier treatment log-transformed "
+                      "these indicators, so their targets are not on the same scale", DataWarning, stacklevel=3)
+        tgt[[fw.indicators.index(c) for c in logged]] = np.nan
+    x = result.prepared.treated.x[:1]
+    aug = np.concatenate([x, tgt[None, None, :]], axis=1)
+    fit = np.r_[np.ones(x.shape[1], dtype=bool), False]
+    ctx = _goal_context(fw, fit, (*result.units, "__target__"))
+    out: FloatArray = normalise(aug, result.recipe.normalise, fw, ctx)[0, -1]
+    return np.where(np.isnan(tgt), np.nan, out)
+
+
+def reference_indicators(result: Result, benchmark: str) -> tuple[FloatArray, str]:
+    """The reference's normalised indicators for every unit ``(U, indicators)`` and a description of it."""
+    x = result.prepared.normalised[0]
+    bench = np.asarray(result.data.benchmark, dtype=bool)
+    if benchmark in ("best", "median"):
+        if not bench.any():
+            raise DataError(f"{result.data.source}: gaps to the {benchmark} benchmark need benchmark units (none is "
+                            "flagged in the data's benchmark column)")
+        with quiet():
+            ref = np.nanmax(x[bench], axis=0) if benchmark == "best" else np.nanmedian(x[bench], axis=0)
+        what = ("the best benchmark on each indicator" if benchmark == "best"
+                else "the benchmark median on each indicator")
+        return np.where(np.isnan(ref)[None, :], x, ref[None, :]), what
+    if benchmark == "targets":
+        ref = _targets_normalised(result)
+        return np.where(np.isnan(ref)[None, :], x, ref[None, :]), "the framework's world-class targets"
+    if benchmark not in result.units:
+        raise DataError(f"{result.data.source}: no unit {benchmark!r} to compare with"
+                        f"{did_you_mean(benchmark, [*result.units, 'best', 'median', 'targets'])}")
+    i = result.units.index(benchmark)
+    return np.broadcast_to(x[i][None, :], x.shape).copy(), f"benchmark {benchmark} ({result.data.names[i]})"
+
+
+# -- the result object ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Gaps:
+    """Gaps of every unit to one reference. Tables are units x nodes in ``framework.order``, keyed like
+    :attr:`Result.scores`: ``scores`` (the unit's), ``reference`` (the reference's, re-aggregated), ``gap``
+    (reference minus unit, per node) and ``contribution`` (each node's part of the index gap; an aggregate's part is
+    the sum of its children's, the indicators' parts sum to the index gap)."""
+
+    result: Result
+    benchmark: str
+    description: str
+    reference: pd.DataFrame
+    contribution: pd.DataFrame
+
+    @property
+    def scores(self) -> pd.DataFrame:
+        return self.result.scores
+
+    @property
+    def description_zh(self) -> str:
+        """The reference in Chinese."""
+        fixed = {"best": "各指标最优的标杆集群", "median": "各指标的标杆集群中位数", "targets": "框架的世界级目标值"}
+        if self.benchmark in fixed:
+            return fixed[self.benchmark]
+        i = self.result.units.index(self.benchmark)
+        return f"标杆集群 {self.benchmark}（{self.result.data.names[i]}）"
+
+    @cached_property
+    def gap(self) -> pd.DataFrame:
+        return self.reference - self.result.scores.loc[self.reference.index]
+
+    @cached_property
+    def summary(self) -> pd.DataFrame:
+        """Per unit: its index, the reference index, the gap, and the indicator contributing most to it."""
+        root = self.result.framework.root.code
+        ind = list(self.result.framework.indicators)
+        contrib = self.contribution[ind]
+        values = contrib.to_numpy(dtype=float)
+        has = ~np.isnan(values).all(axis=1)
+        best = np.argmax(np.where(np.isnan(values), -np.inf, values), axis=1)
+        top = [ind[b] if h else "" for b, h in zip(best, has, strict=True)]
+        return pd.DataFrame({
+            "score": self.result.scores.loc[self.reference.index, root],
+            "reference": self.reference[root],
+            "gap": self.gap[root],
+            "sum_of_parts": contrib.sum(axis=1, min_count=1),
+            "largest_part": top,
+            "largest_part_value": np.where(has, values[np.arange(len(values)), best], np.nan),
+        }, index=self.reference.index)
+
+    def for_unit(self, unit: str, level: int | None = None) -> pd.DataFrame:
+        """One unit's rows, one per node (optionally of one level): score, reference, gap, contribution and its
+        share of the index gap, largest contribution first."""
+        fw = self.result.framework
+        if unit not in self.reference.index:
+            known = [str(u) for u in self.reference.index]
+            raise DataError(f"no unit {unit!r} among the gaps{did_you_mean(unit, known)}")
+        codes = [c for c in fw.order if level is None or fw.level[c] == level]
+        total = float(self.gap[fw.root.code].to_numpy(dtype=float)[list(self.gap.index).index(unit)])
+        df = pd.DataFrame({
+            "level": [fw.level[c] for c in codes],
+            "score": self.result.scores.loc[unit, codes].to_numpy(dtype=float),
+            "reference": self.reference.loc[unit, codes].to_numpy(dtype=float),
+            "gap": self.gap.loc[unit, codes].to_numpy(dtype=float),
+            "contribution": self.contribution.loc[unit, codes].to_numpy(dtype=float),
+        }, index=pd.Index(codes, name="node"))
+        df["share"] = df["contribution"] / total if total else np.nan
+        return df.sort_values("contribution", ascending=False, kind="stable")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"gaps/summary": self.summary, "gaps/reference": self.reference, "gaps/gap": self.gap,
+                "gaps/contribution": self.contribution}
+
+
+def gaps(result: Result, benchmark: str = "median", units: Sequence[str] | None = None) -> Gaps:
+    """Gaps of every unit (or of ``units``) to ``benchmark``: a unit code, 'best', 'median' or 'targets'."""
+    ref_x, what = reference_indicators(result, benchmark)
+    ref_scores = reference_scores(result, ref_x)
+    unit_scores = result.score_array
+    part = decompose(result, unit_scores, ref_scores)
+    idx = pd.Index(result.units, name="unit")
+    cols = list(result.framework.order)
+    g = Gaps(result, benchmark, what, pd.DataFrame(ref_scores, index=idx, columns=cols),
+             pd.DataFrame(part, index=idx, columns=cols))
+    if units is not None:
+        missing = [u for u in units if u not in result.units]
+        if missing:
+            raise DataError(f"no unit {missing[0]!r}{did_you_mean(missing[0], list(result.units))}")
+        g = Gaps(result, benchmark, what, g.reference.loc[list(units)], g.contribution.loc[list(units)])
+    return g

@@ -1,0 +1,440 @@
+"""Strengths and short boards (短板) of each cluster, the obstacle-degree model, marginal gains, and the profile of
+one cluster that brings every analysis together.
+
+- **Standing** (:func:`standing`): for every unit and node, its score against its peer group (units sharing a
+  metadata value, e.g. the same sector; domestic units only) and against the benchmark units: the peer median and
+  the gap to it, the percentile among the peers (share of the other peers scoring lower, ties counted half), the
+  benchmark median and the gap to it. Strengths are the nodes furthest above the peer median, short boards those
+  furthest below (:func:`short_boards`).
+- **Obstacle degree** (障碍度, :func:`obstacle_degrees`): ``O_ij = F_j I_ij / sum_j F_j I_ij`` with the factor
+  contribution ``F_j`` the indicator's effective weight in the index and the deviation ``I_ij = 1 - x'_ij``, ``x'``
+  the normalised value on a 0-1 scale (the normaliser's range, e.g. min-max ``[lo, hi]``; the observed range for
+  unbounded normalisers such as z-scores). A unit's obstacle degrees sum to 1; an aggregate's is the sum of its
+  indicators'. The model is common in Chinese evaluation studies, e.g. "Competitiveness evaluation and obstacle
+  factor analysis of urban green and low-carbon development in Beijing-Tianjin-Hebei cities", Mathematical Problems
+  in Engineering 2022, article 5230314.
+- **Marginal gains** (:func:`marginal_gains`): how much the index rises per point of each normalised indicator,
+  ``(I(x + delta e_j) - I(x)) / delta``, by re-aggregating with the result's recipe and weights (finite difference).
+  For arithmetic means throughout this is the indicator's effective weight; for geometric or other means it depends
+  on the unit's own profile (a short board gains most). :func:`frontier_gains`: the index gain if the indicator rose
+  to the best value any unit has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from ..registry import did_you_mean
+from ..stages._arrays import FloatArray, quiet
+from .gaps import Gaps, is_unitwise, reaggregate
+
+if TYPE_CHECKING:
+    from ..framework import Framework
+    from ..recipe import Recipe
+    from ..result import Result
+    from .grades import GradingScheme
+
+__all__ = [
+    "Analytics",
+    "Profile",
+    "analyse",
+    "frontier_gains",
+    "marginal_gains",
+    "obstacle_degrees",
+    "profile",
+    "short_boards",
+    "standing",
+    "unit_interval",
+]
+
+#: Normalisers whose output lies on ``[0, scale]`` (parameter ``scale``, default 100).
+_SCALED = frozenset({"goalposts", "target", "frontier", "reference", "proportion", "percentile"})
+
+
+def _check_unit(result: Result, unit: str) -> int:
+    if unit not in result.units:
+        raise DataError(f"{result.data.source}: no unit {unit!r}{did_you_mean(unit, list(result.units))}")
+    return result.units.index(unit)
+
+
+# -- the 0-1 scale --------------------------------------------------------------------------------------------
+def scale_bounds(recipe: Recipe, fw: Framework, normalised: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Per indicator, the ``(lo, hi)`` of its normalised scale: the normaliser's range where it has one (min-max
+    ``lo``/``hi``, ``[0, scale]`` for goalposts, targets, frontier, reference, proportion and percentile, ``[1, n]``
+    for ranks), else the observed range of ``normalised`` ``(..., units, indicators)``."""
+    flat = normalised.reshape(-1, normalised.shape[-1])
+    with quiet():
+        obs_lo, obs_hi = np.nanmin(flat, axis=0), np.nanmax(flat, axis=0)
+    lo, hi = obs_lo.copy(), obs_hi.copy()
+    for i, code in enumerate(fw.indicators):
+        step = recipe.normalise.step_for(code, 1)
+        kw = step.kwargs
+        if step.method == "minmax":
+            lo[i], hi[i] = float(kw.get("lo", 0.0)), float(kw.get("hi", 100.0))
+        elif step.method in _SCALED:
+            lo[i], hi[i] = 0.0, float(kw.get("scale", 100.0))
+        elif step.method == "rank":
+            lo[i], hi[i] = 1.0, float(np.sum(~np.isnan(flat[:, i])))
+    return lo, hi
+
+
+def unit_interval(result: Result) -> pd.DataFrame:
+    """The normalised indicators on a 0-1 scale (see :func:`scale_bounds`), clipped to ``[0, 1]``."""
+    x = result.prepared.normalised[0]
+    lo, hi = scale_bounds(result.recipe, result.framework, x)
+    with quiet():
+        y = np.clip((x - lo) / np.where(hi > lo, hi - lo, np.nan), 0.0, 1.0)
+    return pd.DataFrame(y, index=pd.Index(result.units, name="unit"), columns=list(result.framework.indicators))
+
+
+# -- standing against peers and benchmarks --------------------------------------------------------------------------
+def _peer_labels(result: Result, peer: str | None) -> list[str | None]:
+    if peer is None:
+        return ["all"] * len(result.units)
+    if peer not in result.data.groups:
+        result.data.group_codes(peer)  # raises a DataError naming the column
+    return list(result.data.groups[peer])
+
+
+def standing(result: Result, peer: str | None = None) -> pd.DataFrame:
+    """Every unit's standing at every node, one row per (unit, node) in ``framework.order``.
+
+    Columns: ``level``, ``score``, ``rank`` (as in the result), ``peer_group``, ``peers`` (domestic units in the
+    group other than the unit), ``peer_median``, ``peer_gap`` (score minus peer median), ``peer_percentile`` (0-100:
+    share of the peers scoring lower, ties counted half), ``bench_median`` (median of the benchmark units other than
+    the unit) and ``bench_gap``."""
+    fw = result.framework
+    x = result.score_array  # (U, N)
+    u, n = x.shape
+    bench = np.asarray(result.data.benchmark, dtype=bool)
+    labels = _peer_labels(result, peer)
+    med = np.full((u, n), np.nan)
+    pct = np.full((u, n), np.nan)
+    count = np.zeros(u, dtype=np.int64)
+    for i in range(u):
+        if labels[i] is None:
+            continue
+        others = np.array([j != i and not bench[j] and labels[j] == labels[i] for j in range(u)])
+        count[i] = int(others.sum())
+        if not others.any():
+            continue
+        px = x[others]
+        with quiet():
+            med[i] = np.nanmedian(px, axis=0)
+            valid = (~np.isnan(px)).sum(axis=0)
+            lower = (px < x[i]).sum(axis=0) + 0.5 * (px == x[i]).sum(axis=0)
+            pct[i] = np.where((valid > 0) & ~np.isnan(x[i]), 100.0 * lower / np.maximum(valid, 1), np.nan)
+    bmed = np.full((u, n), np.nan)
+    if bench.any():
+        with quiet():
+            for i in range(u):
+                others = bench.copy()
+                others[i] = False
+                if others.any():
+                    bmed[i] = np.nanmedian(x[others], axis=0)
+    ranks = result.rank_array
+    idx = pd.MultiIndex.from_product([result.units, fw.order], names=["unit", "node"])
+    return pd.DataFrame({
+        "level": np.tile([fw.level[c] for c in fw.order], u),
+        "score": x.ravel(),
+        "rank": ranks.ravel(),
+        "peer_group": np.repeat(np.array([lab if lab is not None else "" for lab in labels], dtype=object), n),
+        "peers": np.repeat(count, n),
+        "peer_median": med.ravel(),
+        "peer_gap": (x - med).ravel(),
+        "peer_percentile": pct.ravel(),
+        "bench_median": bmed.ravel(),
+        "bench_gap": (x - bmed).ravel(),
+    }, index=idx)
+
+
+def short_boards(
+    table: pd.DataFrame, unit: str, *, level: int | None = None, n: int = 3, by: str = "peer_gap",
+    strengths: bool = False,
+) -> pd.DataFrame:
+    """A unit's ``n`` weakest nodes (or strongest, with ``strengths``) by ``by`` (a column of :func:`standing`,
+    e.g. 'peer_gap' or 'bench_gap'), at one ``level`` or every level below the index (``n`` per level). Only nodes
+    below (above) the comparison count: a short board is a gap, not merely the lowest of good scores."""
+    if unit not in table.index.get_level_values("unit"):
+        units = list(dict.fromkeys(table.index.get_level_values("unit")))
+        raise DataError(f"no unit {unit!r}{did_you_mean(unit, [str(x) for x in units])}")
+    rows: pd.DataFrame = table.xs(unit, level="unit")  # type: ignore[assignment]
+    top = int(rows["level"].max())
+    levels = [level] if level is not None else [lv for lv in sorted(rows["level"].unique()) if lv < top]
+    out: list[pd.DataFrame] = []
+    for lv in levels:
+        sub = rows[(rows["level"] == lv) & rows[by].notna()]
+        sub = sub[sub[by] > 0] if strengths else sub[sub[by] < 0]
+        out.append(sub.sort_values(by=by, ascending=not strengths, kind="stable").head(n))
+    return pd.concat(out) if out else rows.iloc[:0]
+
+
+# -- obstacle degrees ---------------------------------------------------------------------------------------------
+def obstacle_degrees(result: Result) -> pd.DataFrame:
+    """Obstacle degrees, units x nodes (``framework.order``): ``O_ij = F_j I_ij / sum_j F_j I_ij`` for indicators
+    (they sum to 1 per unit; missing indicators are left out), the sum over its indicators for an aggregate (1 at
+    the root). NaN for a unit at the top of every scale (no obstacle)."""
+    fw = result.framework
+    ind = list(fw.indicators)
+    x01 = unit_interval(result).to_numpy(dtype=float)
+    f = result.weights.loc[ind, "effective"].to_numpy(dtype=float)
+    fi = f[None, :] * (1.0 - x01)
+    with quiet():
+        total = np.nansum(fi, axis=1, keepdims=True)
+        o = np.where(np.isnan(fi), np.nan, fi / np.where(total > 0, total, np.nan))
+    out = pd.DataFrame(np.nan, index=pd.Index(result.units, name="unit"), columns=list(fw.order))
+    out[ind] = o
+    for code in fw.aggregates:
+        leaves = list(fw.leaves_under(code))
+        vals = out[leaves].to_numpy(dtype=float)
+        out[code] = np.where(np.isnan(vals).all(axis=1), np.nan, np.nansum(vals, axis=1))
+    return out
+
+
+# -- marginal gains -----------------------------------------------------------------------------------------------
+def _perturbed_index(result: Result, make: Any) -> FloatArray:
+    """Index ``(indicators, U)`` after ``make(x (I, U, I)) -> x`` changes indicator j in sample j."""
+    fw = result.framework
+    x = result.prepared.normalised[:1]
+    ni = len(fw.indicators)
+    root = fw.order.index(fw.root.code)
+    if is_unitwise(result):
+        xs = make(np.repeat(x, ni, axis=0))
+        return reaggregate(result, xs)[:, :, root]
+    out = np.full((ni, x.shape[1]), np.nan)
+    for u in range(x.shape[1]):  # aggregations that compare units: change one unit at a time
+        xs = np.repeat(x, ni, axis=0)
+        changed = make(xs.copy())
+        xs[:, u] = changed[:, u]
+        out[:, u] = reaggregate(result, xs)[:, u, root]
+    return out
+
+
+def marginal_gains(result: Result, delta: float = 1.0) -> pd.DataFrame:
+    """Index points gained per normalised point of each indicator, units x indicators: ``(I(x + delta e_j) -
+    I(x)) / delta`` with the result's aggregation and weights held fixed (NaN where the indicator is missing)."""
+    if not delta > 0:
+        raise DataError(f"marginal gains need a positive step (got delta = {delta})")
+    fw = result.framework
+    ni = len(fw.indicators)
+    eye = np.eye(ni)[:, None, :] * delta
+
+    def make(xs: FloatArray) -> FloatArray:
+        return xs + eye
+
+    base = result.score_array[:, fw.order.index(fw.root.code)]
+    idx = _perturbed_index(result, make)
+    gain = (idx - base[None, :]) / delta
+    gain = np.where(np.isnan(result.prepared.normalised[0].T), np.nan, gain)
+    return pd.DataFrame(gain.T, index=pd.Index(result.units, name="unit"), columns=list(fw.indicators))
+
+
+def frontier_gains(result: Result) -> pd.DataFrame:
+    """Index points gained if each indicator alone rose to the best value any unit has, units x indicators (0 for
+    the units at the frontier; NaN where the indicator is missing)."""
+    fw = result.framework
+    x = result.prepared.normalised[0]
+    with quiet():
+        best = np.nanmax(x, axis=0)
+    ni = len(fw.indicators)
+    diag = np.eye(ni, dtype=bool)[:, None, :]
+
+    def make(xs: FloatArray) -> FloatArray:
+        return np.where(diag, np.maximum(xs, best[None, None, :]), xs)
+
+    base = result.score_array[:, fw.order.index(fw.root.code)]
+    gain = _perturbed_index(result, make) - base[None, :]
+    gain = np.where(np.isnan(x.T), np.nan, gain)
+    return pd.DataFrame(gain.T, index=pd.Index(result.units, name="unit"), columns=list(fw.indicators))
+
+
+# -- everything together ------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """One cluster's profile. Every number is a cell of a table of :class:`Analytics` (or of the result), keyed the
+    same way: ``scores`` / ``ranks`` are rows of ``result.scores`` / ``result.ranks``; ``grade`` of
+    ``analytics.grades``; ``type`` of ``analytics.types``; ``strengths`` and ``short_boards`` rows of
+    ``analytics.standing``; ``gaps`` rows of ``analytics.gaps`` (see :meth:`Gaps.for_unit`); ``obstacles`` and
+    ``gains`` cells of ``analytics.obstacles`` and ``analytics.gains``; ``actions`` rows of ``analytics.actions``."""
+
+    unit: str
+    name: str
+    year: int
+    index: str
+    scores: pd.Series
+    ranks: pd.Series
+    grade: pd.Series
+    type: pd.Series
+    strengths: pd.DataFrame
+    short_boards: pd.DataFrame
+    gaps: pd.DataFrame
+    obstacles: pd.Series
+    gains: pd.Series
+    actions: pd.DataFrame
+    illustrative: bool = False
+    n_units: int = 0
+    benchmark: str = ""
+
+    @property
+    def score(self) -> float:
+        return float(self.scores[self.index])
+
+    @property
+    def rank(self) -> float:
+        return float(self.ranks[self.index])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (NaN as None)."""
+
+        def clean(v: Any) -> Any:
+            if isinstance(v, float | np.floating):
+                return None if np.isnan(v) else float(v)
+            if isinstance(v, np.integer):
+                return int(v)
+            if isinstance(v, np.bool_):
+                return bool(v)
+            if v is pd.NA:
+                return None
+            return v
+
+        def series(s: pd.Series) -> dict[str, Any]:
+            return {str(k): clean(v) for k, v in s.items()}
+
+        def frame(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return [{str(df.index.name or "key"): str(i), **series(r)} for i, r in df.iterrows()]
+
+        return {
+            "unit": self.unit, "name": self.name, "year": self.year, "index": self.index,
+            "score": clean(self.score), "rank": clean(self.rank), "n_units": self.n_units,
+            "illustrative": self.illustrative, "benchmark": self.benchmark,
+            "scores": series(self.scores), "ranks": series(self.ranks), "grade": series(self.grade),
+            "type": series(self.type), "strengths": frame(self.strengths), "short_boards": frame(self.short_boards),
+            "gaps": frame(self.gaps), "obstacles": series(self.obstacles), "gains": series(self.gains),
+            "actions": frame(self.actions),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Analytics:
+    """Every cluster analysis of one result, as tables keyed like the result's (``unit`` rows; ``node`` columns or
+    a (unit, node) index): grades, types, standing against peers and benchmarks, obstacle degrees, marginal and
+    frontier gains, gaps to the benchmark and the policy actions they trigger."""
+
+    result: Result
+    peer: str | None
+    grades: pd.DataFrame
+    types: pd.DataFrame
+    standing: pd.DataFrame
+    obstacles: pd.DataFrame
+    gains: pd.DataFrame
+    frontier_gains: pd.DataFrame
+    gaps: Gaps
+    actions: pd.DataFrame
+    n: int = 3
+    notes: tuple[str, ...] = field(default=())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by file name stem (for ``write``)."""
+        return {"grades": self.grades, "types": self.types, "standing": self.standing,
+                "obstacles": self.obstacles, "gains": self.gains, "frontier_gains": self.frontier_gains,
+                **self.gaps.tables(), "actions": self.actions}
+
+    @cached_property
+    def _root(self) -> str:
+        return self.result.framework.root.code
+
+    def profile(self, unit: str) -> Profile:
+        """The profile of one unit (its rows of every table)."""
+        i = _check_unit(self.result, unit)
+        fw = self.result.framework
+        ind = list(fw.indicators)
+        obst = _row(self.obstacles, unit)[ind].dropna().sort_values(ascending=False).head(5)
+        gains = _row(self.gains, unit).dropna().sort_values(ascending=False).head(5)
+        gap_rows = self.gaps.for_unit(unit)
+        dims = list(fw.children[self._root])
+        gap_rows = gap_rows[gap_rows.index.isin(dims)].sort_values("contribution", ascending=False)
+        acts = self.actions[self.actions["unit"] == unit] if len(self.actions) else self.actions
+        return Profile(
+            unit=unit, name=self.result.data.names[i], year=self.result.year, index=self._root,
+            scores=_row(self.result.scores, unit), ranks=_row(self.result.ranks, unit),
+            grade=_row(self.grades, unit), type=_row(self.types, unit),
+            strengths=short_boards(self.standing, unit, n=self.n, strengths=True),
+            short_boards=short_boards(self.standing, unit, n=self.n),
+            gaps=gap_rows, obstacles=obst, gains=gains, actions=acts,
+            illustrative=self.result.illustrative, n_units=len(self.result.units), benchmark=self.gaps.description,
+        )
+
+    def write(self, directory: str | Path) -> Path:
+        """Write every table as CSV into ``directory`` atomically (all or nothing)."""
+        from ..result import write_atomic_dir
+
+        def _write(d: Path) -> None:
+            for name, df in self.tables().items():
+                path = d / f"{name}.csv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                df.to_csv(path, float_format="%.10g")
+
+        return write_atomic_dir(directory, _write)
+
+
+def _row(df: pd.DataFrame, unit: str) -> pd.Series:
+    """One unit's row of a units x columns table."""
+    return df.iloc[list(df.index).index(unit)]
+
+
+def analyse(
+    result: Result,
+    *,
+    peer: str | None = None,
+    benchmark: str | None = None,
+    scheme: GradingScheme | Mapping[str, Any] | str | Path | None = None,
+    actions: Sequence[Any] | str | Path | None = None,
+    type_rules: Sequence[Mapping[str, Any]] | str | Path | None = None,
+    n: int = 3,
+) -> Analytics:
+    """Run every cluster analysis on a result.
+
+    ``peer``: the unit metadata column whose groups are each unit's peers (all domestic units when None);
+    ``benchmark``: the gap reference (a unit code, 'median', 'best' or 'targets'; by default the benchmark median
+    when benchmark units are flagged, else the framework's targets, else the unit with the highest index);
+    ``scheme``: grading scheme (the recipe's, else the default); ``actions``: an action rule table (the
+    built-in one by default); ``n``: strengths and short boards per level."""
+    from .actions import load_actions, recommend
+    from .gaps import gaps as gap_analysis
+    from .grades import grades
+    from .types import types
+
+    notes: list[str] = []
+    if benchmark is None:
+        if np.asarray(result.data.benchmark, dtype=bool).any():
+            benchmark = "median"
+        elif any(result.framework.by_code[c].target is not None for c in result.framework.indicators):
+            benchmark = "targets"
+            notes.append("no benchmark units are flagged: gaps are to the framework's world-class targets")
+        else:
+            best = result.units[int(np.nanargmax(result.score(None).to_numpy(dtype=float)))]
+            benchmark = best
+            notes.append(f"no benchmark units or targets: gaps are to the best unit, {best}")
+    table = standing(result, peer)
+    rules = load_actions(actions)
+    return Analytics(
+        result=result, peer=peer, grades=grades(result, scheme), types=types(result, rules=type_rules),
+        standing=table, obstacles=obstacle_degrees(result), gains=marginal_gains(result),
+        frontier_gains=frontier_gains(result), gaps=gap_analysis(result, benchmark),
+        actions=recommend(table, rules, result.framework), n=n, notes=tuple(notes),
+    )
+
+
+def profile(result: Result, unit: str, **options: Any) -> Profile:
+    """The profile of one unit: scores and ranks, grade with its reason, type, strengths and short boards, gaps to
+    the benchmark, obstacle degrees, marginal gains and policy actions (options as for :func:`analyse`)."""
+    _check_unit(result, unit)
+    return analyse(result, **options).profile(unit)

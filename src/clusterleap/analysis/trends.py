@@ -1,0 +1,454 @@
+"""Monitoring the leap (跃升) over the years: comparable scores, growth, distance to the world-class frontier, tier
+transitions, regional disparity, convergence and coupling coordination.
+
+**Comparable scores.** One recipe is applied to every year, and the normalisation statistics (min and max for
+min-max, mean and sd for z-scores, ...) are computed once for all years, so a score means the same in 2019 as in
+2024: with ``reference="pooled"`` (the default) from the units of every year together, with ``reference=<year>``
+(or ``"first"``) from one base year only. Pooled bounds keep every score on the normaliser's scale and privilege no
+year; base-year bounds express every year against the base year's field, so later scores may exceed the scale (a
+unit better than any unit of the base year scores above 100 with min-max), which is what some monitoring reports
+want. Either way the years are stacked on the unit axis of one pipeline run (``pipeline.prepare(..., pooled=True,
+fit=...)``), so data-driven weights are also shared by all years. Scores therefore differ from those of separate
+single-year evaluations, whose scales move with each year's field.
+
+**Growth**: change and compound annual growth rate of the index, ``CAGR = (x_last / x_first)^(1 / years) - 1``.
+**Frontier**: per year the median index of the benchmark units (or the best benchmark, or the best unit when none is
+flagged); the distance to it per unit and year, and a plain linear projection (least squares over the years) of the
+year the distance would reach zero. This is a naive extrapolation of the past trend, not a forecast.
+**Transitions**: grades per year with one scheme on the comparable scores, and the matrix of counts from one year's
+tier to another's.
+**Disparity** of the index among domestic units per year: the Gini coefficient ``G = sum_i sum_r |y_i - y_r| /
+(2 n^2 mu)`` and Dagum's decomposition by a group column (e.g. region) into within-group, net between-group and
+transvariation parts that add up to ``G`` exactly (Dagum C. 1997, "A new approach to the decomposition of the Gini
+income inequality ratio", Empirical Economics 22, 515-531); **sigma convergence**: the coefficient of variation
+(population standard deviation over the mean) and the standard deviation of the log index per year, falling values
+meaning convergence (Barro R. and Sala-i-Martin X. 1992, "Convergence", Journal of Political Economy 100, 223-251).
+**Coupling coordination** of the dimensions of each unit and year, with the dimension scores ``U_i`` on a 0-1 scale:
+coupling ``C = n (prod U_i)^(1/n) / sum U_i`` (that is ``n [prod U_i / (sum U_i)^n]^(1/n)``, in [0, 1]), the
+comprehensive index ``T = sum a_i U_i`` (equal weights ``a_i = 1/n`` by default) and the coordination degree
+``D = sqrt(C T)``, in the normative form stated by Wang S., Kong W., Ren L., Zhi D., Dai B. (2021), "Research on
+misuses and modification of coupling coordination degree model in China" (国内耦合协调度模型的误区及修正), Journal
+of Natural Resources 36(3), 793-810; ``D`` is classed in ten bands of 0.1, from extreme imbalance to quality
+coordination, as is usual in those studies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, RecipeError
+from ..registry import did_you_mean
+from ..stages._arrays import FloatArray, quiet
+
+if TYPE_CHECKING:
+    from ..dataset import Dataset
+    from ..framework import Framework
+    from ..recipe import Recipe
+    from .grades import GradingScheme
+
+__all__ = [
+    "COORDINATION_CLASSES",
+    "Dagum",
+    "Trends",
+    "cagr",
+    "coordination_class",
+    "coupling_coordination",
+    "dagum",
+    "gini",
+    "linear_crossing",
+    "panel_scores",
+    "trends",
+]
+
+#: Bands of the coupling coordination degree D: (upper bound, English, Chinese).
+COORDINATION_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (0.1, "extreme imbalance", "极度失调"),
+    (0.2, "serious imbalance", "严重失调"),
+    (0.3, "moderate imbalance", "中度失调"),
+    (0.4, "mild imbalance", "轻度失调"),
+    (0.5, "on the verge of imbalance", "濒临失调"),
+    (0.6, "barely coordinated", "勉强协调"),
+    (0.7, "primary coordination", "初级协调"),
+    (0.8, "intermediate coordination", "中级协调"),
+    (0.9, "good coordination", "良好协调"),
+    (1.0, "quality coordination", "优质协调"),
+)
+
+
+# -- inequality ---------------------------------------------------------------------------------------------------
+def gini(x: Sequence[float] | FloatArray) -> float:
+    """Gini coefficient ``sum_i sum_r |x_i - x_r| / (2 n^2 mu)`` of the non-missing values (NaN if fewer than 2 or
+    a non-positive mean)."""
+    v = np.asarray(x, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) < 2 or v.mean() <= 0:
+        return float("nan")
+    return float(np.abs(v[:, None] - v[None, :]).sum() / (2 * len(v) ** 2 * v.mean()))
+
+
+@dataclass(frozen=True)
+class Dagum:
+    """Dagum's (1997) decomposition of a Gini coefficient: ``total = within + between + transvariation``.
+
+    ``group_gini``: each group's own Gini ``G_jj``; ``pair_gini``: ``G_jh`` between groups; ``affluence``: the
+    relative economic affluence ``D_jh`` (``(d_jh - p_jh) / (d_jh + p_jh)``, with ``j`` the group of higher mean);
+    ``sizes`` and ``means`` per group."""
+
+    total: float
+    within: float
+    between: float
+    transvariation: float
+    group_gini: pd.Series
+    pair_gini: pd.DataFrame
+    affluence: pd.DataFrame
+    sizes: pd.Series
+    means: pd.Series
+
+
+def dagum(x: Sequence[float] | FloatArray, groups: Sequence[Any]) -> Dagum:
+    """Decompose the Gini coefficient of ``x`` by ``groups`` (one label per value; NaN values and None labels are
+    left out).
+
+    With ``p_j = n_j / n``, ``s_j = n_j mu_j / (n mu)``:
+    ``G_jj = sum_i sum_r |y_ji - y_jr| / (2 n_j^2 mu_j)``, ``G_jh = sum_i sum_r |y_ji - y_hr| / (n_j n_h (mu_j +
+    mu_h))``; within ``G_w = sum_j G_jj p_j s_j``; for each pair ``d_jh`` = mean of ``max(y_ji - y_hr, 0)`` and
+    ``p_jh`` = mean of ``max(y_hr - y_ji, 0)`` over all pairs (``mu_j >= mu_h``), ``D_jh = (d_jh - p_jh) / (d_jh +
+    p_jh)``; net between ``G_nb = sum_{j>h} G_jh (p_j s_h + p_h s_j) D_jh`` and transvariation ``G_t = sum_{j>h}
+    G_jh (p_j s_h + p_h s_j) (1 - D_jh)``."""
+    v = np.asarray(x, dtype=float)
+    labels = list(groups)
+    if len(labels) != len(v):
+        raise DataError(f"Dagum decomposition: {len(labels)} group labels for {len(v)} values")
+    keep = [i for i in range(len(v)) if not np.isnan(v[i]) and labels[i] is not None]
+    v = v[keep]
+    lab = [labels[i] for i in keep]
+    n = len(v)
+    if n < 2 or v.mean() <= 0:
+        raise DataError(f"Dagum decomposition needs at least 2 values with a positive mean (got {n})")
+    mu = v.mean()
+    names = sorted(set(lab), key=str)
+    ys = {g: v[[i for i in range(n) if lab[i] == g]] for g in names}
+    nj = pd.Series({g: len(ys[g]) for g in names}, dtype=float)
+    mj = pd.Series({g: ys[g].mean() for g in names}, dtype=float)
+    p = nj / n
+    s = nj * mj / (n * mu)
+    def ratio(num: float, den: float) -> float:  # 0 / 0 = 0: a group (or pair) of zeros is perfectly equal
+        return float(num / den) if den > 0 else 0.0
+
+    gjj = pd.Series({g: ratio(np.abs(ys[g][:, None] - ys[g][None, :]).sum(), 2 * nj[g] ** 2 * mj[g])
+                     for g in names}, dtype=float)
+    pair = pd.DataFrame(np.nan, index=names, columns=names)
+    aff = pd.DataFrame(np.nan, index=names, columns=names)
+    within = float((gjj * p * s).sum())
+    between = trans = 0.0
+    for a_i, a in enumerate(names):
+        for b in names[a_i:]:
+            diff = ys[a][:, None] - ys[b][None, :]
+            g_ab = ratio(np.abs(diff).sum(), nj[a] * nj[b] * (mj[a] + mj[b]))
+            pair.loc[a, b] = pair.loc[b, a] = g_ab
+            if a == b:
+                continue
+            hi, lo = (a, b) if mj[a] >= mj[b] else (b, a)
+            dd = ys[hi][:, None] - ys[lo][None, :]
+            d_jh = np.maximum(dd, 0).mean()
+            p_jh = np.maximum(-dd, 0).mean()
+            d = (d_jh - p_jh) / (d_jh + p_jh) if d_jh + p_jh > 0 else 0.0
+            aff.loc[a, b] = aff.loc[b, a] = d
+            w = g_ab * (p[a] * s[b] + p[b] * s[a])
+            between += float(w * d)
+            trans += float(w * (1 - d))
+    return Dagum(gini(v), within, between, trans, gjj, pair, aff, nj, mj)
+
+
+# -- growth, projection, coupling -----------------------------------------------------------------------------------
+def cagr(first: float, last: float, years: float) -> float:
+    """Compound annual growth rate ``(last / first)^(1 / years) - 1`` (NaN unless both are positive and years > 0)."""
+    if not (years > 0 and first > 0 and last > 0):
+        return float("nan")
+    return float((last / first) ** (1.0 / years) - 1.0)
+
+
+def linear_crossing(years: Sequence[float], values: Sequence[float]) -> tuple[float, float, float]:
+    """Least-squares line ``value = a + b year`` through the non-missing points and the year where it reaches zero:
+    ``(slope b, intercept a, -a / b)``; the crossing is NaN unless the line falls towards zero (``b < 0`` with the
+    latest value above zero). A naive extrapolation of the past trend."""
+    t = np.asarray(years, dtype=float)
+    y = np.asarray(values, dtype=float)
+    ok = ~np.isnan(y)
+    if ok.sum() < 2:
+        return float("nan"), float("nan"), float("nan")
+    b, a = np.polyfit(t[ok], y[ok], 1)
+    last = y[ok][-1]
+    cross = -a / b if b < 0 and last > 0 else float("nan")
+    return float(b), float(a), float(cross)
+
+
+def coupling_coordination(u: FloatArray, weights: Sequence[float] | None = None) -> tuple[FloatArray, FloatArray,
+                                                                                         FloatArray]:
+    """Coupling ``C``, comprehensive index ``T`` and coordination degree ``D`` of systems ``u`` ``(..., n)`` on a
+    0-1 scale: ``C = n (prod u)^(1/n) / sum u``, ``T = sum a_i u_i``, ``D = sqrt(C T)``. ``weights`` ``a_i``
+    (renormalised to sum to 1; equal by default). ``C`` is 0 when a system is 0; NaN where a system is missing."""
+    x = np.asarray(u, dtype=float)
+    n = x.shape[-1]
+    a = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=float) / float(np.sum(weights))
+    with quiet():
+        gm = np.exp(np.mean(np.log(np.where(x > 0, x, np.nan)), axis=-1))
+        gm = np.where((x == 0).any(axis=-1) & ~np.isnan(x).any(axis=-1), 0.0, gm)
+        total = x.sum(axis=-1)
+        c = np.where(total > 0, n * gm / np.where(total > 0, total, 1.0), np.nan)
+        t = (x * a).sum(axis=-1)
+        d = np.sqrt(c * t)
+    bad = np.isnan(x).any(axis=-1)
+    return np.where(bad, np.nan, c), np.where(bad, np.nan, t), np.where(bad, np.nan, d)
+
+
+def coordination_class(d: float) -> tuple[str, str]:
+    """The band of a coordination degree (English, Chinese); empty for NaN."""
+    if np.isnan(d):
+        return "", ""
+    for hi, en, zh in COORDINATION_CLASSES:
+        if d < hi or hi == 1.0:
+            return en, zh
+    return COORDINATION_CLASSES[-1][1:]
+
+
+# -- the panel -----------------------------------------------------------------------------------------------------
+def panel_scores(
+    fw: Framework,
+    data: Dataset,
+    recipe: Recipe,
+    years: Sequence[int] | None = None,
+    *,
+    reference: Literal["pooled", "first"] | int = "pooled",
+) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
+    """Scores and ranks ``(years, units, nodes)`` of every year with one normalisation (pooled over the years, or
+    fitted on a reference year), and the years."""
+    from ..pipeline import aggregate_tree, prepare, rank_scores
+
+    yrs = tuple(data.years) if years is None else tuple(int(y) for y in years)
+    for y in yrs:
+        data.year_index(y)
+    if len(yrs) < 2:
+        raise DataError(f"{data.source}: monitoring needs at least two years (got {', '.join(map(str, yrs))})")
+    u = len(data.units)
+    fit = None
+    if reference != "pooled":
+        ref = yrs[0] if reference == "first" else reference
+        if not isinstance(ref, int) or isinstance(ref, bool) or ref not in yrs:
+            raise RecipeError(f"monitoring: reference {reference!r} is not 'pooled', 'first' or one of the years "
+                              f"{', '.join(map(str, yrs))}")
+        fit = np.repeat(np.array([y == ref for y in yrs]), u)
+    prep = prepare(fw, data, recipe, list(yrs), fit=fit, pooled=True)
+    scores, _ = aggregate_tree(fw, prep.normalised, recipe, units=data.units * len(yrs))
+    per_year = scores[0].reshape(len(yrs), u, -1)
+    ranks = rank_scores(per_year, recipe)
+    return per_year, ranks, yrs
+
+
+# -- the result ----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class Trends:
+    """Monitoring tables. ``scores`` and ``ranks``: (year, unit) x nodes; ``index``, ``distance`` and ``grades``:
+    units x years; ``growth`` and ``projection``: per unit; ``frontier`` and ``disparity``: per year;
+    ``transitions``: tier counts from ``years_compared[0]`` (rows) to ``years_compared[1]`` (columns); ``coupling``:
+    (year, unit) with C, T, D and the band of D."""
+
+    years: tuple[int, ...]
+    reference: str
+    group: str | None
+    frontier_kind: str
+    scores: pd.DataFrame
+    ranks: pd.DataFrame
+    index: pd.DataFrame
+    growth: pd.DataFrame
+    frontier: pd.DataFrame
+    distance: pd.DataFrame
+    projection: pd.DataFrame
+    grades: pd.DataFrame
+    transitions: pd.DataFrame
+    years_compared: tuple[int, int]
+    disparity: pd.DataFrame
+    coupling: pd.DataFrame
+    illustrative: bool = False
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"trends/scores": self.scores, "trends/ranks": self.ranks, "trends/index": self.index,
+                "trends/growth": self.growth, "trends/frontier": self.frontier, "trends/distance": self.distance,
+                "trends/projection": self.projection, "trends/grades": self.grades,
+                "trends/transitions": self.transitions, "trends/disparity": self.disparity,
+                "trends/coupling": self.coupling}
+
+    def write(self, directory: str | Path) -> Path:
+        """Write every table as CSV into ``directory`` atomically (all or nothing)."""
+        from ..result import write_atomic_dir
+
+        def _write(d: Path) -> None:
+            for name, df in self.tables().items():
+                path = d / f"{name}.csv"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                df.to_csv(path, float_format="%.10g")
+
+        return write_atomic_dir(directory, _write)
+
+
+def _scale(recipe: Recipe) -> tuple[float, float]:
+    """The 0-1 mapping of aggregate scores: the default normaliser's range (min-max lo/hi, else 0..scale)."""
+    step = recipe.normalise.default
+    kw = step.kwargs
+    if step.method == "minmax":
+        return float(kw.get("lo", 0.0)), float(kw.get("hi", 100.0))
+    return 0.0, float(kw.get("scale", 100.0))
+
+
+def trends(
+    framework: Framework | str | Path,
+    data: Dataset | str | Path | pd.DataFrame,
+    recipe: Recipe | str | Path | Mapping[str, Any] | None = None,
+    years: Sequence[int] | None = None,
+    *,
+    reference: Literal["pooled", "first"] | int = "pooled",
+    group: str | None = None,
+    frontier: Literal["median", "best"] | None = None,
+    scheme: GradingScheme | Mapping[str, Any] | str | Path | None = None,
+    compare: tuple[int, int] | None = None,
+    coupling_weights: Literal["equal", "framework"] = "equal",
+) -> Trends:
+    """Monitor the leap over ``years`` (every year of the data by default) with one recipe and comparable scores.
+
+    ``reference``: 'pooled' normalisation bounds over all years (default), or 'first' / a year to fit them on;
+    ``group``: unit metadata column for Dagum's decomposition (``region`` when the data has one); ``frontier``:
+    'median' or 'best' benchmark index per year (default 'median'; the best domestic index when no benchmark is
+    flagged); ``scheme``: grading scheme for the tier transitions (the recipe's, else the default); ``compare``: the
+    two years of the transition matrix (first and last by default); ``coupling_weights``: ``a_i`` of the coupling
+    comprehensive index, equal or the framework's dimension weights."""
+    from ..api import as_dataset, as_framework, as_recipe
+    from .grades import assign_grades, load_scheme
+
+    fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
+    per_year, ranks, yrs = panel_scores(fw, ds, rc, years, reference=reference)
+    t, u, _ = per_year.shape
+    root = fw.order.index(fw.root.code)
+    midx = pd.MultiIndex.from_product([yrs, ds.units], names=["year", "unit"])
+    scores_df = pd.DataFrame(per_year.reshape(t * u, -1), index=midx, columns=list(fw.order))
+    ranks_df = pd.DataFrame(ranks.reshape(t * u, -1), index=midx, columns=list(fw.order))
+    idx = per_year[:, :, root].T  # (U, T)
+    uidx = pd.Index(ds.units, name="unit")
+    index_df = pd.DataFrame(idx, index=uidx, columns=list(yrs))
+    bench = np.asarray(ds.benchmark, dtype=bool)
+    dom = ~bench if (~bench).any() else np.ones(u, dtype=bool)
+
+    # growth
+    rows = []
+    for i in range(u):
+        ok = np.flatnonzero(~np.isnan(idx[i]))
+        if len(ok) == 0:
+            rows.append({"first_year": np.nan, "last_year": np.nan, "first": np.nan, "last": np.nan,
+                         "change": np.nan, "cagr": np.nan, "slope": np.nan})
+            continue
+        a, b = ok[0], ok[-1]
+        slope = linear_crossing([yrs[k] for k in ok], idx[i, ok])[0] if len(ok) > 1 else np.nan
+        rows.append({"first_year": yrs[a], "last_year": yrs[b], "first": idx[i, a], "last": idx[i, b],
+                     "change": idx[i, b] - idx[i, a], "cagr": cagr(idx[i, a], idx[i, b], yrs[b] - yrs[a]),
+                     "slope": slope})
+    growth = pd.DataFrame(rows, index=uidx)
+
+    # frontier and distance
+    kind = frontier or "median"
+    with quiet():
+        if bench.any():
+            front = np.nanmedian(idx[bench], axis=0) if kind == "median" else np.nanmax(idx[bench], axis=0)
+            kind_txt = f"benchmark {kind}"
+        else:
+            front = np.nanmax(idx[dom], axis=0)
+            kind_txt = "best domestic unit"
+    frontier_df = pd.DataFrame({"frontier": front}, index=pd.Index(yrs, name="year"))
+    dist = front[None, :] - idx
+    distance = pd.DataFrame(dist, index=uidx, columns=list(yrs))
+    prow = []
+    for i in range(u):
+        slope, intercept, cross = linear_crossing(yrs, dist[i])
+        ok = ~np.isnan(dist[i])
+        last = dist[i][ok][-1] if ok.any() else np.nan
+        if np.isnan(last):
+            status, status_zh = "no data", "无数据"
+        elif last <= 0:
+            status, status_zh = "at or beyond the frontier", "已达到或超过前沿"
+        elif not np.isnan(cross):
+            status = f"closing: the trend line reaches the frontier in {cross:.1f} (naive linear extrapolation)"
+            status_zh = f"差距缩小：按线性趋势外推约在 {cross:.1f} 年达到前沿（简单外推）"
+        else:
+            status, status_zh = "not closing on the frontier", "差距未缩小"
+        prow.append({"distance": last, "slope": slope, "intercept": intercept, "projected_year": cross,
+                     "status": status, "status_zh": status_zh})
+    projection = pd.DataFrame(prow, index=uidx)
+
+    # grades per year and transitions
+    sch = load_scheme(scheme) if scheme is not None else (rc.grading or load_scheme(None))
+    gidx = sch.index or fw.root.code
+    tiers = pd.DataFrame(index=uidx, columns=list(yrs), dtype=object)
+    for k, y in enumerate(yrs):
+        ti = ds.year_index(y)
+        sub = pd.DataFrame(per_year[k], index=uidx, columns=list(fw.order))
+        vals = {c.variable: ds.column(c.variable)[ti] for c in sch.criteria if c.source == "data"}
+        g = assign_grades(sub, sch, bench, index=gidx, dimensions=fw.children[gidx], data=vals,
+                          groups=dict(ds.groups))
+        tiers[y] = g["tier"].to_numpy()
+    y0, y1 = compare if compare is not None else (yrs[0], yrs[-1])
+    for y in (y0, y1):
+        if y not in yrs:
+            raise DataError(f"monitoring: year {y} is not among the years monitored ({', '.join(map(str, yrs))})")
+    from .grades import transition_matrix
+
+    transitions = transition_matrix(list(tiers[y0]), list(tiers[y1]), [tr.code for tr in sch.tiers])
+
+    # disparity among domestic units
+    grp = group
+    if grp is None and "region" in ds.groups:
+        grp = "region"
+    if grp is not None and grp not in ds.groups:
+        raise DataError(f"{ds.source}: no unit metadata column {grp!r}{did_you_mean(grp, list(ds.groups))}")
+    drows = []
+    for k in range(len(yrs)):
+        v = idx[dom, k]
+        ok = ~np.isnan(v)
+        with quiet():
+            mean = float(np.mean(v[ok])) if ok.any() else np.nan
+            sd = float(np.std(v[ok])) if ok.any() else np.nan
+            pos = v[ok & (v > 0)]
+            sdlog = float(np.std(np.log(pos))) if len(pos) > 1 else np.nan
+        row: dict[str, Any] = {"n": int(ok.sum()), "mean": mean, "cv": sd / mean if mean else np.nan,
+                               "sd_log": sdlog, "gini": gini(v)}
+        if grp is not None:
+            labels = [lab for lab, d in zip(ds.groups[grp], dom, strict=True) if d]
+            try:
+                dg = dagum(v, labels)
+                row.update(within=dg.within, between=dg.between, transvariation=dg.transvariation,
+                           within_share=dg.within / dg.total, between_share=dg.between / dg.total,
+                           transvariation_share=dg.transvariation / dg.total)
+            except DataError:
+                pass
+        drows.append(row)
+    disparity = pd.DataFrame(drows, index=pd.Index(yrs, name="year"))
+
+    # coupling coordination of the dimensions
+    dims = list(fw.children[fw.root.code])
+    lo, hi = _scale(rc)
+    dpos = [fw.order.index(d) for d in dims]
+    u01 = np.clip((per_year[:, :, dpos] - lo) / (hi - lo), 0.0, 1.0)
+    weights = None
+    if coupling_weights == "framework":
+        nominal = fw.nominal_weights()
+        weights = [nominal[d] for d in dims]
+    c, tt, dd = coupling_coordination(u01, weights)
+    classes = [coordination_class(float(x)) for x in dd.ravel()]
+    coupling = pd.DataFrame({"C": c.ravel(), "T": tt.ravel(), "D": dd.ravel(),
+                             "class": [e for e, _ in classes], "class_zh": [z for _, z in classes]}, index=midx)
+    ref_txt = reference if isinstance(reference, str) else str(reference)
+    return Trends(yrs, ref_txt, grp, kind_txt, scores_df, ranks_df, index_df, growth, frontier_df, distance,
+                  projection, tiers, transitions, (y0, y1), disparity, coupling, ds.illustrative)
