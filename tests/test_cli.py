@@ -146,7 +146,19 @@ def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     res = run("demo")
     assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
     out = tmp_path / "clusterleap-demo"
-    for name in ("scores.csv", "ranks.csv", "provenance.json", "illustrative-data.csv", "recipe.yaml"):
+    for name in ("scores.csv", "ranks.csv", "provenance.json", "illustrative-data.csv", "recipe.yaml",
+                 "analytics/grades.csv", "analytics/types.csv", "analytics/actions.csv", "trends/index.csv",
+                 "trends/disparity.csv"):
         assert (out / name).exists(), name
-    assert "Illustrative data" in res.output  # type: ignore[attr-defined]
+    text = " ".join(res.output.split())  # type: ignore[attr-defined]
+    assert "Illustrative data" in text
     assert "illustrative" in (out / "provenance.json").read_text().lower()
+    # grades with their reasons, types, short boards with actions, and the leap over the years
+    assert "Why each grade" in text and "kept from" in text
+    assert "short boards and policy actions" in text and "below the peer median" in text
+    assert "The leap, 2019-2024" in text and "Gini" in text
+    grades = pd.read_csv(out / "analytics" / "grades.csv", index_col="unit")
+    ranks = pd.read_csv(out / "ranks.csv", index_col="unit")
+    assert grades.loc[ranks["WCI"].idxmin(), "grade"] == "world-class"
+    zh = run("demo", "--lang", "zh", "--out", "zh")
+    assert zh.exit_code == 0 and "分级理由" in zh.output

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,10 @@ from ..errors import DataWarning
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
 from ..result import ILLUSTRATIVE_NOTICE, Result
+
+if TYPE_CHECKING:
+    from ..analysis.profile import Analytics
+    from ..analysis.trends import Trends
 from ..stages import STAGES
 from ..stages._arrays import sample_moments
 from .app import app, console, guarded
@@ -289,6 +293,65 @@ def demo_recipe_path() -> Path:
     return Path(str(resources.files("clusterleap") / "data" / "demo-recipe.yaml"))
 
 
+def _write_tables(d: Path, tables: dict[str, pd.DataFrame]) -> None:
+    for name, df in tables.items():
+        path = d / f"{name}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(path, float_format="%.10g")
+
+
+def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, lang: str) -> list[Table]:
+    """What the demo prints: the ranking with grades and types, grade reasons, one cluster's short boards and
+    actions, and the leap over the years."""
+    zh = lang == "zh"
+    fw = result.framework
+    root = fw.root.code
+    dims = list(fw.children[root])
+    grades, types = analytics.grades, analytics.types
+    ranking = Table(title=f"{fw.by_code[root].label(lang)}, {result.year}")
+    for col in ("rank", "unit", "name", root, *dims, "grade", "type"):
+        ranking.add_column(col, justify="right" if col in (root, *dims, "rank") else "left",
+                           no_wrap=col in ("name", "grade", "type"), overflow="ellipsis",
+                           max_width=24 if col == "name" else None)
+    order = result.ranking(root)
+    grade_col = grades["grade_zh" if zh else "grade"]
+    type_col = types["type_name_zh" if zh else "type_name"]
+    for code, row in order.head(top).iterrows():
+        rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
+        ranking.add_row(rank, str(code), str(row["name"]), *(_fmt(row[c]) for c in [root, *dims]),
+                        str(grade_col[str(code)]), str(type_col[str(code)]))
+    bench = np.asarray(result.data.benchmark, dtype=bool)
+    domestic = [str(u) for u in order.index if not bench[result.units.index(str(u))]]
+    reasons = Table(title="分级理由" if zh else "Why each grade (top domestic clusters)")
+    reasons.add_column("unit")
+    reasons.add_column("reason", overflow="fold")
+    reason_col = grades["reason_zh" if zh else "reason"]
+    for code in domestic[:6]:
+        reasons.add_row(code, str(reason_col[code]))
+    # the best-ranked domestic cluster whose short boards trigger actions
+    counts = analytics.actions["unit"].value_counts()
+    focus = next((u for u in domestic if counts.get(u, 0) >= 2), domestic[0])
+    acts = analytics.actions[analytics.actions["unit"] == focus]
+    actions = Table(title=(f"{focus}：短板与政策建议" if zh else f"{focus}: short boards and policy actions"))
+    actions.add_column("action", overflow="fold")
+    actions.add_column("triggered by", overflow="fold")
+    for _, a in acts.head(5).iterrows():
+        actions.add_row(str(a["action_zh" if zh else "action_en"]), str(a["evidence_zh" if zh else "evidence"]))
+    years = list(trend.years)
+    dom_mean = trend.index.loc[~bench].mean()
+    frontier = trend.frontier["frontier"]
+    gini = trend.disparity["gini"]
+    leap = Table(title="跃升监测" if zh else f"The leap, {years[0]}-{years[-1]} (comparable, pooled bounds)")
+    leap.add_column("")
+    for y in years:
+        leap.add_column(str(y), justify="right")
+    leap.add_row("domestic mean index" if not zh else "国内集群平均指数", *(_fmt(dom_mean[y]) for y in years))
+    leap.add_row("frontier (benchmark median)" if not zh else "前沿（标杆中位数）",
+                 *(_fmt(float(frontier[y])) for y in years))
+    leap.add_row("Gini (domestic)" if not zh else "基尼系数（国内）", *(f"{float(gini[y]):.3f}" for y in years))
+    return [ranking, reasons, actions, leap]
+
+
 @app.command()
 @guarded
 def demo(
@@ -298,8 +361,11 @@ def demo(
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Evaluate the built-in world-class framework on the illustrative data (invented clusters), print the top of
-    the ranking with the dimension scores, and write every table to ./clusterleap-demo/."""
+    """Evaluate the built-in world-class framework on the illustrative data (invented clusters): the ranking with
+    dimension scores, grades with their reasons, types, short boards with policy actions, and the leap over the
+    years. Every table goes to ./clusterleap-demo/."""
+    from ..analysis.profile import analyse
+    from ..analysis.trends import trends
     from ..illustrative import illustrative_data, illustrative_frame
 
     data = illustrative_data()
@@ -308,17 +374,24 @@ def demo(
         # the illustrative data covers the whole indicator pool, so world-class leaves some columns unused
         warnings.simplefilter("ignore", DataWarning)
         result = evaluate("world-class", data, recipe)
+        analytics = analyse(result)
+        trend = trends("world-class", data, recipe)
     console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
 
     def write(d: Path) -> None:
         result._write(d, "csv")
+        _write_tables(d / "analytics", analytics.tables())
+        _write_tables(d, trend.tables())
         illustrative_frame().to_csv(d / "illustrative-data.csv", index=False)
         recipe.save(d / "recipe.yaml")
 
     from ..result import write_atomic_dir
 
     write_atomic_dir(out, write)
-    console.print(ranking_table(result, top, lang.value))
-    console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, provenance.json, illustrative-data.csv, recipe.yaml")
+    for table in demo_tables(result, analytics, trend, top, lang.value):
+        console.print(table)
+    console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+    console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, analytics/, trends/, provenance.json, "
+                  "illustrative-data.csv, recipe.yaml")
     console.print(f"next: clusterleap evaluate -f world-class -d {out}/illustrative-data.csv -r {out}/recipe.yaml "
                   f"-o {out}/again")
