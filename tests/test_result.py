@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import ASEM_RECIPE
 
 import clusterleap as cl
-from tests.conftest import ASEM_RECIPE
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +121,9 @@ def test_panel_year_selection(asem_paths) -> None:  # type: ignore[no-untyped-de
 def test_public_api_is_what_all_lists() -> None:
     assert set(cl.__all__) == {
         "ClusterleapError", "DataError", "DataWarning", "Dataset", "Framework", "FrameworkError", "Goalposts",
-        "JudgementError", "Node", "Plan", "Provenance", "Recipe", "RecipeError", "Result", "SpaceError", "Step",
-        "__version__", "builtin_frameworks", "evaluate", "load_framework", "read_data", "read_framework_yaml",
-        "read_imeta", "regenerate",
+        "GradingScheme", "JudgementError", "Node", "Plan", "Provenance", "Recipe", "RecipeError", "Result",
+        "SpaceError", "Step", "__version__", "analyse", "builtin_frameworks", "evaluate", "load_framework", "profile",
+        "read_data", "read_framework_yaml", "read_imeta", "regenerate", "trends",
     }
     for name in cl.__all__:
         assert hasattr(cl, name)

@@ -10,6 +10,9 @@ try:
 except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0+source"
 
+from .analysis.grades import GradingScheme
+from .analysis.profile import analyse, profile
+from .analysis.trends import trends
 from .api import evaluate, regenerate
 from .dataset import Dataset
 from .errors import (
@@ -35,6 +38,7 @@ __all__ = [
     "Framework",
     "FrameworkError",
     "Goalposts",
+    "GradingScheme",
     "JudgementError",
     "Node",
     "Plan",
@@ -45,11 +49,14 @@ __all__ = [
     "SpaceError",
     "Step",
     "__version__",
+    "analyse",
     "builtin_frameworks",
     "evaluate",
     "load_framework",
+    "profile",
     "read_data",
     "read_framework_yaml",
     "read_imeta",
     "regenerate",
+    "trends",
 ]
