@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -161,23 +161,3 @@ class Dataset:
                 DataWarning,
                 stacklevel=3,
             )
-
-    def select_units(self, keep: Sequence[bool] | npt.NDArray[np.bool_]) -> Dataset:
-        """A copy with only the units where ``keep`` is true."""
-        mask = np.asarray(keep, dtype=bool)
-        idx = np.flatnonzero(mask)
-        assert self.benchmark is not None
-        return Dataset(
-            units=tuple(self.units[i] for i in idx),
-            years=self.years,
-            variables=self.variables,
-            values=self.values[:, mask, :],
-            names=tuple(self.names[i] for i in idx),
-            groups={k: tuple(v[i] for i in idx) for k, v in self.groups.items()},
-            benchmark=self.benchmark[mask],
-            rows=None if self.rows is None else self.rows[:, mask],
-            text={},
-            source=self.source,
-            row_label=self.row_label,
-            illustrative=self.illustrative,
-        )

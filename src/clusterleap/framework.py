@@ -218,16 +218,6 @@ class Framework:
             eff[code] = 1.0 if parent is None else eff[parent] * w[code]
         return eff
 
-    def with_weights(self, weights: Mapping[str, float]) -> Framework:
-        """A copy with some nodes' weights replaced."""
-        from dataclasses import replace
-
-        unknown = [c for c in weights if c not in self.by_code]
-        if unknown:
-            raise FrameworkError(f"framework {self.name!r}: cannot set weights of unknown nodes {unknown}")
-        nodes = tuple(replace(n, weight=float(weights.get(n.code, n.weight))) for n in self.nodes)
-        return replace(self, nodes=nodes)
-
     # -- serialisation ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-ready description (the flat node table in tree order, so the same tree always gives the
