@@ -8,10 +8,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import ASEM_RECIPE
-from tests.reference import coinr_treat, fails
 
 import clusterleap as cl
+from tests.conftest import ASEM_RECIPE
+from tests.reference import coinr_treat, fails
 
 TOL = 1e-9
 

@@ -8,10 +8,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from tests.conftest import ROOT
 from typer.testing import CliRunner
 
 from clusterleap.cli import app
+from tests.conftest import ROOT
 
 runner = CliRunner()
 CORPUS = ROOT / "tests" / "corpus"
@@ -162,3 +162,13 @@ def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert grades.loc[ranks["WCI"].idxmin(), "grade"] == "world-class"
     zh = run("demo", "--lang", "zh", "--out", "zh")
     assert zh.exit_code == 0 and "分级理由" in zh.output
+
+
+def test_check_with_coherence(asem_paths: tuple[Path, Path]) -> None:
+    meta, data = asem_paths
+    res = run("check", "-f", meta, "-d", data, "--coherence", "-r", ROOT / "docs" / "examples" / "asem" / "recipe.yaml")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    text = " ".join(res.output.split())  # type: ignore[attr-defined]
+    assert "fits framework" in text and "alpha" in text and "Flagged pairs" in text
+    # flags come from the values the treatment sees: Goods is skewed in dollars, not once divided by GDP
+    assert "Goods" not in text.split("Indicators with missing values")[1].split("Units with")[0]

@@ -7,9 +7,9 @@ import re
 import warnings
 
 import pytest
-from tests.conftest import ROOT
 
 import clusterleap as cl
+from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from tests.conftest import shared_path
 
 import clusterleap as cl
 from clusterleap.illustrative import (
@@ -23,6 +22,7 @@ from clusterleap.illustrative import (
     largest_remainder,
 )
 from clusterleap.io.framework_files import builtin_dir
+from tests.conftest import shared_path
 
 GROUP_RECIPE = {"impute": {"method": "group_mean", "group": "sector"}, "treat": "skew_kurtosis"}
 #: The facts file's field labels -> our sector labels.

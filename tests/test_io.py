@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import ROOT
 
 import clusterleap as cl
 from clusterleap.io.data_files import MISSING_MARKERS, parse_cell
+from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from tests.conftest import ROOT, SHARED_DATA
 from typer.testing import CliRunner
 
 from clusterleap.cli import app
 from clusterleap.illustrative import illustrative_frame
+from tests.conftest import ROOT, SHARED_DATA
 
 README = ROOT / "README.md"
 

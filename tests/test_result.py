@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import ASEM_RECIPE
 
 import clusterleap as cl
+from tests.conftest import ASEM_RECIPE
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import ASEM_RECIPE
 
 import clusterleap as cl
 from clusterleap import ahp
 from clusterleap.stages import weight as W
+from tests.conftest import ASEM_RECIPE
 
 
 def matrix(order: list[str], pairs: dict[tuple[str, str], float]) -> np.ndarray:

@@ -10,13 +10,13 @@ import openpyxl
 import pandas as pd
 import pytest
 import yaml
-from tests.conftest import ASEM_RECIPE
 from typer.testing import CliRunner
 
 import clusterleap as cl
 from clusterleap.analysis.importance import importance
 from clusterleap.cli import app
 from clusterleap.io.judgements import blocks_to_steps, read_judgements, write_questionnaire
+from tests.conftest import ASEM_RECIPE
 
 runner = CliRunner()
 CONN = ["Physical", "ConEcFin", "Political", "Instit", "P2P"]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import ROOT
 from typer.testing import CliRunner
 
 import clusterleap as cl
@@ -16,6 +15,7 @@ from clusterleap.ahp import priorities
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
 from clusterleap.illustrative import illustrative_data
+from tests.conftest import ROOT
 
 PANEL = ROOT / "docs" / "examples" / "world-class" / "ahp-panel.yaml"
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from tests.conftest import ASEM_RECIPE
 
 import clusterleap as cl
 from clusterleap.registry import Method
 from clusterleap.stages import aggregate as A
 from clusterleap.stages import weight as W
+from tests.conftest import ASEM_RECIPE
 
 # Hwang & Yoon (1981) Multiple Attribute Decision Making, Springer LNEMS 186, the fighter-aircraft example (p. 133):
 # 4 aircraft x 6 attributes (max speed, ferry range, max payload, acquisition cost [a cost], reliability,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from tests.conftest import ASEM_RECIPE
 
 import clusterleap as cl
 from clusterleap.stages import weight as W
+from tests.conftest import ASEM_RECIPE
 
 CTX3 = W.WeightContext("P", ("a", "b", "c"))
 

@@ -260,19 +260,28 @@ def aggregate_tree(
     that needs non-negative children and gets a negative one raises instead of returning NaN."""
     w = node_weights(fw) if weights is None else weights
     pos = {c: i for i, c in enumerate(fw.order)}
+    ind = {c: i for i, c in enumerate(fw.indicators)}
     s = max(normalised.shape[0], w.shape[0])
-    scores = np.full((s, normalised.shape[1], len(fw.order)), np.nan)
-    for i, c in enumerate(fw.indicators):
-        scores[:, :, pos[c]] = normalised[:, :, i]
+    # Every column is written below: indicators here, aggregates as they are computed.
+    scores = np.empty((s, normalised.shape[1], len(fw.order)))
+    scores[:, :, [pos[c] for c in fw.indicators]] = normalised
     used: dict[str, FloatArray] = {}
     for code in fw.aggregates:
         kids = fw.children[code]
         kid_pos = [pos[k] for k in kids]
-        x = scores[:, :, kid_pos]
+        if all(k in ind for k in kids):
+            # Indicator children are the same for every sample unless normalisation varies: a broadcast view, not
+            # copies (the mean kernels then compute on one row).
+            x = normalised[:, :, [ind[k] for k in kids]]
+            if x.shape[0] != s:
+                x = np.broadcast_to(x, (s, *x.shape[1:]))
+        else:
+            x = scores[:, :, kid_pos]
         level = fw.level[code]
         wstep = recipe.weight.step_for(code, level)
         wfun = STAGES["weight"].get(wstep.method).func
-        wk = wfun(x, w[:, kid_pos], WeightContext(code, kids), **wstep.kwargs)
+        # C order: sums over children then take the same order for one sample as for many
+        wk = wfun(x, np.ascontiguousarray(w[:, kid_pos]), WeightContext(code, kids), **wstep.kwargs)
         used[code] = wk
         astep = recipe.aggregate.step_for(code, level)
         if strict and astep.method in ("geometric", "harmonic", "power"):

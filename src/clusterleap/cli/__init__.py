@@ -9,8 +9,9 @@ from __future__ import annotations
 from .app import app, main
 
 # Importing the modules registers their commands on ``app``.
-from . import core  # noqa: E402,F401  isort: skip
-from . import analytics  # noqa: E402,F401  isort: skip
+from . import core  # noqa: F401  isort: skip
+from . import analytics  # noqa: F401  isort: skip
+from . import robustness  # noqa: F401  isort: skip
 from . import weights  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

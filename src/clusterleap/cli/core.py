@@ -18,7 +18,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
-from ..dataset import Dataset
 from ..errors import DataWarning
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
@@ -183,20 +182,21 @@ def template(
 
 
 # -- check --------------------------------------------------------------------------------------------------------
-def quality(fw: Framework, data: Dataset, year: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coverage and distribution flags per indicator, coverage per unit, for one year of the raw data."""
-    t = data.year_index(year)
-    cols = [data.variables.index(c) for c in fw.indicators]
-    x = data.values[t][:, cols]
-    present = ~np.isnan(x)
-    skew, kurt, _ = sample_moments(x[None], axis=-2)
+def quality(result: Result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage of the raw data per indicator and per unit, and skewness and kurtosis of the values the outlier
+    treatment sees (after denomination and transform), flagged as COINr's rule would (|skew| >= 2, kurtosis >=
+    3.5)."""
+    raw = result.stage("raw")
+    present = raw.notna()
+    skew, kurt, _ = sample_moments(result.stage("transformed").to_numpy()[None], axis=-2)
     per_ind = pd.DataFrame({
         "coverage": present.mean(axis=0), "missing": (~present).sum(axis=0), "skewness": skew[0],
         "kurtosis": kurt[0],
-    }, index=pd.Index(fw.indicators, name="indicator"))
+    })
+    per_ind.index.name = "indicator"
     per_ind["outlier_flag"] = (per_ind["skewness"].abs() >= 2) & (per_ind["kurtosis"] >= 3.5)
-    per_unit = pd.DataFrame({"name": list(data.names), "coverage": present.mean(axis=1),
-                             "missing": (~present).sum(axis=1)}, index=pd.Index(data.units, name="unit"))
+    per_unit = pd.DataFrame({"name": list(result.data.names), "coverage": present.mean(axis=1),
+                             "missing": (~present).sum(axis=1)}, index=raw.index)
     return per_ind, per_unit
 
 
@@ -215,7 +215,8 @@ def check(
     ds = as_dataset(data)
     ds.check_against(fw)
     yr = ds.years[ds.year_index(year)]
-    per_ind, per_unit = quality(fw, ds, yr)
+    result = evaluate(fw, ds, as_recipe(recipe), yr)
+    per_ind, per_unit = quality(result)
     console.print(f"[green]ok[/]: {ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
                   f"{len(fw.indicators)} indicators, years {ds.years[0]}-{ds.years[-1]} (checked {yr})")
     if ds.illustrative:
@@ -242,7 +243,7 @@ def check(
     if coherence:
         from ..analysis.coherence import print_coherence
 
-        print_coherence(evaluate(fw, ds, as_recipe(recipe), yr), console)
+        print_coherence(result, console)
 
 
 def _fmt(v: float) -> str:

@@ -18,16 +18,28 @@ METHODS = Registry("aggregate", fixed=2)
 Missing = Literal["reweight", "propagate"]
 
 
+def _sum_children(t: FloatArray) -> FloatArray:
+    """Sum over the last axis (children), left to right, so that the result never depends on the array's shape or
+    memory layout (numpy may sum pairwise or in another order depending on both)."""
+    out: FloatArray = t[..., 0].copy()
+    for j in range(1, t.shape[-1]):
+        out += t[..., j]
+    return out
+
+
 def _prepare(x: FloatArray, w: FloatArray, missing: str) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Zero the weights of missing children; return x with NaN as 0, the effective weights and their sum.
 
-    Without missing children the weights keep their shape (often ``(samples, 1, children)``), which saves
-    broadcasting them over units; the values are the same."""
+    Children broadcast over samples (one row seen by every sample's weights) are worked on as that one row, and
+    without missing children the weights keep their shape (often ``(samples, 1, children)``): the values are the
+    same, without computing them once per sample."""
+    if x.ndim == w.ndim and x.shape[0] > 1 and x.strides[0] == 0 and w.shape[0] == x.shape[0]:
+        x = x[:1]
     present = ~np.isnan(x)
     if present.all():
-        return x, w, w.sum(axis=-1)
+        return x, w, _sum_children(w)
     weff = np.where(present, w, 0.0)
-    total = weff.sum(axis=-1)
+    total = _sum_children(weff)
     if missing == "propagate":
         total = np.where(present.all(axis=-1), total, np.nan)
     return np.where(present, x, 0.0), weff, total
@@ -38,7 +50,7 @@ def _prepare(x: FloatArray, w: FloatArray, missing: str) -> tuple[FloatArray, Fl
 def arithmetic(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") -> FloatArray:
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = (x0 * weff).sum(axis=-1) / np.where(total > 0, total, np.nan)
+        out: FloatArray = _sum_children(x0 * weff) / np.where(total > 0, total, np.nan)
     return out
 
 
@@ -49,8 +61,9 @@ def geometric(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") ->
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore"):
         # log(x0) on x0's own shape (often without the sample axis); where weff is 0 the term is 0 either way
-        logs = np.where(weff > 0, np.log(x0), 0.0)
-        out: FloatArray = np.exp((weff * logs).sum(axis=-1) / np.where(total > 0, total, np.nan))
+        positive = weff > 0
+        logs = np.log(x0) if positive.all() else np.where(positive, np.log(x0), 0.0)
+        out: FloatArray = np.exp(_sum_children(weff * logs) / np.where(total > 0, total, np.nan))
     return out
 
 
@@ -60,7 +73,7 @@ def harmonic(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") -> 
     """A zero child makes the mean zero (the limit)."""
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore"):
-        inv = np.where(weff > 0, weff / np.where(weff > 0, x0, 1.0), 0.0).sum(axis=-1)
+        inv = _sum_children(np.where(weff > 0, weff / np.where(weff > 0, x0, 1.0), 0.0))
         return np.where(np.isinf(inv), 0.0, total / inv)
 
 
@@ -74,7 +87,7 @@ def power(x: FloatArray, w: FloatArray, *, p: float = 2.0, missing: Missing = "r
     x0, weff, total = _prepare(x, w, missing)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         terms = np.where(weff > 0, weff * x0**p, 0.0)
-        mean = terms.sum(axis=-1) / np.where(total > 0, total, np.nan)
+        mean = _sum_children(terms) / np.where(total > 0, total, np.nan)
         out: FloatArray = np.where(np.isinf(mean) & (p < 0), 0.0, mean ** (1.0 / p))
     return out
 
