@@ -253,41 +253,53 @@ def aggregate_tree(
     *,
     strict: bool = True,
     units: Sequence[str] = (),
+    nodes: Sequence[int] | None = None,
 ) -> tuple[FloatArray, dict[str, FloatArray]]:
-    """Scores of every node ``(samples, units, nodes)`` in ``fw.order`` and the weights used per parent.
+    """Scores ``(samples, units, nodes)`` of every node in ``fw.order`` (or of the positions ``nodes`` in it) and
+    the weights used per parent.
 
     ``weights``: nominal weights per node ``(samples, nodes)`` (default: the framework's). With ``strict``, a mean
-    that needs non-negative children and gets a negative one raises instead of returning NaN."""
+    that needs non-negative children and gets a negative one raises instead of returning NaN. Indicator scores are
+    the normalised values; they are broadcast, never copied per sample, unless asked for."""
     w = node_weights(fw) if weights is None else weights
     pos = {c: i for i, c in enumerate(fw.order)}
     ind = {c: i for i, c in enumerate(fw.indicators)}
     s = max(normalised.shape[0], w.shape[0])
-    # Every column is written below: indicators here, aggregates as they are computed.
-    scores = np.empty((s, normalised.shape[1], len(fw.order)))
-    scores[:, :, [pos[c] for c in fw.indicators]] = normalised
+    shape = (s, normalised.shape[1])
+    computed: dict[str, FloatArray] = {}
+
+    def column(code: str) -> FloatArray:
+        if code in ind:
+            return np.broadcast_to(normalised[:, :, ind[code]], shape)
+        return computed[code]
+
     used: dict[str, FloatArray] = {}
-    for code in fw.aggregates:
-        kids = fw.children[code]
-        kid_pos = [pos[k] for k in kids]
-        if all(k in ind for k in kids):
-            # Indicator children are the same for every sample unless normalisation varies: a broadcast view, not
-            # copies (the mean kernels then compute on one row).
-            x = normalised[:, :, [ind[k] for k in kids]]
-            if x.shape[0] != s:
-                x = np.broadcast_to(x, (s, *x.shape[1:]))
-        else:
-            x = scores[:, :, kid_pos]
-        level = fw.level[code]
-        wstep = recipe.weight.step_for(code, level)
-        wfun = STAGES["weight"].get(wstep.method).func
-        # C order: sums over children then take the same order for one sample as for many
-        wk = wfun(x, np.ascontiguousarray(w[:, kid_pos]), WeightContext(code, kids), **wstep.kwargs)
-        used[code] = wk
-        astep = recipe.aggregate.step_for(code, level)
-        if strict and astep.method in ("geometric", "harmonic", "power"):
-            _check_nonnegative(code, kids, x, astep, units)
-        with quiet():
-            scores[:, :, pos[code]] = STAGES["aggregate"].get(astep.method).func(x, wk, **astep.kwargs)
+    with quiet():
+        for code in fw.aggregates:
+            kids = fw.children[code]
+            if all(k in ind for k in kids):
+                # Indicator children are the same for every sample unless normalisation varies: a broadcast view,
+                # not copies (the mean kernels then compute on one row).
+                x = normalised[:, :, [ind[k] for k in kids]]
+                if x.shape[0] != s:
+                    x = np.broadcast_to(x, (s, *x.shape[1:]))
+            else:
+                x = np.stack([column(k) for k in kids], axis=-1)
+            level = fw.level[code]
+            wstep = recipe.weight.step_for(code, level)
+            wfun = STAGES["weight"].get(wstep.method).func
+            # C order: sums over children then take the same order for one sample as for many
+            wk = wfun(x, np.ascontiguousarray(w[:, [pos[k] for k in kids]]), WeightContext(code, kids),
+                      **wstep.kwargs)
+            used[code] = wk
+            astep = recipe.aggregate.step_for(code, level)
+            if strict and astep.method in ("geometric", "harmonic", "power"):
+                _check_nonnegative(code, kids, x, astep, units)
+            computed[code] = np.asarray(STAGES["aggregate"].get(astep.method).func(x, wk, **astep.kwargs))
+    wanted = list(range(len(fw.order))) if nodes is None else list(nodes)
+    scores = np.empty((*shape, len(wanted)))
+    for j, p in enumerate(wanted):
+        scores[:, :, j] = column(fw.order[p])
     return scores, used
 
 

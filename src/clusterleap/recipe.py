@@ -55,6 +55,7 @@ class Step:
 
     @property
     def kwargs(self) -> dict[str, Any]:
+        """The parameters as keyword arguments (containers thawed back to lists and dicts): a fresh dict."""
         return {k: _thaw(v) for k, v in self.params}
 
     def to_dict(self) -> dict[str, Any]:

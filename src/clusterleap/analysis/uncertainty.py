@@ -848,8 +848,9 @@ def _run_chunk(c: _Chunk) -> FloatArray:
     else:  # per-sample goalposts: normalise the treated values once per sample
         x = np.broadcast_to(c.normalised, (c.weights.shape[0], *c.normalised.shape[1:]))
         norm = normalise(x, c.recipe.normalise, c.framework, c.ctx)
-    scores, _ = aggregate_tree(c.framework, norm, c.recipe, c.weights, strict=False, units=c.units)
-    return scores[:, :, c.positions[c.positions >= 0]]
+    scores, _ = aggregate_tree(c.framework, norm, c.recipe, c.weights, strict=False, units=c.units,
+                               nodes=c.positions[c.positions >= 0])
+    return scores
 
 
 _TREAT_STAGES = ("denominate", "transform", "impute", "treat")

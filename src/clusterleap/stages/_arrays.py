@@ -57,7 +57,8 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
     each value is ranked against the values of ``ref`` instead of its own column."""
     if ref is not None:
         return _rank_against(x, ref, ties)
-    a = np.moveaxis(x, -2, -1)
+    # units on the last, contiguous axis: sorting and scattering back are then plain row operations
+    a = np.ascontiguousarray(np.moveaxis(x, -2, -1))
     # Equal values get equal ranks whatever their order after sorting, so an unstable (faster) sort will do.
     order = np.argsort(a, axis=-1)
     s = np.sort(a, axis=-1)  # the values in that order (NaN last), faster than gathering them through ``order``
@@ -81,9 +82,10 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
     missing = np.isnan(s)
     if missing.any():
         r = np.where(missing, np.nan, r)
-    out = np.empty(r.shape)
-    np.put_along_axis(out, order, r, axis=-1)
-    return np.moveaxis(out, -1, -2)
+    # scatter back: row i's value at sorted position j belongs at column order[i, j] (flat indices, one pass)
+    out = np.empty(a.size)
+    out[(order.reshape(-1, n) + (np.arange(a.size // n) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
+    return np.moveaxis(out.reshape(a.shape), -1, -2)
 
 
 def _rank_against(x: FloatArray, ref: FloatArray, ties: str) -> FloatArray:
