@@ -849,7 +849,7 @@ def _run_chunk(c: _Chunk) -> FloatArray:
         x = np.broadcast_to(c.normalised, (c.weights.shape[0], *c.normalised.shape[1:]))
         norm = normalise(x, c.recipe.normalise, c.framework, c.ctx)
     scores, _ = aggregate_tree(c.framework, norm, c.recipe, c.weights, strict=False, units=c.units,
-                               nodes=c.positions[c.positions >= 0])
+                               nodes=c.positions[c.positions >= 0].tolist())
     return scores
 
 
