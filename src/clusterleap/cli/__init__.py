@@ -12,6 +12,7 @@ from .app import app, main
 from . import core  # noqa: F401  isort: skip
 from . import analytics  # noqa: F401  isort: skip
 from . import robustness  # noqa: F401  isort: skip
+from . import report  # noqa: F401  isort: skip
 from . import weights  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

@@ -1,0 +1,74 @@
+"""Report command: ``clusterleap report`` writes an offline HTML page, a PDF or an Excel workbook."""
+
+from __future__ import annotations
+
+import warnings
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..api import as_recipe, evaluate
+from ..errors import DataWarning
+from ..result import ILLUSTRATIVE_NOTICE
+from .app import app, console, guarded
+from .core import DataOpt, FrameworkOpt, Lang, RecipeOpt, YearOpt
+
+__all__ = ["report"]
+
+
+class Format(StrEnum):
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+@app.command("report")
+@guarded
+def report(
+    framework: FrameworkOpt,
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.html, .pdf or .xlsx).")],
+    recipe: RecipeOpt = None,
+    year: YearOpt = None,
+    robustness: Annotated[Path | None, typer.Option(
+        "--robustness", help="Folder written by 'clusterleap robustness --out' (adds the robustness section).")]
+    = None,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the report: en or zh.")] = Lang.en,
+    fmt: Annotated[Format | None, typer.Option("--format", help="html, pdf or xlsx (default: from --out's "
+                                               "suffix).")] = None,
+    title: Annotated[str, typer.Option("--title", help="Title (default: the framework's name).")] = "",
+    scheme: Annotated[str | None, typer.Option("--scheme", help="Grading scheme: default, relative, observatory "
+                                               "or a YAML file (default: the recipe's, else default).")] = None,
+    peer: Annotated[str | None, typer.Option("--peer", help="Unit metadata column whose groups are the peers "
+                                             "(default: all domestic clusters).")] = None,
+    benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
+                                                  "best or targets.")] = None,
+) -> None:
+    """Write a report for people: summary, ranking with grades and types, dimension heatmap, a profile per
+    cluster (radar, strengths and short boards, gaps, actions), robustness (with --robustness), coherence, trends
+    and a method annex. HTML works offline in one file; PDF (A4, contents, page numbers) needs Chromium."""
+    from ..analysis.profile import analyse
+    from ..report import FORMATS, ReportError, build_report, write_report
+
+    kind = fmt.value if fmt is not None else out.suffix.lstrip(".").lower()
+    if kind not in FORMATS:
+        raise ReportError(f"--out {out}: cannot tell the format from the suffix {out.suffix!r}; use --format "
+                          "html, pdf or xlsx")
+    if kind == "pdf":
+        from ..report.pdf import check_fonts, find_chromium
+
+        find_chromium()  # fail before the evaluation when the PDF cannot be printed
+        check_fonts(lang.value)
+    result = evaluate(framework, data, as_recipe(recipe), year)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)  # already reported once by the evaluation above
+        an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
+        rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title)
+    if result.illustrative:
+        console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+    path = write_report(rep, out, fmt=kind)
+    size = path.stat().st_size
+    console.print(f"wrote {path} ({kind}, {lang.value}, {size / 1e6:.1f} MB)" if size >= 100_000 else
+                  f"wrote {path} ({kind}, {lang.value}, {size / 1e3:.0f} kB)")

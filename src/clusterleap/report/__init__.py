@@ -1,0 +1,107 @@
+"""Reports of a result for people: a self-contained offline HTML page, a PDF of it (A4, with contents and page
+numbers), and an Excel workbook of every table; in English or Chinese.
+
+>>> from clusterleap.report import write_report
+>>> write_report(result, "report.html", fmt="html", lang="zh")            # doctest: +SKIP
+>>> write_report(result, "report.pdf", fmt="pdf", robustness="rob-out/")  # doctest: +SKIP
+
+Sections appear when their data does (see :func:`build_report`); files are written all or nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..result import Result
+from ._errors import ReportError
+from .assemble import Report, Robustness, build_report, load_robustness
+from .i18n import LANGS
+
+if TYPE_CHECKING:
+    from ..analysis.profile import Analytics
+    from ..analysis.trends import Trends
+    from ..analysis.uncertainty import Samples
+
+__all__ = ["FORMATS", "LANGS", "Report", "ReportError", "Robustness", "build_report", "load_robustness",
+           "render_report", "write_atomic", "write_report"]
+
+Format = Literal["html", "pdf", "xlsx"]
+FORMATS: tuple[str, ...] = ("html", "pdf", "xlsx")
+
+
+def render_report(report: Report, fmt: str) -> bytes:
+    """The report file's bytes in ``fmt`` ('html', 'pdf' or 'xlsx')."""
+    if fmt == "html":
+        from .html import render_html
+
+        return render_html(report).encode("utf-8")
+    if fmt == "pdf":
+        from .html import render_html
+        from .pdf import Bookmark, html_to_pdf
+
+        profiles = tuple(Bookmark(f"{p['rank']}. {p['name']}", p["anchor"]) for p in report.profiles)
+        marks = [Bookmark(title, f"sec-{key}", profiles if key == "profiles" else ())
+                 for key, title in report.sections]
+        return html_to_pdf(render_html(report, "print"), lang=report.lang, title=report.heading, bookmarks=marks)
+    if fmt == "xlsx":
+        import io
+
+        from .xlsx import write_xlsx
+
+        buf = io.BytesIO()
+        write_xlsx(report, buf)
+        return buf.getvalue()
+    raise ReportError(f"report format {fmt!r}: expected one of {', '.join(FORMATS)}")
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it into place: a reader sees the old file or
+    the whole new one, never a part."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def write_report(
+    result: Result | Report,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    lang: str = "en",
+    analytics: Analytics | bool = True,
+    robustness: Robustness | Samples | str | Path | None = None,
+    coherence: bool = True,
+    trends: Trends | bool = True,
+    title: str = "",
+) -> Path:
+    """Write a report of ``result`` to ``path`` in ``fmt`` (by default from the file's suffix: .html, .pdf,
+    .xlsx) and ``lang`` ('en' or 'zh'). The other options are :func:`build_report`'s; a ready :class:`Report` may be
+    passed instead of a result (its language then rules). PDF needs Chromium (``chromium`` on the PATH, or
+    ``CLUSTERLEAP_CHROMIUM``)."""
+    fmt = fmt or Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise ReportError(f"{path}: report format {fmt!r} is not one of {', '.join(FORMATS)} (give fmt= or use a "
+                          ".html, .pdf or .xlsx file name)")
+    if fmt == "pdf":
+        from .pdf import find_chromium
+
+        find_chromium()  # fail before the report is assembled when it cannot be printed
+    report = result if isinstance(result, Report) else build_report(
+        result, lang=lang, analytics=analytics, robustness=robustness, coherence=coherence, trends=trends,
+        title=title)
+    return write_atomic(path, render_report(report, fmt))

@@ -1,0 +1,260 @@
+"""The Excel workbook of a report: every result table on its own sheet, with frozen headers, number formats and
+column widths, in the report's language.
+
+No cell holds a formula: every text cell is written as a string (``t="inlineStr"``), and text that a spreadsheet
+would read as a formula if typed (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP,
+"CSV Injection") also gets Excel's quote prefix, so that it stays text when a user edits the cell. Control
+characters that XML cannot hold are dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from .assemble import Report, _num
+
+__all__ = ["Sheet", "sheets", "write_xlsx"]
+
+#: First characters that make a spreadsheet treat typed text as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="F0F3F6")
+HEADER_BORDER = Border(bottom=Side(style="medium", color="1F2328"))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: its key (stable across languages), title (in the report's language), table and the number
+    format of its decimal columns (integers get ``0``); ``index`` says whether the frame's index is a column."""
+
+    key: str
+    title: str
+    table: pd.DataFrame
+    number_format: str = "0.00"
+    index: bool = True
+
+
+def _frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(list(rows), columns=columns)
+
+
+def _ranking(report: Report) -> pd.DataFrame:
+    t = report.t
+    r = report.result
+    cols: dict[str, Any] = {
+        t["rank"]: [report.rank(i) for i in report.order],
+        t["code"]: [r.units[i] for i in report.order],
+        t["name"]: [report.names[i] for i in report.order],
+        t["benchmark"]: [bool(report.benchmark[i]) for i in report.order],
+        t["index"]: [report.score(i, report.root) for i in report.order],
+    }
+    for d in report.dims:
+        cols[f"{report.label(d)} ({d})"] = [report.score(i, d) for i in report.order]
+    if report.analytics is not None:
+        an = report.analytics
+        cols[t["grade"]] = [report.col(an.grades.iloc[i], "grade") for i in report.order]
+        cols[t["type"]] = [report.col(an.types.iloc[i], "type_name") for i in report.order]
+    if report.robustness is not None:
+        lo, hi = report.robustness.percent
+        iv = report.intervals
+        cols[f"{t['rank']} p{lo}"] = [iv.get(r.units[i], (math.nan,) * 3)[0] for i in report.order]
+        cols[t["median_rank"]] = [iv.get(r.units[i], (math.nan,) * 3)[1] for i in report.order]
+        cols[f"{t['rank']} p{hi}"] = [iv.get(r.units[i], (math.nan,) * 3)[2] for i in report.order]
+    return pd.DataFrame(cols)
+
+
+def _framework(report: Report) -> pd.DataFrame:
+    fw = report.result.framework
+    w = report.result.weights
+    rows = []
+    for c in fw.order:
+        n = fw.by_code[c]
+        rows.append({"code": c, "parent": n.parent or "", "level": fw.level[c], "name_en": n.name_en,
+                     "name_zh": n.name_zh, "kind": n.kind, "weight": _num(w.loc[c, "used"]),
+                     "effective_weight": _num(w.loc[c, "effective"]),
+                     "direction": n.direction if n.is_indicator else None, "unit": n.unit,
+                     "target": n.target, "definition": n.definition, "source": n.source})
+    return pd.DataFrame(rows)
+
+
+def _about(report: Report, titles: list[str]) -> pd.DataFrame:
+    t = report.t
+    m = report.meta
+    rows: list[tuple[str, str]] = [("", m["title"]), ("", m["subtitle"])]
+    if m["illustrative"]:
+        rows.append(("", t["illustrative"]))
+    rows += [("", note) for note in report.notes]
+    rows += [(t["framework"], m["framework"]), (t["data"], m["data"]), (t["year"], str(m["year"])),
+             (t["evaluated"], m["created"]), (t["recipe"], m["recipe_name"]),
+             ("clusterleap", m["version"])]
+    if report.gap_reference:
+        rows.append((t["reference"], report.gap_reference))
+    rows.append(("", ""))
+    rows += [(t["sheet_contents"] if k == 0 else "", title) for k, title in enumerate(titles)]
+    return pd.DataFrame(rows, columns=["", t["sheet_describes"]])
+
+
+def _provenance(report: Report) -> pd.DataFrame:
+    rows = [*report.provenance_rows, ("recipe", report.recipe_yaml)]
+    return pd.DataFrame(rows, columns=["key", "value"])
+
+
+def sheets(report: Report) -> list[Sheet]:
+    """Every sheet of the workbook, in order (the about sheet first)."""
+    t = report.t
+    r = report.result
+    out: list[Sheet] = [Sheet("ranking", t["sheet_ranking"], _ranking(report), index=False),
+                        Sheet("scores", t["sheet_scores"], r.scores),
+                        Sheet("ranks", t["sheet_ranks"], r.ranks, "0.##")]
+    an = report.analytics
+    if an is not None:
+        out += [Sheet("grades", t["sheet_grades"], an.grades),
+                Sheet("types", t["sheet_types"], an.types),
+                Sheet("standing", t["sheet_standing"], an.standing.reset_index(), index=False),
+                Sheet("gaps", t["sheet_gaps"], an.gaps.summary),
+                Sheet("gap_parts", t["sheet_gap_parts"], an.gaps.contribution, "0.000"),
+                Sheet("actions", t["sheet_actions"], an.actions, index=False),
+                Sheet("obstacles", t["sheet_obstacles"], an.obstacles, "0.0%"),
+                Sheet("gains", t["sheet_gains"], an.gains, "0.0000")]
+    out += [Sheet("weights", t["sheet_weights"], r.weights, "0.0000"),
+            Sheet("framework", t["sheet_framework"], _framework(report), "0.0000", index=False),
+            Sheet("units", t["sheet_units"], r.units_table),
+            Sheet("treatment", t["sheet_treatment"], r.treatment, "0.000")]
+    for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
+                 "normalised"):
+        out.append(Sheet(f"stage_{name}", t["sheet_stage"].format(name=name), r.stage(name), "0.####"))
+    rob = report.robustness
+    if rob is not None:
+        fmts = {"rank_intervals": "0.##", "sobol": "0.000", "sobol_units": "0.000", "leave_one_out": "0.##",
+                "design": "0.##", "grade_probabilities": "0%"}
+        for name, df in rob.tables().items():
+            out.append(Sheet(name, t[f"sheet_{name}"], df, fmts[name], index=name == "grade_probabilities"))
+    coh = report.coherence
+    if coh is not None:
+        out += [Sheet("correlations", t["sheet_correlations"], coh["correlations_pearson"], "0.000", index=False),
+                Sheet("cronbach", t["sheet_cronbach"], coh["cronbach"], "0.000", index=False),
+                Sheet("flags", t["sheet_flags"], coh["flags"], "0.000", index=False)]
+    tr = report.trends
+    if tr is not None:
+        out += [Sheet("trend_index", t["sheet_trend_index"], tr.index),
+                Sheet("trend_growth", t["sheet_trend_growth"], tr.growth, "0.000"),
+                Sheet("trend_transitions", t["sheet_trend_transitions"], tr.transitions),
+                Sheet("trend_disparity", t["sheet_trend_disparity"], tr.disparity, "0.000")]
+    out.append(Sheet("provenance", t["sheet_provenance"], _provenance(report), index=False))
+    titles = _unique_titles([t["sheet_about"], *(s.title for s in out)])
+    out = [Sheet(s.key, title, s.table, s.number_format, s.index) for s, title in zip(out, titles[1:], strict=True)]
+    return [Sheet("about", titles[0], _about(report, titles[1:]), index=False), *out]
+
+
+def _unique_titles(titles: list[str]) -> list[str]:
+    """Valid, distinct sheet names: no ``[]:*?/\\``, at most 31 characters."""
+    seen: set[str] = set()
+    out = []
+    for title in titles:
+        base = _BAD_SHEET_CHARS.sub("_", title).strip("'")[:31] or "Sheet"
+        name, k = base, 2
+        while name.lower() in seen:
+            suffix = f" ({k})"
+            name, k = base[:31 - len(suffix)] + suffix, k + 1
+        seen.add(name.lower())
+        out.append(name)
+    return out
+
+
+# -- writing --------------------------------------------------------------------------------------------------------
+def text(value: object) -> str:
+    """Cell text: XML-illegal control characters removed."""
+    return str(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def _width(value: object) -> int:
+    """Display width of a value: East Asian wide characters count two."""
+    s = value if isinstance(value, str) else f"{value:.4g}" if isinstance(value, float) else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s.split("\n")[0])
+
+
+def _cell(ws: Any, value: Any, number_format: str) -> Any:
+    """One cell: numbers as numbers with ``number_format`` (``0`` for integers), everything else as a string cell
+    (never a formula); None for an empty cell."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool):
+        return WriteOnlyCell(ws, value=value)
+    if isinstance(value, int):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "0"
+        return cell
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return None
+        cell = WriteOnlyCell(ws, value=value)
+        cell.number_format = "0" if number_format in ("0.##", "0.####") and value.is_integer() else number_format
+        return cell
+    s = text(value)
+    cell = WriteOnlyCell(ws, value=s)
+    cell.data_type = "s"
+    if s.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
+def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
+    ws = wb.create_sheet(sheet.title)
+    df = sheet.table
+    if sheet.index:
+        names = [str(n) if n is not None else "" for n in df.index.names]
+        df = df.reset_index()
+        df.columns = [*names, *map(str, df.columns[len(names):])]
+    headers = [str(c) for c in df.columns]
+    rows = list(df.itertuples(index=False, name=None))
+    widths = [_width(h) for h in headers]
+    for row in rows[:400]:
+        for j, v in enumerate(row):
+            if v is not None:
+                widths[j] = max(widths[j], _width(v))
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = min(60, max(7, w + 2))
+    if sheet.key == "about":
+        ws.column_dimensions["A"].width = 24
+        ws.column_dimensions["B"].width = 90
+    else:
+        ws.freeze_panes = "B2" if sheet.index or sheet.key == "ranking" else "A2"
+        if rows and headers:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    head = []
+    for h in headers:
+        c = _cell(ws, h, "")
+        c.font, c.fill, c.border = HEADER_FONT, HEADER_FILL, HEADER_BORDER
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        head.append(c)
+    ws.append(head)
+    for row in rows:
+        ws.append([_cell(ws, v, sheet.number_format) for v in row])
+
+
+def write_xlsx(report: Report, path: str | Path | IO[bytes]) -> None:
+    """Write the workbook to ``path`` or a binary file (callers wanting all-or-nothing write to a temporary file
+    first)."""
+    wb = Workbook(write_only=True)
+    for sheet in sheets(report):
+        _write_sheet(wb, sheet)
+    wb.properties.title = report.heading
+    wb.properties.creator = "clusterleap"
+    wb.save(path)

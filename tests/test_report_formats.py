@@ -1,0 +1,408 @@
+"""The demo report (world-class framework, illustrative data, demo recipe, analytics and a small robustness run) in
+both languages and all three formats, with two hostile unit names that must stay plain text everywhere.
+
+Each format and language is rendered once per module (PDF printing takes seconds). Browser and PDF tests need
+Debian's chromium; they skip with the reason when it is absent, unless CLUSTERLEAP_REQUIRE_CHROMIUM is set (CI).
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import clusterleap as cl
+from clusterleap.cli import app
+from clusterleap.cli.core import demo_recipe_path
+from clusterleap.illustrative import illustrative_frame
+from clusterleap.report import Report, build_report, write_report
+from clusterleap.report._chromium import Browser, BrowserError, file_url, find_chromium
+from clusterleap.report.i18n import STRINGS
+from clusterleap.report.xlsx import sheets
+
+SCRIPT = "<script>alert(1)</script>"
+FORMULA = '=HYPERLINK("http://x","y")'
+HOSTILE = {"CN001": SCRIPT, "CN002": FORMULA}
+SPACE = """\
+name: report-test
+factors:
+  - weights: {noise: 0.25, level: 2}
+  - choice: {stage: normalise, options: [nominal, rank]}
+"""
+LANGS = ("en", "zh")
+SECTIONS = ("summary", "ranking", "heatmap", "profiles", "robustness", "coherence", "trends", "annex")
+
+runner = CliRunner()
+
+
+def need_chromium() -> None:
+    try:
+        find_chromium()
+    except BrowserError as exc:
+        if os.environ.get("CLUSTERLEAP_REQUIRE_CHROMIUM"):
+            pytest.fail(f"CLUSTERLEAP_REQUIRE_CHROMIUM is set but {exc}")
+        pytest.skip(f"Debian's chromium is not installed here ({exc}); .ci/run installs it for CI")
+
+
+# -- fixtures -----------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("report")
+
+
+@pytest.fixture(scope="module")
+def data_csv(work: Path) -> Path:
+    """The illustrative data with two units renamed to hostile strings (in both name columns)."""
+    frame = illustrative_frame()
+    for unit, name in HOSTILE.items():
+        frame.loc[frame["unit"] == unit, ["name", "name_zh"]] = name
+    path = work / "data.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def result(data_csv: Path) -> cl.Result:
+    with pytest.warns(cl.DataWarning):  # the data covers the whole indicator pool
+        return cl.evaluate("world-class", data_csv, demo_recipe_path())
+
+
+@pytest.fixture(scope="module")
+def robustness_dir(work: Path, data_csv: Path) -> Path:
+    """A small Sobol' run written by the real command."""
+    space = work / "space.yaml"
+    space.write_text(SPACE, encoding="utf-8")
+    out = work / "robustness"
+    res = runner.invoke(app, ["robustness", "-f", "world-class", "-d", str(data_csv), "-r", str(demo_recipe_path()),
+                              "--space", str(space), "--samples", "32", "--sobol", "--seed", "7", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def reports(result: cl.Result, robustness_dir: Path) -> dict[str, Report]:
+    from clusterleap.analysis.profile import analyse
+
+    an = analyse(result)
+    return {lang: build_report(result, lang=lang, analytics=an, robustness=robustness_dir) for lang in LANGS}
+
+
+@pytest.fixture(scope="module")
+def html(reports: dict[str, Report], work: Path) -> dict[str, Path]:
+    return {lang: write_report(rep, work / f"demo-{lang}.html") for lang, rep in reports.items()}
+
+
+@pytest.fixture(scope="module")
+def xlsx(reports: dict[str, Report], work: Path) -> dict[str, Path]:
+    return {lang: write_report(rep, work / f"demo-{lang}.xlsx") for lang, rep in reports.items()}
+
+
+@pytest.fixture(scope="module")
+def pdf(reports: dict[str, Report], work: Path) -> dict[str, Path]:
+    """Both PDFs, printed at the same time (each by its own Chromium, which mostly runs outside Python)."""
+    need_chromium()
+    for rep in reports.values():  # assemble in this thread (cached properties are not built concurrently)
+        _ = rep.profiles, rep.ranking, rep.robustness_view, rep.coherence_view, rep.trends_view
+    with ThreadPoolExecutor(max_workers=len(reports)) as pool:
+        futures = {lang: pool.submit(write_report, rep, work / f"demo-{lang}.pdf") for lang, rep in reports.items()}
+        return {lang: f.result() for lang, f in futures.items()}
+
+
+@pytest.fixture(scope="module")
+def pdf_text(pdf: dict[str, Path]) -> dict[str, tuple[list[str], Any]]:
+    return {lang: _pdf_text(path) for lang, path in pdf.items()}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    need_chromium()
+    with Browser() as b:
+        yield b
+
+
+# -- the report's content -----------------------------------------------------------------------------------------
+def test_sections_appear_with_their_data(reports: dict[str, Report], result: cl.Result) -> None:
+    assert [k for k, _ in reports["en"].sections] == list(SECTIONS)
+    bare = build_report(result, analytics=False, robustness=None, coherence=False, trends=False)
+    assert [k for k, _ in bare.sections] == ["summary", "ranking", "heatmap", "annex"]
+    assert [t for _, t in reports["zh"].sections][:4] == ["摘要", "排名", "维度得分", "集群画像"]
+
+
+def test_ranking_follows_the_result(reports: dict[str, Report], result: cl.Result, robustness_dir: Path) -> None:
+    rows = reports["en"].ranking
+    expected = result.ranking()
+    assert [r["code"] for r in rows] == list(expected.index)
+    top = rows[0]
+    assert top["score"] == f"{result.score().max():.1f}"
+    ri = pd.read_csv(robustness_dir / "rank_intervals.csv", dtype={"unit": str})
+    row = ri[(ri["node"] == "WCI") & (ri["unit"] == "CN010")].iloc[0]
+    mine = next(r for r in rows if r["code"] == "CN010")
+    assert mine["interval"] == f"{math.floor(row['rank_p5'])}–{math.ceil(row['rank_p95'])}"
+
+
+def test_summary_counts_every_cluster_by_grade(reports: dict[str, Report]) -> None:
+    rep = reports["zh"]
+    assert rep.analytics is not None
+    counts = rep.analytics.grades["grade_zh"].value_counts()
+    shown = {g["grade"]: g["count"] for g in rep.summary["grades"]}
+    assert shown == {str(k): int(v) for k, v in counts.items()}
+    assert sum(shown.values()) == 90
+    top = rep.summary["top"]
+    assert all(not r["bench"] for r in top) and len(top) == 5
+
+
+def test_profiles_show_the_analytics(reports: dict[str, Report]) -> None:
+    rep = reports["en"]
+    assert rep.analytics is not None
+    profiles = {p["code"]: p for p in rep.profiles}
+    assert len(profiles) == 90
+    p = profiles["CN002"]
+    assert p["name"] == FORMULA
+    g = rep.analytics.grades.loc["CN002"]
+    assert p["grade"] == g["grade"] and p["reason"] == g["reason"]
+    acts = rep.analytics.actions
+    assert [a["action"] for a in p["actions"]] == list(acts[acts["unit"] == "CN002"]["action_en"])
+    zh = {q["code"]: q for q in reports["zh"].profiles}["CN002"]
+    assert zh["grade"] == g["grade_zh"]
+
+
+# -- HTML -----------------------------------------------------------------------------------------------------------
+def test_html_is_one_offline_file(html: dict[str, Path]) -> None:
+    text = html["en"].read_text(encoding="utf-8")
+    head, _, _ = text.partition('<script type="application/json"')
+    assert not re.search(r"<(link|img|iframe|object|embed)\b", head)
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", head)
+    assert "@import" not in head and "url(" not in head
+    assert text.count("<script") == 3 and 'src=' not in re.sub(r"<script>.*?</script>", "", text, flags=re.S)
+    assert "default-src 'none'" in html_lib.unescape(head)
+    size = html["en"].stat().st_size
+    assert 4_800_000 < size < 6_500_000  # plotly.js (4.8 MB) once, plus about 1 MB of report
+
+
+def test_html_escapes_hostile_names(html: dict[str, Path]) -> None:
+    for path in html.values():
+        text = path.read_text(encoding="utf-8")
+        assert SCRIPT not in text  # never raw: escaped in markup, \\u003c-escaped in the JSON blob
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+        start = text.index('<script type="application/json" id="report-data">')
+        blob = text[text.index(">", start) + 1:text.index("</script>", start)]
+        assert "<" not in blob and ">" not in blob and "&" not in blob
+        data = json.loads(blob)
+        ticks = [t for fig in data["charts"]["heatmap"] for t in fig["layout"]["yaxis"]["ticktext"]]
+        assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in ticks)  # plotly shows entities literally
+
+
+def test_html_opens_offline_in_chromium(html: dict[str, Path], browser: Browser) -> None:
+    for lang, path in html.items():
+        page = browser.new_page()
+        page.goto(file_url(path))
+        page.wait_for("window.__reportReady || window.__reportError", 60, "the charts")
+        assert page.evaluate("window.__reportError || ''") == ""
+        charts = page.evaluate("document.querySelectorAll('[data-chart]').length")
+        drawn = page.evaluate("document.querySelectorAll('[data-chart] .main-svg').length > 0 && "
+                              "[...document.querySelectorAll('[data-chart]')].filter(d => d.querySelector("
+                              "'.main-svg')).length")
+        # grades, heatmap, rank intervals, Sobol', leave-one-out, two correlation matrices, trends
+        assert charts == 8 and drawn == charts, lang
+        # radars are drawn when a profile is opened: open them all
+        page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true); 1")
+        page.wait_for("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector('.main-svg'))",
+                      60, "every radar")
+        assert page.evaluate("document.querySelectorAll('[data-radar] .main-svg').length") >= 90
+        assert page.errors() == [], lang
+        assert page.dialogs() == [], lang
+        assert [u for u in page.requests() if not u.startswith(("file:", "data:"))] == [], lang
+        # the hostile names are text: in the table, the profile headings and the chart labels
+        assert page.evaluate("document.querySelectorAll('script').length") == 3
+        links = page.evaluate("[...document.querySelectorAll('table.ranking td a')].map(a => a.textContent)")
+        assert SCRIPT in links and FORMULA in links
+        svg = page.evaluate("document.querySelector('[data-chart^=heatmap] .main-svg').parentNode.textContent")
+        assert SCRIPT in svg
+
+
+def test_content_security_policy_blocks_an_injected_script(html: dict[str, Path], browser: Browser,
+                                                            work: Path) -> None:
+    """Defence in depth: were a name ever written unescaped, the page's policy (only its own scripts, by hash)
+    would still refuse to run it, while the report's own scripts run."""
+    text = html["en"].read_text(encoding="utf-8")
+    forged = work / "forged.html"
+    forged.write_text(text.replace("<main>", "<main><script>alert(2)</script>", 1), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(file_url(forged))
+    page.wait_for("window.__reportReady || window.__reportError", 60, "the charts")
+    assert page.dialogs() == []
+    assert any("Content Security Policy" in e for e in page.errors())
+    assert page.evaluate("document.querySelectorAll('[data-chart] .main-svg').length") > 0
+
+
+def test_a_small_report_opens_cleanly(browser: Browser, tmp_path: Path) -> None:
+    mini = Path(__file__).resolve().parents[1] / "docs" / "examples" / "mini"
+    result = cl.evaluate(mini / "framework.yaml", mini / "data.csv", mini / "recipe.yaml")
+    path = write_report(result, tmp_path / "mini.html", lang="zh")
+    page = browser.new_page()
+    page.goto(file_url(path))
+    page.wait_for("window.__reportReady || window.__reportError", 60, "the charts")
+    page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true); 1")
+    page.wait_for("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector('.main-svg'))",
+                  30, "every radar")
+    assert page.errors() == [] and page.evaluate("window.__reportError || ''") == ""
+    n = len(result.units)
+    assert page.evaluate("document.querySelectorAll('[data-radar] .main-svg').length") >= n
+    legend = page.evaluate("document.querySelector('[data-radar]').textContent")
+    assert "标杆中位数" in legend and "国内中位数" in legend and "本集群" in legend
+
+
+# -- PDF ------------------------------------------------------------------------------------------------------------
+def _pdf_text(path: Path) -> tuple[list[str], Any]:
+    """Text per page (poppler's pdftotext when installed, it is much faster than pypdf) and a pypdf reader."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True)
+        pages = out.stdout.decode("utf-8").split("\f")[:len(reader.pages)]
+    else:
+        pages = [p.extract_text() or "" for p in reader.pages]
+    return pages, reader
+
+
+def test_pdf_is_a4_with_page_numbers_contents_and_bookmarks(pdf_text: dict[str, tuple[list[str], Any]],
+                                                            reports: dict[str, Report]) -> None:
+    for lang, (pages, reader) in pdf_text.items():
+        n = len(pages)
+        assert 40 < n < 200
+        box = reader.pages[0].mediabox
+        assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4 in points
+        for k in (1, 2, n // 2, n):
+            assert f"{k} / {n}" in pages[k - 1], (lang, k)
+        rep = reports[lang]
+        titles = [t for _, t in rep.sections]
+        toc = pages[0] + pages[1]
+        assert all(t in toc for t in titles)
+        outline = reader.outline
+        top = [o.title for o in outline if not isinstance(o, list)]
+        assert top == titles
+        # every section starts on the page its bookmark and the contents give
+        for key, title in rep.sections:
+            item = next(o for o in outline if not isinstance(o, list) and o.title == title)
+            page_no = reader.get_destination_page_number(item) + 1
+            assert re.search(rf"^\s*\d+\. {re.escape(title)}\s+{page_no}$", toc, re.M), (lang, key)
+            assert title in pages[page_no - 1], (lang, key, page_no)
+        profiles = outline[top.index(rep.t["sec_profiles"]) + 1]
+        assert isinstance(profiles, list) and len(profiles) == 90
+
+
+def test_pdf_text_is_chinese_and_hostile_names_are_text(pdf_text: dict[str, tuple[list[str], Any]]) -> None:
+    text = "".join(pdf_text["zh"][0]).replace("\n", "")
+    for heading in ("摘要", "排名", "维度得分", "集群画像", "稳健性分析", "统计一致性", "跃升监测", "方法附录"):
+        assert heading in text
+    assert STRINGS["zh"]["illustrative"] in text
+    assert "世界级先进制造业集群评价指数" in text
+    for name in (SCRIPT, FORMULA):
+        assert name in text
+    en = "".join(pdf_text["en"][0]).replace("\n", "")
+    assert "Cluster profiles" in en and "Method annex" in en and SCRIPT in en
+
+
+# -- Excel ----------------------------------------------------------------------------------------------------------
+def test_workbook_cells_are_never_formulas(xlsx: dict[str, Path]) -> None:
+    for lang, path in xlsx.items():
+        with zipfile.ZipFile(path) as z:
+            sheets_xml = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+            assert len(sheets_xml) > 30
+            for name in sheets_xml:
+                body = z.read(name).decode("utf-8")
+                assert "<f>" not in body and "<f " not in body, (lang, name)  # a formula cell has an <f> child
+                assert 't="inlineStr"' in body
+
+
+def test_workbook_holds_every_table(xlsx: dict[str, Path], reports: dict[str, Report], result: cl.Result) -> None:
+    en = openpyxl.load_workbook(xlsx["en"], read_only=True)
+    assert en.sheetnames == [s.title for s in sheets(reports["en"])]
+    lang = "zh"
+    wb = openpyxl.load_workbook(xlsx[lang])
+    assert wb.sheetnames == [s.title for s in sheets(reports[lang])]
+    t = STRINGS[lang]
+    for key in ("sheet_ranking", "sheet_scores", "sheet_grades", "sheet_types", "sheet_gaps", "sheet_actions",
+                "sheet_weights", "sheet_rank_intervals", "sheet_sobol", "sheet_leave_one_out",
+                "sheet_correlations", "sheet_provenance"):
+        assert t[key] in wb.sheetnames, key
+        assert STRINGS["en"][key] in en.sheetnames, key
+    assert t["sheet_stage"].format(name="normalised") in wb.sheetnames
+    ranking = wb[t["sheet_ranking"]]
+    assert ranking.freeze_panes == "B2"
+    header = [c.value for c in ranking[1]]
+    code_col, name_col = header.index(t["code"]), header.index(t["name"])
+    names = {row[code_col].value: row[name_col] for row in ranking.iter_rows(min_row=2)}
+    assert names["CN001"].value == SCRIPT and names["CN001"].data_type == "s"
+    assert names["CN002"].value == FORMULA and names["CN002"].data_type == "s"
+    assert names["CN002"].quotePrefix
+    first = [c.value for c in ranking[2]]
+    assert first[code_col] == result.ranking().index[0]
+    scores = wb[t["sheet_scores"]]
+    header = [c.value for c in scores[1]]
+    row = next(r for r in scores.iter_rows(min_row=2) if r[0].value == "CN003")
+    cell = row[header.index("WCI")]
+    assert cell.value == pytest.approx(float(result.scores.loc["CN003", "WCI"]), abs=1e-12)
+    assert cell.number_format == "0.00" and scores.freeze_panes == "B2"
+    about = [c.value for row in wb[t["sheet_about"]].iter_rows() for c in row if c.value]
+    assert t["illustrative"] in about
+
+
+# -- command line ---------------------------------------------------------------------------------------------------
+def test_cli_report_writes_html_with_robustness(data_csv: Path, robustness_dir: Path, work: Path) -> None:
+    out = work / "cli.html"
+    res = runner.invoke(app, ["report", "-f", "world-class", "-d", str(data_csv), "-r", str(demo_recipe_path()),
+                              "--robustness", str(robustness_dir), "--lang", "zh", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert 'id="sec-robustness"' in text and "稳健性分析" in text
+    assert [p.name for p in work.glob(".cli.html.*")] == []
+
+
+def test_cli_pdf_without_chromium_fails_in_one_line(data_csv: Path, work: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("CLUSTERLEAP_CHROMIUM", raising=False)
+    out = work / "none.pdf"
+    res = runner.invoke(app, ["report", "-f", "world-class", "-d", str(data_csv), "--format", "pdf", "-o", str(out)])
+    assert res.exit_code == 2
+    errors = [line for line in res.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Chromium" in errors[0] and "apt-get install chromium" in res.output
+    assert not out.exists() and not list(work.glob(".none.pdf.*"))
+
+
+def test_cli_refuses_robustness_of_another_year(data_csv: Path, robustness_dir: Path, work: Path) -> None:
+    out = work / "year.html"
+    res = runner.invoke(app, ["report", "-f", "world-class", "-d", str(data_csv), "-r", str(demo_recipe_path()),
+                              "--year", "2023", "--robustness", str(robustness_dir), "-o", str(out)])
+    assert res.exit_code == 2
+    assert "summary.json" in res.output and "2024" in res.output and "2023" in res.output
+    assert not out.exists()
+
+
+def test_python_api_infers_the_format_and_refuses_unknown_ones(result: cl.Result, work: Path) -> None:
+    from clusterleap.report import ReportError
+
+    with pytest.raises(ReportError, match=r"report\.doc"):
+        write_report(result, work / "report.doc")
+    with pytest.raises(ReportError, match="language 'fr'"):
+        build_report(result, lang="fr")
+    path = write_report(result, work / "plain.xlsx", analytics=False, coherence=False, trends=False)
+    wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+    assert "Grades" not in wb.sheetnames and "Scores" in wb.sheetnames

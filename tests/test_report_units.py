@@ -1,0 +1,221 @@
+"""Report building blocks: strings in both languages, escaping for every context, colours that survive grey-scale
+printing, rank intervals, spreadsheet cells that never become formulas, atomic writes and robustness tables that
+must fit the result."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import string
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import clusterleap as cl
+from clusterleap.report import ReportError, Robustness, build_report, write_report
+from clusterleap.report import write_atomic as write_atomic_fn
+from clusterleap.report.assemble import interval
+from clusterleap.report.charts import PALETTE, ptext, tier_colours, wrap
+from clusterleap.report.html import css_string, safe_json
+from clusterleap.report.i18n import STRINGS
+from clusterleap.report.xlsx import FORMULA_START, _cell
+
+MINI = Path(__file__).resolve().parents[1] / "docs" / "examples" / "mini"
+
+
+@pytest.fixture(scope="module")
+def mini() -> cl.Result:
+    return cl.evaluate(MINI / "framework.yaml", MINI / "data.csv", MINI / "recipe.yaml")
+
+
+def _fields(s: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(s) if f}
+
+
+def test_both_languages_have_the_same_strings_and_fields() -> None:
+    en, zh = STRINGS["en"], STRINGS["zh"]
+    assert set(en) == set(zh)
+    for key in en:
+        assert _fields(en[key]) == _fields(zh[key]), key
+        assert zh[key], key
+
+
+@given(st.text())
+def test_safe_json_round_trips_and_cannot_end_a_script(s: str) -> None:
+    out = safe_json({"name": s, "n": [1.5, float("nan")]})
+    assert "<" not in out and ">" not in out and "&" not in out
+    assert "\u2028" not in out and "\u2029" not in out
+    assert json.loads(out) == {"name": s, "n": [1.5, None]}
+
+
+def test_plotly_text_is_entity_escaped_and_wrapped() -> None:
+    assert ptext('<a href="javascript:x">&</a>') == '&lt;a href="javascript:x"&gt;&amp;&lt;/a&gt;'
+    assert wrap("Technology innovation leadership", 16) == "Technology<br>innovation<br>leadership"
+    assert wrap("技术创新引领能力", 4) == "技术创新<br>引领能力"
+    assert wrap("<b>bold</b> text here", 11) == "&lt;b&gt;bold&lt;/b&gt;<br>text here"
+
+
+def test_css_string_escapes_everything_but_letters() -> None:
+    out = css_string('a"b\\c</style>示例')
+    assert out.startswith('"') and out.endswith('"')
+    inner = out[1:-1]
+    assert '"' not in inner and "<" not in inner and "示" not in inner
+    assert "\\22 " in inner and "\\3c " in inner and "\\793a " in inner
+
+
+def test_rank_intervals_widen_to_whole_ranks() -> None:
+    assert interval(10.0, 11.65) == "10–12"
+    assert interval(3.4, 8.0) == "3–8"
+    assert interval(1.0, 1.0) == "1–1"
+    assert interval(float("nan"), 4.0) == ""
+
+
+def _lightness(hex_colour: str) -> float:
+    """CIE L* (0 black to 100 white) of an sRGB colour: what a grey-scale print keeps of it. Relative luminance
+    ``Y`` as in WCAG 2.x, then ``L* = 116 Y^(1/3) - 16`` (``903.3 Y`` below ``Y = 0.008856``)."""
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    y = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+    return 903.3 * y if y <= 0.008856 else 116 * y ** (1 / 3) - 16
+
+
+def test_grade_colours_get_lighter_tier_by_tier() -> None:
+    for n in (2, 3, 5, 7):
+        light = [_lightness(c) for c in tier_colours(n)]
+        assert all(b - a > 8 for a, b in itertools.pairwise(light)), (n, light)
+    assert tier_colours(5)[0] == "#00224e"  # cividis starts at dark blue
+
+
+def test_the_two_main_series_differ_in_lightness() -> None:
+    assert _lightness(PALETTE[1]) - _lightness(PALETTE[0]) > 20  # blue and orange apart in grey-scale
+
+
+@pytest.mark.parametrize("value", ['=HYPERLINK("http://x","y")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "=1+1"])
+def test_formula_like_text_is_a_quoted_string_cell(value: str, tmp_path: Path) -> None:
+    assert value.startswith(FORMULA_START)
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    ws.append([_cell(ws, value, "0.00"), _cell(ws, 2.5, "0.00"), _cell(ws, float("nan"), "0.00"),
+               _cell(ws, np.int64(3), "0.00"), _cell(ws, "a\x00b\x07", "0.00"), _cell(ws, pd.NA, "")])
+    wb.save(tmp_path / "x.xlsx")
+    row = next(openpyxl.load_workbook(tmp_path / "x.xlsx")["s"].iter_rows())
+    # (XML parsers read a carriage return as a line feed)
+    assert row[0].value == value.replace("\r", "\n") and row[0].data_type == "s" and row[0].quotePrefix
+    assert row[1].value == 2.5 and row[1].number_format == "0.00"
+    assert row[2].value is None
+    assert row[3].value == 3 and row[3].number_format == "0"
+    assert row[4].value == "ab"
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "r.html"
+    write_atomic_fn(path, b"old")
+
+    def boom(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomic_fn(path, b"new")
+    assert path.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
+
+
+def test_unknown_language_and_format(mini: cl.Result, tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="expected one of en, zh"):
+        build_report(mini, lang="de")
+    with pytest.raises(ReportError, match="'odt' is not one of html, pdf, xlsx"):
+        write_report(mini, tmp_path / "x.odt")
+    assert not list(tmp_path.iterdir())
+
+
+def test_report_of_a_small_framework_without_benchmarks(mini: cl.Result, tmp_path: Path) -> None:
+    rep = build_report(mini, lang="zh", trends=False)
+    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "profiles", "coherence", "annex"]
+    assert rep.label(rep.dims[0]) == mini.framework.by_code[rep.dims[0]].name_zh
+    html = write_report(rep, tmp_path / "mini.html").read_text(encoding="utf-8")
+    assert "示例数据" not in html  # the mini data is not illustrative: no notice
+    assert [r["code"] for r in rep.ranking] == list(mini.ranking().index)
+
+
+# -- robustness tables --------------------------------------------------------------------------------------------
+def _intervals(units: list[str], root: str = "INDEX") -> pd.DataFrame:
+    return pd.DataFrame({"node": root, "level": 3, "unit": units, "name": units, "nominal_rank": 1.0,
+                         "median_rank": 1.0, "rank_p5": 1.0, "rank_p95": 2.0})
+
+
+def test_robustness_folder_errors_name_the_file(tmp_path: Path, mini: cl.Result) -> None:
+    with pytest.raises(ReportError, match="no such folder"):
+        Robustness.read(tmp_path / "absent")
+    with pytest.raises(ReportError, match=r"no rank_intervals\.csv"):
+        Robustness.read(tmp_path)
+    pd.DataFrame({"node": ["INDEX"], "unit": ["a"]}).to_csv(tmp_path / "rank_intervals.csv", index=False)
+    with pytest.raises(ReportError, match=r"rank_intervals.csv: missing column\(s\) nominal_rank, median_rank"):
+        Robustness.read(tmp_path)
+
+
+def test_robustness_of_other_units_or_framework_is_refused(tmp_path: Path, mini: cl.Result) -> None:
+    units = list(mini.units)
+    root = mini.framework.root.code
+    _intervals(units, root).to_csv(tmp_path / "rank_intervals.csv", index=False)
+    (tmp_path / "summary.json").write_text(json.dumps({"framework": mini.framework.name, "year": mini.year}))
+    rob = Robustness.read(tmp_path)
+    rob.check(mini)
+    assert rob.quantiles == ("rank_p5", "rank_p95") and rob.percent == ("5", "95")
+    _intervals([*units[:-1], "ZZ9"], root).to_csv(tmp_path / "rank_intervals.csv", index=False)
+    with pytest.raises(ReportError, match="unit 'ZZ9' is not in the report's data"):
+        Robustness.read(tmp_path).check(mini)
+    (tmp_path / "summary.json").write_text(json.dumps({"framework": "other", "year": mini.year}))
+    with pytest.raises(ReportError, match=r"summary\.json: the robustness run is of framework 'other'"):
+        Robustness.read(tmp_path).check(mini)
+
+
+def test_robustness_from_samples_fills_the_intervals(mini: cl.Result) -> None:
+    from clusterleap.analysis.uncertainty import Space, WeightNoise, uncertainty_analysis
+
+    samples = uncertainty_analysis(MINI / "framework.yaml", MINI / "data.csv", MINI / "recipe.yaml",
+                                   Space((WeightNoise(0.4),)), samples=16, seed=3, sobol=True)
+    rep = build_report(mini, robustness=samples, trends=False)
+    assert "robustness" in [k for k, _ in rep.sections]
+    ri = samples.rank_intervals()
+    root = ri[ri["node"] == mini.framework.root.code].set_index("unit")
+    for row in rep.ranking:
+        lo, hi = root.loc[row["code"], "rank_p5"], root.loc[row["code"], "rank_p95"]
+        assert row["interval"] == interval(lo, hi)
+    assert [s["factor"] for s in rep.robustness_view["sobol"]] == list(samples.sobol("index")["factor"])
+
+
+def test_a_framework_too_small_for_analytics_still_reports(tmp_path: Path) -> None:
+    fw = cl.Framework.from_nodes("one", [
+        cl.Node("I", None, "Index"), cl.Node("D", "I", "Only dimension"),
+        cl.Node("a", "D", "A", kind="indicator"), cl.Node("b", "D", "B", kind="indicator")])
+    result = cl.evaluate(fw, pd.DataFrame({"unit": list("PQRS"), "a": [1.0, 2, 3, 4], "b": [4.0, 1, 2, 3]}))
+    rep = build_report(result, lang="zh")
+    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "coherence", "annex"]
+    assert len(rep.notes) == 1 and "types need at least two dimensions" in rep.notes[0]
+    assert rep.notes[0].startswith("未包含分级")
+    html = write_report(rep, tmp_path / "one.html").read_text(encoding="utf-8")
+    assert "未包含分级" in html and 'id="sec-profiles"' not in html
+    wb = openpyxl.load_workbook(write_report(rep, tmp_path / "one.xlsx"), read_only=True)
+    about = [c.value for row in wb["说明"].iter_rows() for c in row if c.value]
+    assert rep.notes[0] in about and "分级" not in wb.sheetnames
+
+
+def test_radar_without_benchmarks_compares_with_all_clusters(tmp_path: Path) -> None:
+    from clusterleap.report.charts import radar_spec
+
+    data = pd.read_csv(MINI / "data.csv").drop(columns=["benchmark"])
+    result = cl.evaluate(MINI / "framework.yaml", data, MINI / "recipe.yaml")
+    rep = build_report(result, lang="en", trends=False)
+    spec = radar_spec(rep, print_mode=False)
+    assert [trace["name"] for trace in spec["base"]] == ["Median of all clusters"]
+    scores = np.asarray(result.scores[list(rep.dims)], dtype=float)
+    assert spec["base"][0]["r"][:-1] == pytest.approx(list(np.median(scores, axis=0)), abs=0.01)
+    assert spec["theta"][0] == spec["theta"][-1]  # the polygon is closed
