@@ -172,3 +172,19 @@ def test_check_with_coherence(asem_paths: tuple[Path, Path]) -> None:
     assert "fits framework" in text and "alpha" in text and "Flagged pairs" in text
     # flags come from the values the treatment sees: Goods is skewed in dollars, not once divided by GDP
     assert "Goods" not in text.split("Indicators with missing values")[1].split("Units with")[0]
+
+
+def test_outputs_get_ordinary_permissions_and_warnings_print_once(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    umask = os.umask(0)
+    os.umask(umask)
+    out = tmp_path / "t.xlsx"
+    assert run("template", MINI / "framework.yaml", "--out", out).exit_code == 0  # type: ignore[attr-defined]
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    df = pd.read_csv(MINI / "data.csv")
+    df["extra"] = 1.0
+    df.to_csv(tmp_path / "d.csv", index=False)
+    res = run("check", "-f", MINI / "framework.yaml", "-d", tmp_path / "d.csv", "--coherence")
+    assert res.stderr.count("are ignored: extra") == 1  # type: ignore[attr-defined]

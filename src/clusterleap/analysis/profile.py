@@ -374,15 +374,9 @@ class Analytics:
 
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
-        from ..result import write_atomic_dir
+        from ..files import write_atomic_dir, write_tables
 
-        def _write(d: Path) -> None:
-            for name, df in self.tables().items():
-                path = d / f"{name}.csv"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                df.to_csv(path, float_format="%.10g")
-
-        return write_atomic_dir(directory, _write)
+        return write_atomic_dir(directory, lambda d: write_tables(d, self.tables()))
 
 
 def _row(df: pd.DataFrame, unit: str) -> pd.Series:

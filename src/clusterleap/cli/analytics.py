@@ -13,7 +13,8 @@ import typer
 from rich.table import Table
 
 from ..api import as_recipe, evaluate
-from ..result import ILLUSTRATIVE_NOTICE, Result, write_atomic_dir
+from ..files import write_atomic_dir, write_tables
+from ..result import ILLUSTRATIVE_NOTICE, Result
 from .app import app, console, guarded
 from .core import DataOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt
 
@@ -226,13 +227,7 @@ def gaps_cmd(
                       _f(r["largest_part_value"], 2))
         console.print(t)
     if out is not None:
-        def write(d: Path) -> None:
-            for name, df in g.tables().items():
-                path = d / f"{name}.csv"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                df.to_csv(path, float_format="%.10g")
-
-        write_atomic_dir(out, write)
+        write_atomic_dir(out, lambda d: write_tables(d, g.tables()))
         console.print(f"wrote {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
 
 

@@ -49,9 +49,9 @@ def guarded(func: F) -> F:
             except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
                 fail(f"{exc.filename}: {exc.strerror}")
             finally:
-                for w in caught:
-                    if issubclass(w.category, DataWarning):
-                        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
+                # each distinct warning once, however many stages read the same data
+                for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning)):
+                    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
         return None
 
     return wrapper  # type: ignore[return-value]

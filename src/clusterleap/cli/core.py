@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 import warnings
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +16,7 @@ from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
 from ..errors import DataWarning
+from ..files import write_atomic_dir, write_atomic_file, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
 from ..result import ILLUSTRATIVE_NOTICE, Result
@@ -132,18 +130,6 @@ def data_columns(fw: Framework) -> list[str]:
     return ["unit", "name", "sector", "region", "benchmark", "year", *fw.indicators, *denominators]
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
     """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions."""
     data = pd.DataFrame(columns=data_columns(fw))
@@ -157,11 +143,11 @@ def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
                     ws.freeze_panes = "A2"
                     for col in ws.columns:
                         ws.column_dimensions[col[0].column_letter].width = 18
-        _atomic_write(out, write)
+        write_atomic_file(out, write)
         return [out]
     info_path = out.with_name(f"{out.stem}-indicators.csv")
-    _atomic_write(out, lambda tmp: data.to_csv(tmp, index=False))
-    _atomic_write(info_path, lambda tmp: info.to_csv(tmp, index=False))
+    write_atomic_file(out, lambda tmp: data.to_csv(tmp, index=False))
+    write_atomic_file(info_path, lambda tmp: info.to_csv(tmp, index=False))
     return [out, info_path]
 
 
@@ -294,13 +280,6 @@ def demo_recipe_path() -> Path:
     return Path(str(resources.files("clusterleap") / "data" / "demo-recipe.yaml"))
 
 
-def _write_tables(d: Path, tables: dict[str, pd.DataFrame]) -> None:
-    for name, df in tables.items():
-        path = d / f"{name}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        df.to_csv(path, float_format="%.10g")
-
-
 def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, lang: str) -> list[Table]:
     """What the demo prints: the ranking with grades and types, grade reasons, one cluster's short boards and
     actions, and the leap over the years."""
@@ -381,12 +360,10 @@ def demo(
 
     def write(d: Path) -> None:
         result._write(d, "csv")
-        _write_tables(d / "analytics", analytics.tables())
-        _write_tables(d, trend.tables())
+        write_tables(d / "analytics", analytics.tables())
+        write_tables(d, trend.tables())
         illustrative_frame().to_csv(d / "illustrative-data.csv", index=False)
         recipe.save(d / "recipe.yaml")
-
-    from ..result import write_atomic_dir
 
     write_atomic_dir(out, write)
     for table in demo_tables(result, analytics, trend, top, lang.value):

@@ -17,7 +17,7 @@ from rich.table import Table
 from ..analysis.grades import load_scheme
 from ..analysis.uncertainty import Problem, Samples, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
-from ..result import write_atomic_dir
+from ..files import write_atomic_dir
 from .app import app, console, err_console, guarded
 
 __all__ = ["robustness"]

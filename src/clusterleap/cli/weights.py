@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +20,7 @@ from rich.table import Table
 
 from ..analysis.importance import importance
 from ..api import as_recipe, evaluate
+from ..files import write_atomic_file
 from ..io.framework_files import load_framework
 from ..io.judgements import blocks_to_steps, read_judgements, recipe_fragment, write_questionnaire
 from ..pipeline import check_recipe_nodes
@@ -91,17 +90,6 @@ def _print_node(node: str, step: dict[str, Any]) -> list[str]:
     return [f"{node}: {b}" for b in panel.inconsistent]
 
 
-def _write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 @weights_app.command("ahp")
 @guarded
 def weights_ahp(
@@ -137,8 +125,9 @@ def weights_ahp(
         head = (f"# AHP weights for framework {fw.name!r} from {', '.join(str(j) for j in judgements)}\n"
                 "# (pooling {p}, completion {c}); load with Recipe.load or merge into a recipe.\n"
                 .format(p=pooling.value, c=completion.value))
-        _write_text(out, head + yaml.safe_dump(fragment, allow_unicode=True, sort_keys=False,
-                                               default_flow_style=None, width=118))
+        text = head + yaml.safe_dump(fragment, allow_unicode=True, sort_keys=False, default_flow_style=None,
+                                     width=118)
+        write_atomic_file(out, lambda p: p.write_text(text, encoding="utf-8"))
         console.print(f"wrote {out}", highlight=False)
 
 

@@ -38,6 +38,7 @@ import yaml
 
 from .. import ahp as ahp_math
 from ..errors import JudgementError
+from ..files import write_atomic_file
 from ..framework import Framework
 from ..registry import did_you_mean
 
@@ -545,23 +546,11 @@ def write_questionnaire(fw: Framework, path: str | Path) -> Path:
     """Write the AHP questionnaire for ``fw``: an Excel workbook (an instructions sheet in Chinese and English with
     Saaty's scale, then one sheet per parent node listing its children and a matrix to fill), or, for a ``.yaml``
     path, the same blocks as YAML. Written to a temporary file first, then moved into place."""
-    import os
-    import tempfile
 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".yaml", ".yml"):
         raise JudgementError(f"{path}: the questionnaire is written as .xlsx or .yaml (got {suffix or 'none'!r})")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if suffix == ".xlsx":
-            _write_xlsx(fw, tmp)
-        else:
-            tmp.write_text(_yaml_template(fw), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    if suffix == ".xlsx":
+        return write_atomic_file(path, lambda tmp: _write_xlsx(fw, tmp))
+    return write_atomic_file(path, lambda tmp: tmp.write_text(_yaml_template(fw), encoding="utf-8"))

@@ -10,12 +10,10 @@ Sections appear when their data does (see :func:`build_report`); files are writt
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..files import write_atomic_file
 from ..result import Result
 from ._errors import ReportError
 from .assemble import Report, Robustness, build_report, load_robustness
@@ -59,22 +57,8 @@ def render_report(report: Report, fmt: str) -> bytes:
 
 
 def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place: a reader sees the old file or
-    the whole new one, never a part."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    return target
+    """Write ``data`` to ``path`` all or nothing (see :func:`clusterleap.files.write_atomic_file`)."""
+    return write_atomic_file(path, lambda tmp: tmp.write_bytes(data))
 
 
 def write_report(

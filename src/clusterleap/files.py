@@ -1,0 +1,72 @@
+"""Writing outputs so that bad input or a failure never leaves half-written files behind.
+
+A file is written beside its target under a temporary name and renamed into place; a folder of tables is written
+into a temporary folder and its files moved into place only once all of them exist.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["write_atomic_dir", "write_atomic_file", "write_tables"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix, so writers that choose a format by
+    extension still do), then rename it into place: readers see the old file or the whole new one, never a part.
+    The file gets the usual permissions (0666 less the umask), not the temporary file's private ones."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def write_atomic_dir(directory: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a fresh temporary folder beside ``directory``, then move each file into place; on
+    error nothing in ``directory`` changes. Existing files of the same names are replaced; others are left alone."""
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(tmp)
+        target.mkdir(exist_ok=True)
+        for src in sorted(tmp.rglob("*")):
+            if src.is_file():
+                dst = target / src.relative_to(tmp)
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dst)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], fmt: str = "csv") -> None:
+    """Write each table as ``directory/<name>.<fmt>`` (a name may hold sub-folders, e.g. ``stages/raw``): CSV with
+    ten significant digits, or Parquet."""
+    for name, df in tables.items():
+        path = directory / f"{name}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            df.to_csv(path, float_format="%.10g")
+        else:
+            df.to_parquet(path)
