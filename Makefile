@@ -31,6 +31,8 @@ test: lint typecheck
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/robustness.py
+	$(BIN)/python bench/evaluate.py
+	$(BIN)/python bench/analytics.py
 
 clean:
 	rm -rf $(VENV) clusterleap-demo .pytest_cache .mypy_cache .ruff_cache
