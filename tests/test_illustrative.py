@@ -300,3 +300,12 @@ def test_doc_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert [float(s) for _, _, s in shown] == pytest.approx(list(ranking.WCI[:3]), abs=1e-6)
     again = namespace["again"]
     assert isinstance(again, cl.Dataset) and again.hash == namespace["data"].hash  # type: ignore[attr-defined]
+
+
+def test_no_warning_for_the_pool_columns_a_framework_leaves_unused(data: cl.Dataset) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cl.DataWarning)
+        for name in cl.builtin_frameworks():
+            data.check_against(cl.load_framework(name))

@@ -122,7 +122,7 @@ class Dataset:
     # -- meeting a framework ------------------------------------------------------------------------------------
     def check_against(self, fw: Framework) -> None:
         """Raise DataError unless every framework indicator and denominator is a numeric, finite column; warn about
-        numeric columns the framework does not use."""
+        numeric columns the framework does not use (except in illustrative data, which covers the whole pool)."""
         denominators = {d for c in fw.indicators if (d := fw.by_code[c].denominator) is not None}
         needed = list(fw.indicators) + sorted(denominators - set(fw.indicators))
         missing = [c for c in needed if c not in self.variables]
@@ -154,7 +154,8 @@ class Dataset:
                 t, u = (int(i) for i in inf[0])
                 raise DataError(f"{self.place(t, u, col)}: {vals[t, u]} is infinite (expected a finite number)")
         unused = [v for v in self.variables if v not in needed and v not in self.text]
-        if unused:
+        # Illustrative data carries the whole indicator pool on purpose, so every framework leaves some unused.
+        if unused and not self.illustrative:
             warnings.warn(
                 f"{self.source}: {len(unused)} column(s) not in framework {fw.name!r} are ignored: "
                 f"{', '.join(unused[:8])}{'...' if len(unused) > 8 else ''}",

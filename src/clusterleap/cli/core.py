@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,7 +14,6 @@ from rich.table import Table
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
-from ..errors import DataWarning
 from ..files import write_atomic_dir, write_atomic_file, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
@@ -350,12 +348,9 @@ def demo(
 
     data = illustrative_data()
     recipe = as_recipe(demo_recipe_path())
-    with warnings.catch_warnings():
-        # the illustrative data covers the whole indicator pool, so world-class leaves some columns unused
-        warnings.simplefilter("ignore", DataWarning)
-        result = evaluate("world-class", data, recipe)
-        analytics = analyse(result)
-        trend = trends("world-class", data, recipe)
+    result = evaluate("world-class", data, recipe)
+    analytics = analyse(result)
+    trend = trends("world-class", data, recipe)
     console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
 
     def write(d: Path) -> None:
