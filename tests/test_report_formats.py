@@ -78,8 +78,7 @@ def data_csv(work: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def result(data_csv: Path) -> cl.Result:
-    with pytest.warns(cl.DataWarning):  # the data covers the whole indicator pool
-        return cl.evaluate("world-class", data_csv, demo_recipe_path())
+    return cl.evaluate("world-class", data_csv, demo_recipe_path())
 
 
 @pytest.fixture(scope="module")
