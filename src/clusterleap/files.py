@@ -1,4 +1,5 @@
-"""Writing outputs so that bad input or a failure never leaves half-written files behind.
+"""Reading YAML files with errors that name the place, and writing outputs so that bad input or a failure never
+leaves half-written files behind.
 
 A file is written beside its target under a temporary name and renamed into place; a folder of tables is written
 into a temporary folder and its files moved into place only once all of them exist.
@@ -11,10 +12,11 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-__all__ = ["write_atomic_dir", "write_atomic_file", "write_tables"]
+__all__ = ["read_yaml", "write_atomic_dir", "write_atomic_file", "write_tables"]
 
 
 def _umask() -> int:
@@ -70,3 +72,25 @@ def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], fmt: str =
             df.to_csv(path, float_format="%.10g")
         else:
             df.to_parquet(path)
+
+
+def read_yaml(path: str | Path, error: type[Exception]) -> Any:
+    """Parse a YAML file. A missing file, text that is not UTF-8, or invalid YAML raises ``error`` with a message
+    naming the file (and the line and column of a syntax error)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise error(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None

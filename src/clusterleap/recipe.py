@@ -265,18 +265,9 @@ class Recipe:
 
     @classmethod
     def load(cls, path: str | Path) -> Recipe:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise RecipeError(f"{path}: file not found") from None
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise RecipeError(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
-        return cls.from_dict(doc or {}, str(path))
+        from .files import read_yaml
+
+        return cls.from_dict(read_yaml(path, RecipeError) or {}, str(path))
 
     @property
     def hash(self) -> str:

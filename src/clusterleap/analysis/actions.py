@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import DataError
+from ..files import read_yaml
 from ..registry import did_you_mean
 
 if TYPE_CHECKING:
@@ -168,12 +168,7 @@ def load_actions(spec: Sequence[Any] | str | Path | None = None) -> tuple[Action
     if isinstance(spec, str | Path):
         path = Path(spec)
         if path.suffix.lower() in (".yaml", ".yml"):
-            try:
-                doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise DataError(f"{path}: file not found") from None
-            except yaml.YAMLError as exc:
-                raise DataError(f"{path}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+            doc = read_yaml(path, DataError)
             items = doc.get("actions") if isinstance(doc, Mapping) else doc
             if not isinstance(items, list):
                 raise DataError(f"{path}: expected a list of rules (or a mapping with 'actions')")

@@ -39,6 +39,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DataError, RecipeError
+from ..files import read_yaml
 from ..registry import did_you_mean
 
 if TYPE_CHECKING:
@@ -413,13 +414,7 @@ def load_scheme(spec: GradingScheme | Mapping[str, Any] | str | Path | None) -> 
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise RecipeError(f"grading scheme {str(spec)!r} is neither built in"
                           f"{did_you_mean(str(spec), list(builtins))} nor a .yaml file")
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RecipeError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
-    return GradingScheme.from_dict(doc or {}, str(path))
+    return GradingScheme.from_dict(read_yaml(path, RecipeError) or {}, str(path))
 
 
 # -- the vectorised kernel ----------------------------------------------------------------------------------------

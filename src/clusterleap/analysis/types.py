@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import DataError, RecipeError
+from ..files import read_yaml
 from ..registry import did_you_mean
 from ..stages._arrays import FloatArray, quiet
 
@@ -156,12 +156,7 @@ def load_rules(spec: Sequence[Mapping[str, Any]] | str | Path | None = None) -> 
     if isinstance(spec, str | Path):
         path = Path(spec)
         where = str(path)
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RecipeError(f"{path}: file not found") from None
-        except yaml.YAMLError as exc:
-            raise RecipeError(f"{path}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        doc = read_yaml(path, RecipeError)
         spec = doc.get("rules") if isinstance(doc, Mapping) else doc
         if not isinstance(spec, list):
             raise RecipeError(f"{path}: expected a list of rules (or a mapping with 'rules')")

@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import yaml
 
 from ..api import as_dataset, as_framework, as_recipe, evaluate
 from ..dataset import Dataset
@@ -405,20 +404,10 @@ class Space:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Space:
         """Read a space file (YAML)."""
+        from ..files import read_yaml
+
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise SpaceError(f"{path}: file not found") from None
-        except UnicodeDecodeError as exc:
-            raise SpaceError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-            raise SpaceError(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
-        return cls.from_dict(doc or {}, str(path), path.parent)
+        return cls.from_dict(read_yaml(path, SpaceError) or {}, str(path), path.parent)
 
 
 def _locate(msg: str, where: str) -> str:

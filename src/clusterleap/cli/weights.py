@@ -27,12 +27,11 @@ from ..pipeline import check_recipe_nodes
 from ..recipe import Recipe
 from ..stages.weight import ahp_panel
 from .app import app, console, guarded
+from .core import FrameworkOpt
 
 weights_app = typer.Typer(help="Weights: AHP from expert judgements, and how much each indicator really counts.",
                           no_args_is_help=True)
 app.add_typer(weights_app, name="weights")
-
-FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Built-in name, YAML file or COINr iMeta CSV.")]
 
 
 class Pooling(StrEnum):

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from ..errors import FrameworkError
+from ..files import read_yaml
 from ..framework import Framework, Goalposts, Node
 from ..registry import did_you_mean
 
@@ -58,19 +59,7 @@ def load_framework(spec: str | Path | Framework) -> Framework:
 
 
 def _load_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FrameworkError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise FrameworkError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FrameworkError(f"{path}{at}: invalid YAML ({problem})") from None
+    return read_yaml(path, FrameworkError)
 
 
 def _check_keys(d: Mapping[str, Any], allowed: set[str], where: str) -> None:

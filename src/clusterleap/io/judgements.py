@@ -38,7 +38,7 @@ import yaml
 
 from .. import ahp as ahp_math
 from ..errors import JudgementError
-from ..files import write_atomic_file
+from ..files import read_yaml, write_atomic_file
 from ..framework import Framework
 from ..registry import did_you_mean
 
@@ -213,12 +213,7 @@ def _expert_weight(value: Any, where: str) -> float:
 
 
 def _read_yaml(path: Path) -> list[Block]:
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise JudgementError(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    doc = read_yaml(path, JudgementError)
     raw = doc.get("judgements") if isinstance(doc, Mapping) else doc
     if not isinstance(raw, list):
         raise JudgementError(f"{path}: expected a list of judgement blocks under 'judgements'")
