@@ -161,7 +161,7 @@ def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     ranks = pd.read_csv(out / "ranks.csv", index_col="unit")
     assert grades.loc[ranks["WCI"].idxmin(), "grade"] == "world-class"
     zh = run("demo", "--lang", "zh", "--out", "zh")
-    assert zh.exit_code == 0 and "分级理由" in zh.output
+    assert zh.exit_code == 0 and "分级理由" in zh.output and "示意数据" in zh.output and "集群E-019" in zh.output
 
 
 def test_check_with_coherence(asem_paths: tuple[Path, Path]) -> None:

@@ -17,7 +17,7 @@ from ..api import as_dataset, as_recipe, evaluate
 from ..files import write_atomic_dir, write_atomic_file, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
-from ..result import ILLUSTRATIVE_NOTICE, Result
+from ..result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
 
 if TYPE_CHECKING:
     from ..analysis.profile import Analytics
@@ -235,21 +235,39 @@ def _fmt(v: float) -> str:
 
 
 # -- evaluate -----------------------------------------------------------------------------------------------------
+#: Column headings of the command line's tables.
+HEADINGS = {
+    "en": {"rank": "rank", "unit": "unit", "name": "name", "grade": "grade", "type": "type", "reason": "reason",
+           "action": "action", "because": "triggered by"},
+    "zh": {"rank": "排名", "unit": "代码", "name": "名称", "grade": "等级", "type": "类型", "reason": "理由",
+           "action": "政策举措", "because": "触发短板"},
+}
+
+
+def unit_names(result: Result, lang: str) -> dict[str, str]:
+    """Display names: the ``name_zh`` metadata column in Chinese where the data has one, else the names."""
+    zh = result.data.groups.get("name_zh") if lang == "zh" else None
+    names = [z or n for z, n in zip(zh, result.data.names, strict=True)] if zh else list(result.data.names)
+    return dict(zip(result.units, names, strict=True))
+
+
 def ranking_table(result: Result, top: int, lang: str) -> Table:
     fw = result.framework
     root = fw.root.code
     kids = list(fw.children[root])
+    h = HEADINGS[lang]
     title = f"{fw.by_code[root].label(lang)}, {result.year}"
-    table = Table(title=title, caption=ILLUSTRATIVE_NOTICE if result.illustrative else None)
-    table.add_column("rank", justify="right")
-    table.add_column("unit")
-    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=32)
+    table = Table(title=title, caption=illustrative_notice(lang) if result.illustrative else None)
+    table.add_column(h["rank"], justify="right")
+    table.add_column(h["unit"])
+    table.add_column(h["name"], no_wrap=True, overflow="ellipsis", max_width=32)
     table.add_column(root, justify="right")
     for k in kids:
         table.add_column(k, justify="right")
+    names = unit_names(result, lang)
     for code, row in result.ranking(root).head(top).iterrows():
         rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        table.add_row(rank, str(code), str(row["name"]), *(_fmt(row[c]) for c in [root, *kids]))
+        table.add_row(rank, str(code), names[str(code)], *(_fmt(row[c]) for c in [root, *kids]))
     return table
 
 
@@ -286,9 +304,11 @@ def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, l
     root = fw.root.code
     dims = list(fw.children[root])
     grades, types = analytics.grades, analytics.types
+    h = HEADINGS[lang]
+    names = unit_names(result, lang)
     ranking = Table(title=f"{fw.by_code[root].label(lang)}, {result.year}")
     for col in ("rank", "unit", "name", root, *dims, "grade", "type"):
-        ranking.add_column(col, justify="right" if col in (root, *dims, "rank") else "left",
+        ranking.add_column(h.get(col, col), justify="right" if col in (root, *dims, "rank") else "left",
                            no_wrap=col in ("name", "grade", "type"), overflow="ellipsis",
                            max_width=24 if col == "name" else None)
     order = result.ranking(root)
@@ -296,13 +316,13 @@ def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, l
     type_col = types["type_name_zh" if zh else "type_name"]
     for code, row in order.head(top).iterrows():
         rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        ranking.add_row(rank, str(code), str(row["name"]), *(_fmt(row[c]) for c in [root, *dims]),
+        ranking.add_row(rank, str(code), names[str(code)], *(_fmt(row[c]) for c in [root, *dims]),
                         str(grade_col[str(code)]), str(type_col[str(code)]))
     bench = np.asarray(result.data.benchmark, dtype=bool)
     domestic = [str(u) for u in order.index if not bench[result.units.index(str(u))]]
     reasons = Table(title="分级理由" if zh else "Why each grade (top domestic clusters)")
-    reasons.add_column("unit")
-    reasons.add_column("reason", overflow="fold")
+    reasons.add_column(h["unit"])
+    reasons.add_column(h["reason"], overflow="fold")
     reason_col = grades["reason_zh" if zh else "reason"]
     for code in domestic[:6]:
         reasons.add_row(code, str(reason_col[code]))
@@ -311,8 +331,8 @@ def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, l
     focus = next((u for u in domestic if counts.get(u, 0) >= 2), domestic[0])
     acts = analytics.actions[analytics.actions["unit"] == focus]
     actions = Table(title=(f"{focus}：短板与政策建议" if zh else f"{focus}: short boards and policy actions"))
-    actions.add_column("action", overflow="fold")
-    actions.add_column("triggered by", overflow="fold")
+    actions.add_column(h["action"], overflow="fold")
+    actions.add_column(h["because"], overflow="fold")
     for _, a in acts.head(5).iterrows():
         actions.add_row(str(a["action_zh" if zh else "action_en"]), str(a["evidence_zh" if zh else "evidence"]))
     years = list(trend.years)
@@ -351,7 +371,7 @@ def demo(
     result = evaluate("world-class", data, recipe)
     analytics = analyse(result)
     trend = trends("world-class", data, recipe)
-    console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+    console.print(f"[yellow]{illustrative_notice(lang.value)}[/]")
 
     def write(d: Path) -> None:
         result._write(d, "csv")
@@ -363,7 +383,7 @@ def demo(
     write_atomic_dir(out, write)
     for table in demo_tables(result, analytics, trend, top, lang.value):
         console.print(table)
-    console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+    console.print(f"[yellow]{illustrative_notice(lang.value)}[/]")
     console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, analytics/, trends/, provenance.json, "
                   "illustrative-data.csv, recipe.yaml")
     console.print(f"next: clusterleap evaluate -f world-class -d {out}/illustrative-data.csv -r {out}/recipe.yaml "
