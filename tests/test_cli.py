@@ -188,3 +188,29 @@ def test_outputs_get_ordinary_permissions_and_warnings_print_once(tmp_path: Path
     df.to_csv(tmp_path / "d.csv", index=False)
     res = run("check", "-f", MINI / "framework.yaml", "-d", tmp_path / "d.csv", "--coherence")
     assert res.stderr.count("are ignored: extra") == 1  # type: ignore[attr-defined]
+
+
+def test_brackets_in_user_data_print_as_they_are(tmp_path: Path) -> None:
+    df = pd.read_csv(MINI / "data.csv")
+    df.loc[0, "name"] = "[/b]Swiss [red]cluster"
+    df.to_csv(tmp_path / "d.csv", index=False)
+    res = run("evaluate", "-f", MINI / "framework.yaml", "-d", tmp_path / "d.csv", "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output  # type: ignore[attr-defined]
+    assert "[/b]Swiss [red]cluster" in res.output  # type: ignore[attr-defined]
+    df["rd_intensity"] = df["rd_intensity"].astype(object)
+    df.loc[1, "rd_intensity"] = "[bold]7"
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    res = run("evaluate", "-f", MINI / "framework.yaml", "-d", tmp_path / "bad.csv", "-o", tmp_path / "out2")
+    assert res.exit_code == 2 and "'[bold]7' is not a number" in res.stderr  # type: ignore[attr-defined]
+    assert "[lo, hi]" in run("methods").output  # type: ignore[attr-defined]
+
+
+def test_ragged_csv_and_unwritable_output_give_one_line(tmp_path: Path) -> None:
+    (tmp_path / "ragged.csv").write_text("unit,a,b\nu1,1,2\nu2,1,2,3\n", encoding="utf-8")
+    res = run("check", "-f", MINI / "framework.yaml", "-d", tmp_path / "ragged.csv")
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) == 1  # type: ignore[attr-defined]
+    (tmp_path / "file").write_text("x")
+    res = run("evaluate", "-f", MINI / "framework.yaml", "-d", MINI / "data.csv", "-o", tmp_path / "file")
+    assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
+    assert str(tmp_path / "file") in res.stderr and "Traceback" not in res.output  # type: ignore[attr-defined]
+    assert (tmp_path / "file").read_text() == "x"

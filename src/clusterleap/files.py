@@ -7,6 +7,7 @@ into a temporary folder and its files moved into place only once all of them exi
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
@@ -25,13 +26,33 @@ def _umask() -> int:
     return mask
 
 
+def _at(exc: OSError, target: Path, what: str = "cannot write there") -> OSError:
+    """The same kind of error, naming the user's target rather than a temporary file."""
+    return type(exc)(exc.errno, f"{what} ({exc.strerror})", str(target))
+
+
+def _make_parent(target: Path) -> None:
+    """Create the folder a target goes into, or fail naming the target (not a temporary file)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _at(exc, target, "cannot create its folder") from None
+    if not os.access(target.parent, os.W_OK):
+        raise PermissionError(errno.EACCES, "its folder is not writable", str(target))
+
+
 def write_atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix, so writers that choose a format by
     extension still do), then rename it into place: readers see the old file or the whole new one, never a part.
     The file gets the usual permissions (0666 less the umask), not the temporary file's private ones."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    if target.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder (expected a file name to write)", str(target))
+    _make_parent(target)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    except OSError as exc:
+        raise _at(exc, target) from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -47,8 +68,13 @@ def write_atomic_dir(directory: str | Path, write: Callable[[Path], None]) -> Pa
     """Call ``write(tmp)`` on a fresh temporary folder beside ``directory``, then move each file into place; on
     error nothing in ``directory`` changes. Existing files of the same names are replaced; others are left alone."""
     target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is a file (expected a folder to write into)", str(target))
+    _make_parent(target)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise _at(exc, target) from None
     try:
         write(tmp)
         target.mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from ..api import as_recipe, evaluate
 from ..files import write_atomic_dir, write_tables
@@ -45,7 +46,7 @@ def _f(v: Any, digits: int = 1) -> str:
 
 def _notice(result_illustrative: bool) -> None:
     if result_illustrative:
-        console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+        console.print(ILLUSTRATIVE_NOTICE, style="yellow")
 
 
 def _evaluate(framework: str, data: Path, recipe: Path | None, year: int | None) -> Result:
@@ -86,15 +87,16 @@ def profile_cmd(
     fw = result.framework
     _notice(result.illustrative)
     for note in an.notes:
-        console.print(f"[dim]{note}[/]")
-    console.print(f"[bold]{p.unit}[/] {p.name}  {result.year}")
-    console.print(f"{_name(result, p.index, lg)}: [bold]{_f(p.score)}[/]  "
-                  f"{'排名' if zh else 'rank'} {_f(p.rank, 0)} / {p.n_units}")
-    console.print(f"{'等级' if zh else 'grade'}: [bold]{p.grade['grade_zh' if zh else 'grade']}[/] — "
-                  f"{p.grade['reason_zh' if zh else 'reason']}")
+        console.print(note, style="dim")
+    console.print(Text.assemble((p.unit, "bold"), f" {p.name}  {result.year}"))
+    console.print(Text.assemble(f"{_name(result, p.index, lg)}: ", (_f(p.score), "bold"),
+                                f"  {'排名' if zh else 'rank'} {_f(p.rank, 0)} / {p.n_units}"))
+    console.print(Text.assemble(f"{'等级' if zh else 'grade'}: ", (str(p.grade["grade_zh" if zh else "grade"]), "bold"),
+                                f" — {p.grade['reason_zh' if zh else 'reason']}"))
     if p.type["type"]:
-        console.print(f"{'类型' if zh else 'type'}: [bold]{p.type['type_name_zh' if zh else 'type_name']}[/] — "
-                      f"{p.type['explanation_zh' if zh else 'explanation']}")
+        console.print(Text.assemble(f"{'类型' if zh else 'type'}: ",
+                                    (str(p.type["type_name_zh" if zh else "type_name"]), "bold"),
+                                    f" — {p.type['explanation_zh' if zh else 'explanation']}"))
 
     dims = Table(title="维度" if zh else "Dimensions")
     for col in ("code", "名称" if zh else "name", "score", "rank", "peer median", "gap to ref", "part of gap"):
@@ -105,7 +107,7 @@ def profile_cmd(
                      _f(an.standing.loc[(unit, d), "peer_median"]),
                      _f(row["gap"]) if row is not None else "", _f(row["contribution"], 2) if row is not None else "")
     console.print(dims)
-    console.print(f"[dim]{'差距参照' if zh else 'gaps to'}: {an.gaps.description_zh if zh else p.benchmark}[/]")
+    console.print(f"{'差距参照' if zh else 'gaps to'}: {an.gaps.description_zh if zh else p.benchmark}", style="dim")
 
     for title, df in (("短板" if zh else "Short boards", p.short_boards), ("长板" if zh else "Strengths", p.strengths)):
         t = Table(title=title)

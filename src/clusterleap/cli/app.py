@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from ..errors import ClusterleapError, DataWarning
 
@@ -20,8 +21,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# No console markup: unit names, file names and messages are user data, and "[b]" in them must print as it is.
+# Styles are given explicitly (style=..., rich.text.Text) where output is coloured.
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,8 +34,14 @@ EXIT_INPUT = 2
 
 def fail(message: str) -> None:
     """Print one error line and exit with code 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    one_line = " ".join(message.split())
+    err_console.print(Text.assemble(("error:", "bold red"), " ", one_line), highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_INPUT)
+
+
+def warn(message: str) -> None:
+    """Print one warning line on stderr."""
+    err_console.print(Text.assemble(("warning:", "yellow"), " ", message.strip()), highlight=False, soft_wrap=True)
 
 
 def guarded(func: F) -> F:
@@ -46,12 +55,13 @@ def guarded(func: F) -> F:
                 return func(*args, **kwargs)
             except ClusterleapError as exc:
                 fail(str(exc))
-            except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-                fail(f"{exc.filename}: {exc.strerror}")
+            except OSError as exc:
+                where = exc.filename if exc.filename is not None else "output"
+                fail(f"{where}: {exc.strerror or exc}")
             finally:
                 # each distinct warning once, however many stages read the same data
                 for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning)):
-                    err_console.print(f"[yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+                    warn(message)
         return None
 
     return wrapper  # type: ignore[return-value]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
@@ -70,13 +71,13 @@ def show(
     fw = load_framework(framework)
     w = fw.nominal_weights()
 
-    def label(code: str) -> str:
+    def label(code: str) -> Text:
         n = fw.by_code[code]
-        text = f"[bold]{code}[/] {n.label(lang.value)}  [dim]w={w[code]:.3g}[/]"
+        text = Text.assemble((code, "bold"), f" {n.label(lang.value)}  ", (f"w={w[code]:.3g}", "dim"))
         if n.is_indicator:
             arrow = "↑" if n.direction > 0 else "↓"
             extra = f" {arrow} {n.unit}" + (f", target {n.target:g}" if n.target is not None else "")
-            text += f"[cyan]{extra}[/]"
+            text.append(extra, style="cyan")
         return text
 
     tree = Tree(label(fw.root.code))
@@ -86,7 +87,7 @@ def show(
             grow(node.add(label(kid)), kid)
 
     grow(tree, fw.root.code)
-    console.print(f"[bold]{fw.name}[/]: {fw.name_en or ''} {fw.name_zh or ''}".strip())
+    console.print(Text.assemble((fw.name, "bold"), f": {fw.name_en or ''} {fw.name_zh or ''}".rstrip()))
     console.print(tree)
 
 
@@ -201,10 +202,11 @@ def check(
     yr = ds.years[ds.year_index(year)]
     result = evaluate(fw, ds, as_recipe(recipe), yr)
     per_ind, per_unit = quality(result)
-    console.print(f"[green]ok[/]: {ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
+    console.print(Text.assemble(("ok", "green"), ": "), end="")
+    console.print(f"{ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
                   f"{len(fw.indicators)} indicators, years {ds.years[0]}-{ds.years[-1]} (checked {yr})")
     if ds.illustrative:
-        console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+        console.print(ILLUSTRATIVE_NOTICE, style="yellow")
     overall = float(per_ind.coverage.mean())
     console.print(f"coverage {overall:.1%}; {int(per_ind.missing.sum())} missing values")
     table = Table(title="Indicators with missing values or outlier flags")
@@ -371,7 +373,7 @@ def demo(
     result = evaluate("world-class", data, recipe)
     analytics = analyse(result)
     trend = trends("world-class", data, recipe)
-    console.print(f"[yellow]{illustrative_notice(lang.value)}[/]")
+    console.print(illustrative_notice(lang.value), style="yellow")
 
     def write(d: Path) -> None:
         result._write(d, "csv")
@@ -383,7 +385,7 @@ def demo(
     write_atomic_dir(out, write)
     for table in demo_tables(result, analytics, trend, top, lang.value):
         console.print(table)
-    console.print(f"[yellow]{illustrative_notice(lang.value)}[/]")
+    console.print(illustrative_notice(lang.value), style="yellow")
     console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, analytics/, trends/, provenance.json, "
                   "illustrative-data.csv, recipe.yaml")
     console.print(f"next: clusterleap evaluate -f world-class -d {out}/illustrative-data.csv -r {out}/recipe.yaml "

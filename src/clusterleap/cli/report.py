@@ -67,7 +67,7 @@ def report(
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
         rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title)
     if result.illustrative:
-        console.print(f"[yellow]{ILLUSTRATIVE_NOTICE}[/]")
+        console.print(ILLUSTRATIVE_NOTICE, style="yellow")
     path = write_report(rep, out, fmt=kind)
     size = path.stat().st_size
     console.print(f"wrote {path} ({kind}, {lang.value}, {size / 1e6:.1f} MB)" if size >= 100_000 else

@@ -18,7 +18,7 @@ from ..analysis.grades import load_scheme
 from ..analysis.uncertainty import Problem, Samples, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
 from ..files import write_atomic_dir
-from .app import app, console, err_console, guarded
+from .app import app, console, err_console, guarded, warn
 
 __all__ = ["robustness"]
 
@@ -114,8 +114,8 @@ def robustness(
         seed = int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
     u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
     runs = u.shape[0]
-    with Progress(TextColumn("[bold]propagating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(TextColumn("propagating", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("runs", total=runs)
         result = propagate(problem, u, chunk=chunk, workers=workers, design="saltelli" if sobol else "montecarlo",
                            seed=seed, progress=lambda done, _total: bar.update(task, completed=done))
@@ -156,12 +156,11 @@ def _print_summary(result: Samples, tables: dict[str, pd.DataFrame], sobol: bool
               f"{result.n:,} runs" if sobol else f"{result.n:,} Monte Carlo samples")
     console.print(f"{design} in {result.seconds:.2f} s (seed {result.seed})")
     if sobol and samples & (samples - 1):
-        err_console.print(f"[yellow]note:[/] {samples} base samples is not a power of 2; the Sobol' sequence is "
-                          "best balanced at powers of 2 (e.g. 512, 1024)", highlight=False)
+        warn(f"{samples} base samples is not a power of 2; the Sobol' sequence is best balanced at powers of 2 "
+             "(e.g. 512, 1024)")
     if n_fail:
-        err_console.print(f"[yellow]warning:[/] {n_fail} of {result.n} runs ({n_fail / result.n:.1%}) gave no "
-                          "score for some unit where the nominal evaluation has one (e.g. a geometric mean of "
-                          "negative values); statistics ignore them", highlight=False)
+        warn(f"{n_fail} of {result.n} runs ({n_fail / result.n:.1%}) gave no score for some unit where the nominal "
+             "evaluation has one (e.g. a geometric mean of negative values); statistics ignore them")
     console.print(_index_table(tables["rank_intervals"], result.nodes[0], top))
     if sobol:
         console.print(_sobol_table(tables["sobol"]))

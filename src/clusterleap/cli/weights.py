@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.table import Table
+from rich.text import Text
 
 from ..analysis.importance import importance
 from ..api import as_recipe, evaluate
@@ -60,10 +61,10 @@ def template_ahp(
                   highlight=False, soft_wrap=True)
 
 
-def _cr_text(cr: float) -> str:
+def _cr_text(cr: float) -> Text:
     if math.isnan(cr):
-        return "n/a"
-    return f"[bold red]{cr:.3f} ✗[/]" if cr > 0.1 else f"{cr:.3f}"
+        return Text("n/a")
+    return Text(f"{cr:.3f} ✗", style="bold red") if cr > 0.1 else Text(f"{cr:.3f}")
 
 
 def _print_node(node: str, step: dict[str, Any]) -> list[str]:
@@ -116,7 +117,8 @@ def weights_ahp(
     checked = Recipe.from_dict(fragment, str(out or "recipe fragment"))
     check_recipe_nodes(fw, checked)
     if flagged:
-        console.print(f"[bold red]CR > 0.1[/] (judgements to revise, Saaty's rule): {'; '.join(flagged)}",
+        console.print(Text.assemble(("CR > 0.1", "bold red"),
+                                    f" (judgements to revise, Saaty's rule): {'; '.join(flagged)}"),
                       highlight=False, soft_wrap=True)
     else:
         console.print("all consistency ratios are within Saaty's limit CR <= 0.1", highlight=False)
