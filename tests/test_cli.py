@@ -154,7 +154,16 @@ def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert "Illustrative data" in text
     assert "illustrative" in (out / "provenance.json").read_text().lower()
     # grades with their reasons, types, short boards with actions, and the leap over the years
-    assert "Why each grade" in text and "kept from" in text
+    assert "Grades, types and why" in text and "kept from" in text
+    # on an 80-column console every score of the ranking is still there, nothing cut off at the edge
+    from rich.cells import cell_len
+
+    from clusterleap.cli.app import console
+
+    assert max(cell_len(line) for line in res.output.splitlines()) <= console.width  # type: ignore[attr-defined]
+    ranks = pd.read_csv(out / "ranks.csv", index_col="unit")
+    top = ranks["WCI"].idxmin()
+    assert f"{pd.read_csv(out / 'scores.csv', index_col='unit').loc[top, 'WCI']:.1f}" in text
     assert "short boards and policy actions" in text and "below the peer median" in text
     assert "The leap, 2019-2024" in text and "Gini" in text
     grades = pd.read_csv(out / "analytics" / "grades.csv", index_col="unit")
@@ -214,3 +223,10 @@ def test_ragged_csv_and_unwritable_output_give_one_line(tmp_path: Path) -> None:
     assert res.exit_code == 2, res.output  # type: ignore[attr-defined]
     assert str(tmp_path / "file") in res.stderr and "Traceback" not in res.output  # type: ignore[attr-defined]
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_an_unfilled_template_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "t.xlsx"
+    assert run("template", "world-class", "--out", out).exit_code == 0  # type: ignore[attr-defined]
+    res = run("check", "-f", "world-class", "-d", out)
+    assert res.exit_code == 2 and "sheet 'data': no data rows" in res.stderr  # type: ignore[attr-defined]

@@ -125,3 +125,29 @@ def test_framework_yaml_round_trip(asem_paths: tuple[Path, Path], tmp_path: Path
     path.write_text(framework_to_yaml(fw), encoding="utf-8")
     again = cl.read_framework_yaml(path)
     assert again.hash == fw.hash
+
+
+def test_an_unfilled_table_is_an_error(tmp_path: Path) -> None:
+    pd.DataFrame(columns=["unit", "name", "sector", "a", "b"]).to_csv(tmp_path / "empty.csv", index=False)
+    with pytest.raises(cl.DataError, match=r"empty.csv: no data rows"):
+        cl.read_data(tmp_path / "empty.csv")
+
+
+def test_rows_count_alike_in_parquet_and_dataframes(tmp_path: Path) -> None:
+    df = pd.DataFrame({"unit": ["u1", "u2", "u3"], "a": ["1", "2", "12,5%"], "b": [1.0, 2.0, 3.0],
+                       "c": [1.0, 1.0, 1.0], "pop": [1.0, 1.0, 1.0]})
+    df.to_parquet(tmp_path / "d.parquet")
+    fw = cl.read_framework_yaml(CORPUS / "mini.yaml")
+    for source in (df, tmp_path / "d.parquet"):
+        with pytest.raises(cl.DataError, match=r"row 3, column \"a\": '12,5%'"):
+            cl.read_data(source).check_against(fw)
+
+
+def test_empty_columns_are_ignored_without_a_warning() -> None:
+    import warnings
+
+    df = pd.read_csv(CORPUS / "good.csv")
+    df["sector"] = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cl.DataWarning)
+        cl.read_data(df).check_against(cl.read_framework_yaml(CORPUS / "mini.yaml"))

@@ -153,7 +153,9 @@ class Dataset:
             if inf.size:
                 t, u = (int(i) for i in inf[0])
                 raise DataError(f"{self.place(t, u, col)}: {vals[t, u]} is infinite (expected a finite number)")
-        unused = [v for v in self.variables if v not in needed and v not in self.text]
+        # Empty columns (a template's unfilled sector or region, say) lose nothing by being ignored.
+        unused = [v for v in self.variables if v not in needed and v not in self.text
+                  and not np.isnan(self.column(v)).all()]
         # Illustrative data carries the whole indicator pool on purpose, so every framework leaves some unused.
         if unused and not self.illustrative:
             warnings.warn(

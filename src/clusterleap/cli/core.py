@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 import pandas as pd
 import typer
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
@@ -232,8 +233,8 @@ def check(
         print_coherence(result, console)
 
 
-def _fmt(v: float) -> str:
-    return "" if math.isnan(v) else f"{v:.2f}"
+def _fmt(v: float, digits: int = 2) -> str:
+    return "" if math.isnan(v) else f"{v + 0.0:.{digits}f}"
 
 
 # -- evaluate -----------------------------------------------------------------------------------------------------
@@ -253,23 +254,30 @@ def unit_names(result: Result, lang: str) -> dict[str, str]:
     return dict(zip(result.units, names, strict=True))
 
 
-def ranking_table(result: Result, top: int, lang: str) -> Table:
+def ranking_table(result: Result, top: int, lang: str, *, title: str | None = None) -> Table:
+    """Rank, code, name, the index and its children's scores of the top units. Ranks, codes and scores never
+    shrink; the name takes what width is left (an 80-column terminal or a pipe still shows every number)."""
     fw = result.framework
     root = fw.root.code
     kids = list(fw.children[root])
     h = HEADINGS[lang]
-    title = f"{fw.by_code[root].label(lang)}, {result.year}"
-    table = Table(title=title, caption=illustrative_notice(lang) if result.illustrative else None)
-    table.add_column(h["rank"], justify="right")
-    table.add_column(h["unit"])
-    table.add_column(h["name"], no_wrap=True, overflow="ellipsis", max_width=32)
-    table.add_column(root, justify="right")
-    for k in kids:
-        table.add_column(k, justify="right")
+    order = result.ranking(root).head(top)
+    table = Table(title=title or f"{fw.by_code[root].label(lang)}, {result.year}",
+                  caption=illustrative_notice(lang) if result.illustrative else None)
+    code_width = max([cell_len(h["unit"]), *(cell_len(str(u)) for u in order.index)])
+    score_widths = [max(cell_len(k), 5) for k in [root, *kids]]
+    # every column but the name keeps its width; the name gets the rest of the console (3 per column for borders)
+    fixed = cell_len(h["rank"]) + code_width + sum(score_widths) + 3 * (3 + len(score_widths)) + 1
+    name_width = min(32, max(8, console.width - fixed))
+    table.add_column(h["rank"], justify="right", no_wrap=True, min_width=cell_len(h["rank"]))
+    table.add_column(h["unit"], no_wrap=True, min_width=code_width)
+    table.add_column(h["name"], no_wrap=True, overflow="ellipsis", width=name_width)
+    for k, width in zip([root, *kids], score_widths, strict=True):
+        table.add_column(k, justify="right", no_wrap=True, min_width=width)
     names = unit_names(result, lang)
-    for code, row in result.ranking(root).head(top).iterrows():
+    for code, row in order.iterrows():
         rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        table.add_row(rank, str(code), names[str(code)], *(_fmt(row[c]) for c in [root, *kids]))
+        table.add_row(rank, str(code), names[str(code)], *(_fmt(row[c], 1) for c in [root, *kids]))
     return table
 
 
@@ -304,30 +312,24 @@ def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, l
     zh = lang == "zh"
     fw = result.framework
     root = fw.root.code
-    dims = list(fw.children[root])
     grades, types = analytics.grades, analytics.types
     h = HEADINGS[lang]
-    names = unit_names(result, lang)
-    ranking = Table(title=f"{fw.by_code[root].label(lang)}, {result.year}")
-    for col in ("rank", "unit", "name", root, *dims, "grade", "type"):
-        ranking.add_column(h.get(col, col), justify="right" if col in (root, *dims, "rank") else "left",
-                           no_wrap=col in ("name", "grade", "type"), overflow="ellipsis",
-                           max_width=24 if col == "name" else None)
+    ranking = ranking_table(result, top, lang)
+    ranking.caption = None
     order = result.ranking(root)
     grade_col = grades["grade_zh" if zh else "grade"]
     type_col = types["type_name_zh" if zh else "type_name"]
-    for code, row in order.head(top).iterrows():
-        rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        ranking.add_row(rank, str(code), names[str(code)], *(_fmt(row[c]) for c in [root, *dims]),
-                        str(grade_col[str(code)]), str(type_col[str(code)]))
+    reason_col = grades["reason_zh" if zh else "reason"]
     bench = np.asarray(result.data.benchmark, dtype=bool)
     domestic = [str(u) for u in order.index if not bench[result.units.index(str(u))]]
-    reasons = Table(title="分级理由" if zh else "Why each grade (top domestic clusters)")
-    reasons.add_column(h["unit"])
-    reasons.add_column(h["reason"], overflow="fold")
-    reason_col = grades["reason_zh" if zh else "reason"]
+    reasons = Table(title="等级、类型与分级理由（排名靠前的国内集群）" if zh
+                    else "Grades, types and why (top domestic clusters)")
+    reasons.add_column(h["unit"], no_wrap=True)
+    reasons.add_column(h["grade"], overflow="fold", max_width=14)
+    reasons.add_column(h["type"], overflow="fold", max_width=16)
+    reasons.add_column(h["reason"], overflow="fold", ratio=1)
     for code in domestic[:6]:
-        reasons.add_row(code, str(reason_col[code]))
+        reasons.add_row(code, str(grade_col[code]), str(type_col[code]), str(reason_col[code]))
     # the best-ranked domestic cluster whose short boards trigger actions
     counts = analytics.actions["unit"].value_counts()
     focus = next((u for u in domestic if counts.get(u, 0) >= 2), domestic[0])

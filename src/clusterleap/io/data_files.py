@@ -67,7 +67,7 @@ def _find(columns: Sequence[str], options: Sequence[str]) -> str | None:
 def _read_table(source: str | Path | pd.DataFrame, sheet: str | None) -> tuple[pd.DataFrame, str, str, int]:
     """The raw table (all cells as objects), its name for messages, the row word and the file row of index 0."""
     if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True).astype(object), "DataFrame", "row", 0
+        return source.reset_index(drop=True).astype(object), "DataFrame", "row", 1
     path = Path(source)
     if not path.exists():
         raise DataError(f"{path}: file not found")
@@ -108,6 +108,8 @@ def read_data(
     value) or 'auto' (long when the table has indicator and value columns)."""
     df, where, row_word, first_row = _read_table(source, sheet)
     df.columns = [str(c).strip() for c in df.columns]
+    if df.empty:
+        raise DataError(f"{where}: no data rows (expected one row per unit, or per unit and year, below the header)")
     cols = list(df.columns)
     dup = next((c for c in cols if cols.count(c) > 1), None)
     if dup is not None:
