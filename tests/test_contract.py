@@ -124,3 +124,22 @@ def test_every_method_is_documented_with_a_reference() -> None:
         for m in reg:
             assert m.summary, f"{stage}.{m.name} has no summary"
             assert m.reference or m.name == "none", f"{stage}.{m.name} cites no reference"
+
+
+@pytest.mark.parametrize("name", sorted(PANEL_METHODS))
+def test_panel_imputation_treats_each_series_alone(name: str) -> None:
+    """The panel methods' counterpart of batch independence: years run along axis 0, and each unit's series of
+    each indicator is filled from itself alone, so any subset of units or indicators gives the same values."""
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(size=(6, U, N_IND))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    years = np.array([2015, 2016, 2018, 2019, 2020, 2023], dtype=float)
+    ctx = ImputeContext({}, years)
+    f = STAGES["impute"].get(name).func
+    whole = f(x, ctx)
+    for units in (slice(0, 1), slice(3, 7), [1, 5, 9]):
+        np.testing.assert_array_equal(whole[:, units, :], f(x[:, units, :], ctx))
+    for ind in ([0], [1, 3]):
+        np.testing.assert_array_equal(whole[:, :, ind], f(x[:, :, ind], ctx))
+    observed = ~np.isnan(x)
+    np.testing.assert_array_equal(whole[observed], x[observed])

@@ -30,9 +30,18 @@ ILLUSTRATIVE_NOTICE = (
 ILLUSTRATIVE_NOTICE_ZH = "示意数据：由 clusterleap 演示数据生成器生成，并非任何集群的真实测量值。"
 
 
+#: The file every output folder made from illustrative data holds.
+ILLUSTRATIVE_FILE = "ILLUSTRATIVE-DATA.txt"
+
+
 def illustrative_notice(lang: str = "en") -> str:
     """The notice every output made from illustrative data carries, in English or Chinese."""
     return ILLUSTRATIVE_NOTICE_ZH if lang == "zh" else ILLUSTRATIVE_NOTICE
+
+
+def write_illustrative_notice(directory: Path) -> None:
+    """Put the notice, in both languages, beside tables made from illustrative data (CSV files cannot carry it)."""
+    (directory / ILLUSTRATIVE_FILE).write_text(f"{ILLUSTRATIVE_NOTICE}\n{ILLUSTRATIVE_NOTICE_ZH}\n", encoding="utf-8")
 
 
 def _version() -> str:
@@ -239,5 +248,6 @@ class Result:
         if self.illustrative:
             prov["notice"] = ILLUSTRATIVE_NOTICE
             prov["notice_zh"] = ILLUSTRATIVE_NOTICE_ZH
+            write_illustrative_notice(d)
         (d / "provenance.json").write_text(json.dumps(prov, ensure_ascii=False, indent=2, default=str),
                                            encoding="utf-8")

@@ -375,8 +375,14 @@ class Analytics:
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
         from ..files import write_atomic_dir, write_tables
+        from ..result import write_illustrative_notice
 
-        return write_atomic_dir(directory, lambda d: write_tables(d, self.tables()))
+        def write(d: Path) -> None:
+            write_tables(d, self.tables())
+            if self.result.illustrative:
+                write_illustrative_notice(d)
+
+        return write_atomic_dir(directory, write)
 
 
 def _row(df: pd.DataFrame, unit: str) -> pd.Series:

@@ -215,7 +215,7 @@ def check(
         table.add_column(col)
     shown = per_ind[(per_ind.missing > 0) | per_ind.outlier_flag]
     for code, row in shown.iterrows():
-        table.add_row(str(code), f"{row['coverage']:.0%}", str(int(row["missing"])), _fmt(row["skewness"]),
+        table.add_row(str(code), f"{row['coverage']:.1%}", str(int(row["missing"])), _fmt(row["skewness"]),
                       _fmt(row["kurtosis"]), "skew/kurtosis" if row["outlier_flag"] else "")
     if len(shown):
         console.print(table)
@@ -225,7 +225,7 @@ def check(
         for col in ("unit", "name", "coverage", "missing"):
             ut.add_column(col)
         for code, row in low.sort_values("coverage").iterrows():
-            ut.add_row(str(code), str(row["name"]), f"{row.coverage:.0%}", str(int(row.missing)))
+            ut.add_row(str(code), str(row["name"]), f"{row.coverage:.1%}", str(int(row.missing)))
         console.print(ut)
     if coherence:
         from ..analysis.coherence import print_coherence

@@ -18,6 +18,7 @@ from ..analysis.grades import load_scheme
 from ..analysis.uncertainty import Problem, Samples, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
 from ..files import write_atomic_dir
+from ..result import write_illustrative_notice
 from .app import app, console, err_console, guarded, warn
 
 __all__ = ["robustness"]
@@ -126,6 +127,7 @@ def robustness(
     if loo:
         tables["leave_one_out"] = leave_one_out(problem.framework, problem.data, problem.recipe, problem.year)
     summary = result.summary()
+    summary["illustrative"] = problem.data.illustrative
     summary["files"] = [*sorted(f"{name}.csv" for name in tables), "summary.json"]
     if "sobol" in tables:
         summary["sobol"] = tables["sobol"].to_dict(orient="records")
@@ -135,6 +137,8 @@ def robustness(
             df.to_csv(d / f"{name}.csv", index=False, float_format="%.10g")
         (d / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
                                         encoding="utf-8")
+        if problem.data.illustrative:
+            write_illustrative_notice(d)
 
     write_atomic_dir(out, write)
     _print_summary(result, tables, sobol, samples, top)
