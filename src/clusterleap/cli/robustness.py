@@ -109,6 +109,8 @@ def robustness(
     if sobol_units and not sobol:
         raise SpaceError("--sobol-units needs --sobol")
     problem = Problem.build(framework, data, recipe, space, year)
+    # checked before sampling, so that a wrong name fails at once
+    scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if seed is None:
         import numpy as np
 
@@ -121,7 +123,6 @@ def robustness(
         result = propagate(problem, u, chunk=chunk, workers=workers, design="saltelli" if sobol else "montecarlo",
                            seed=seed, progress=lambda done, _total: bar.update(task, completed=done))
     tables = _tables(result, sobol, sobol_units)
-    scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if scheme is not None:
         tables["grade_probabilities"] = grade_shares(result, scheme).reset_index()
     if loo:
