@@ -141,6 +141,49 @@ def test_pca_retention_rule() -> None:
     assert call("pca", x[None], min_eigenvalue=0, min_share=0)[0, 0].sum() == pytest.approx(1.0)
 
 
+def test_pca_cumulative_rule_changes_the_number_of_factors() -> None:
+    # Hand-computed: a, b correlated r = 0.7, c independent -> eigenvalues 1.7, 1.0, 0.3 (shares 56.7 %, 33.3 %,
+    # 10 %). Rules (i) and (ii) with an eigenvalue threshold of 1.2 retain the first factor only, which explains
+    # 56.7 % < 60 %: rule (iii) (OECD/JRC Handbook 2008, section 6.1: the factors retained explain more than 60 % of
+    # the variance together) adds the second (90 %). Loadings: sqrt(0.85) on a and b (factor 1), 1 on c (factor 2);
+    # a simple structure already. One factor: squared loadings scaled to unity (0.5, 0.5, 0), c gets nothing. Two
+    # factors: factor shares 1.7/2.7 and 1/2.7 -> w = (0.85, 0.85, 1) / 2.7.
+    r = np.array([[1, 0.7, 0], [0.7, 1, 0], [0, 0, 1]])
+    x = exact_corr_data(r)
+    np.testing.assert_allclose(call("pca", x[None], min_eigenvalue=1.2, min_cumulative=0)[0, 0], [0.5, 0.5, 0],
+                               atol=1e-9)
+    np.testing.assert_allclose(call("pca", x[None], min_eigenvalue=1.2)[0, 0], np.array([0.85, 0.85, 1]) / 2.7,
+                               atol=1e-9)
+    np.testing.assert_allclose(call("pca", x[None], min_eigenvalue=1.2, min_cumulative=0.55)[0, 0], [0.5, 0.5, 0],
+                               atol=1e-9)  # 56.7 % already exceeds 55 %
+
+
+def test_retained_factors_combines_the_three_rules() -> None:
+    # Eigenvalues 2.5, 1.5, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.6, 0.6 of 10 indicators: shares 25, 15, 9.5, 9, ... %.
+    # Rules (i)-(ii) retain 2 (40 %); rule (iii) needs 5 (cumulative 25, 40, 49.5, 58.5, 67 %).
+    vals = np.array([2.5, 1.5, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.6, 0.6])
+    assert W.retained_factors(vals, 10) == 5
+    assert W.retained_factors(vals, 10, min_cumulative=0) == 2
+    assert W.retained_factors(vals, 10, min_cumulative=0.45) == 3
+    # "more than": shares 25, 25, 18.75 % (exact in binary); a cumulative 50 % is not more than 50 %
+    assert W.retained_factors(np.array([2, 2, 1.5, 1, 0.5, 0.5, 0.25, 0.25]), 8, min_eigenvalue=5,
+                              min_cumulative=0.5) == 3
+    # OECD/JRC Handbook (2008) Table 16, TAI: variance shares 41.9, 21.8, 12.3, 11.1, 6.0, 3.7, 2.2, 0.9 % of 8
+    # indicators. Strictly, eigenvalue > 1 keeps 2 (the third is 0.98), already above 60 % (63.7 %). The Handbook
+    # retains four factors (87.2 %): by the variance shares alone (min_eigenvalue 0) rules (ii) and (iii) give four,
+    # as rule (iii) never drops a factor that the other rules keep.
+    tai = np.array([41.9, 21.8, 12.3, 11.1, 6.0, 3.7, 2.2, 0.9]) / 100 * 8
+    assert W.retained_factors(tai, 8) == 2
+    assert W.retained_factors(tai, 8, min_eigenvalue=0) == 4
+    # at least the first factor, even when nothing passes
+    assert W.retained_factors(np.array([1.0, 1.0]), 2, min_eigenvalue=5, min_cumulative=0) == 1
+
+
+def test_pca_parameters_are_checked() -> None:
+    with pytest.raises(cl.RecipeError, match="min_cumulative must be in"):
+        cl.Recipe.from_dict({"weight": {"method": "pca", "min_cumulative": 1.0}})
+
+
 # -- benefit of the doubt --------------------------------------------------------------------------------------------
 def test_bod_scores_hand_computed() -> None:
     # Hand-computed: A (1, .2), B (.5, .5), C (.2, 1), D (.4, .4). A and C are on the frontier with one-sided weights;

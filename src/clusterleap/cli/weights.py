@@ -23,7 +23,13 @@ from ..analysis.importance import importance
 from ..api import as_recipe, evaluate
 from ..files import write_atomic_file
 from ..io.framework_files import load_framework
-from ..io.judgements import blocks_to_steps, read_judgements, recipe_fragment, write_questionnaire
+from ..io.judgements import (
+    blocks_to_steps,
+    questionnaire_nodes,
+    read_judgements,
+    recipe_fragment,
+    write_questionnaire,
+)
 from ..pipeline import check_recipe_nodes
 from ..recipe import Recipe
 from ..stages.weight import ahp_panel
@@ -52,13 +58,16 @@ def template_ahp(
     out: Annotated[Path, typer.Option("--out", "-o", help="Questionnaire to write: .xlsx (or .yaml).")],
 ) -> None:
     """Write the AHP questionnaire for a framework: instructions (Chinese and English, Saaty's 1-9 scale) and one
-    sheet per parent node with its children and a comparison matrix to fill."""
+    sheet per parent node of two or more children, with its children and a comparison matrix to fill."""
     fw = load_framework(framework)
     write_questionnaire(fw, out)
-    parents = [c for c in fw.order if fw.children[c]]
+    asked = questionnaire_nodes(fw)
+    single = [c for c in fw.order if len(fw.children[c]) == 1]
     what = "sheets" if out.suffix.lower() == ".xlsx" else "blocks"
-    console.print(f"wrote {out}: {len(parents)} node {what} ({', '.join(parents)}) for framework {fw.name!r}",
-                  highlight=False, soft_wrap=True)
+    line = f"wrote {out}: {len(asked)} node {what} ({', '.join(asked)}) for framework {fw.name!r}"
+    if single:
+        line += f"; left out (a single child, nothing to compare): {', '.join(single)}"
+    console.print(line, highlight=False, soft_wrap=True)
 
 
 def _cr_text(cr: float) -> Text:

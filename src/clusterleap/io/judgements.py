@@ -20,8 +20,14 @@ YAML::
         matrix: [[1, 2, 1/3], [1/2, 1, ~], [3, ~, 1]]
 
 Excel: one sheet per block laid out as :func:`write_questionnaire` writes it (expert in B1, expert weight in B2, node
-code in B3, the criteria codes across row 5 and down column A, the matrix from B6); an ``Instructions`` sheet and
-sheets with no judgement at all are skipped. Several files (one per expert) may be read together.
+code in B3, the criteria codes across row 5 and down column A, the matrix from B6). Several files (one per expert) may
+be read together.
+
+An unanswered block is skipped, in YAML and Excel alike, whatever else it holds (an expert name, a weight): one
+without a single judgement off the diagonal, which includes every block of a node with fewer than two children
+(nothing to compare; the questionnaire leaves such nodes out). So a questionnaire filled for some nodes only reads
+back as the blocks of those nodes. The ``Instructions`` sheet and sheets without the node and criteria labels are
+not blocks at all.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ __all__ = [
     "blocks_to_steps",
     "check_blocks",
     "parse_judgement",
+    "questionnaire_nodes",
     "read_judgements",
     "recipe_fragment",
     "write_questionnaire",
@@ -116,6 +123,11 @@ def _check_matrix(block: Block) -> None:
     raise JudgementError(f"{block.label()}, {block.place(i, j)} (row {c[i]!r}, column {c[j]!r}): {msg}")
 
 
+def _unanswered(a: np.ndarray) -> bool:
+    """No judgement off the diagonal (always so for fewer than two criteria): a block left blank, to be skipped."""
+    return bool(np.isnan(a[~np.eye(a.shape[0], dtype=bool)]).all())
+
+
 def _fill_lower(a: np.ndarray) -> np.ndarray:
     """Complete a judgement given on one side of the diagonal only with its reciprocal (usually the lower triangle
     from the upper one); a unit diagonal where blank."""
@@ -183,9 +195,8 @@ def _yaml_block(raw: Any, k: int, path: Path) -> Block | None:
             for j, v in enumerate(row):
                 cells[(i, j)] = f"matrix row {i + 1}, column {j + 1}"
                 a[i, j] = parse_judgement(v, f"{where}, {cells[(i, j)]}")
-    off = ~np.eye(n, dtype=bool)
-    if n > 1 and np.isnan(a[off]).all():
-        return None  # an unanswered block (as the YAML template writes them)
+    if _unanswered(a):
+        return None  # an unanswered block (as the YAML template writes them), or one with nothing to compare
     if not expert:
         raise JudgementError(f"{where}: no 'expert' name")
     return Block(expert, node, crit, _fill_lower(a), weight, f"{path}, judgement block {k}", cells)
@@ -270,9 +281,8 @@ def _sheet_block(ws: Any, path: Path) -> Block | None:
             if i == j:
                 continue
             a[i, j] = parse_judgement(v, f"{where}, cell {ref} (expert {expert!r}, node {node!r})")
-    upper = a[np.triu_indices(n, 1)]
-    if n > 1 and np.isnan(upper).all() and np.isnan(a[np.tril_indices(n, -1)]).all():
-        return None  # an unanswered sheet
+    if _unanswered(a):
+        return None  # an unanswered sheet, or one with nothing to compare (a single criterion)
     if not expert:
         raise JudgementError(f"{where}, cell {expert_cell}: the expert name is empty (node {node!r})")
     weight = _expert_weight(ws[f"B{rows['expert weight']}"].value if "expert weight" in rows else None,
@@ -418,8 +428,11 @@ SAATY_SCALE = (
 
 INSTRUCTION_LINES = (
     ("层次分析法（AHP）专家打分问卷", "Expert questionnaire for the analytic hierarchy process (AHP)"),
-    ("每个工作表对应一个上级节点，请比较其下级指标的相对重要性。",
-     "Each sheet is one parent node: compare the importance of its children, two at a time."),
+    ("每个工作表对应一个上级节点，请比较其下级指标的相对重要性。只有一个下级指标的节点无需比较，未列入问卷。",
+     "Each sheet is one parent node: compare the importance of its children, two at a time. Nodes with a single "
+     "child have nothing to compare and are left out."),
+    ("可以只填写部分工作表：未填写的工作表在读取时跳过。",
+     "You may fill only some sheets: the sheets left blank are skipped when the answers are read."),
     ("在 B1 填写您的姓名，B2 可填写专家权重（默认 1）。",
      "Write your name in B1; B2 may hold your weight in the panel (default 1)."),
     ("只需填写矩阵对角线右上方的白色单元格：行指标相对于列指标重要多少倍。",
@@ -430,6 +443,12 @@ INSTRUCTION_LINES = (
      "Leave a cell blank if you cannot judge; every child must still be linked to the others by comparisons. "
      "The consistency ratio CR should not exceed 0.1."),
 )
+
+
+def questionnaire_nodes(fw: Framework) -> list[str]:
+    """The nodes the questionnaire asks about, in the framework's order: parents of at least two children (a single
+    child has nothing to be compared with; its weight within the parent is 1 whatever the experts think)."""
+    return [c for c in fw.order if len(fw.children[c]) >= 2]
 
 
 def _sheet_title(code: str, used: set[str]) -> str:
@@ -471,10 +490,8 @@ def _write_xlsx(fw: Framework, path: Path) -> None:
     grey = PatternFill("solid", fgColor="DDDDDD")
     allowed = '"9,8,7,6,5,4,3,2,1,1/2,1/3,1/4,1/5,1/6,1/7,1/8,1/9"'
     used: set[str] = set()
-    for node in fw.order:
+    for node in questionnaire_nodes(fw):
         kids = fw.children[node]
-        if not kids:
-            continue
         sh = book.create_sheet(_sheet_title(node, used))
         parent = fw.by_code[node]
         sh["A1"], sh["A2"], sh["A3"] = LABEL_EXPERT, LABEL_WEIGHT, LABEL_NODE
@@ -522,10 +539,8 @@ def _write_xlsx(fw: Framework, path: Path) -> None:
 
 def _yaml_template(fw: Framework) -> str:
     blocks = []
-    for node in fw.order:
+    for node in questionnaire_nodes(fw):
         kids = list(fw.children[node])
-        if not kids:
-            continue
         n = len(kids)
         blocks.append({"expert": "", "weight": 1, "node": node, "criteria": kids,
                        "upper": [[None] * (n - 1 - i) for i in range(n - 1)]})
@@ -539,8 +554,9 @@ def _yaml_template(fw: Framework) -> str:
 
 def write_questionnaire(fw: Framework, path: str | Path) -> Path:
     """Write the AHP questionnaire for ``fw``: an Excel workbook (an instructions sheet in Chinese and English with
-    Saaty's scale, then one sheet per parent node listing its children and a matrix to fill), or, for a ``.yaml``
-    path, the same blocks as YAML. Written to a temporary file first, then moved into place."""
+    Saaty's scale, then one sheet per node of :func:`questionnaire_nodes`, i.e. per parent of two or more children,
+    listing its children and a matrix to fill), or, for a ``.yaml`` path, the same blocks as YAML. Written to a
+    temporary file first, then moved into place."""
 
     path = Path(path)
     suffix = path.suffix.lower()

@@ -198,10 +198,18 @@ def vikor(x: FloatArray, w: FloatArray, *, v: float = 0.5, scale: float = 100.0,
     return _finish((1.0 - vikor_srq(x, w, v)[2]) * scale, present, missing)
 
 
+#: Differences of weight below this share of a pair's total weight count as equal (rounding in sums of weights).
+_COPELAND_TOL = 1e-12
+
+
 def copeland_net(x: FloatArray, w: FloatArray) -> FloatArray:
-    """Copeland's net wins ``(S, U)``: unit a beats b when the weighted share of the children where a scores more
-    than b exceeds 1/2 (the children present for both, weights the mean of a's and b's, renormalised over them);
-    net = wins - losses. NaN for a unit with every child missing."""
+    """Copeland's net wins ``(S, U)`` from the weighted outranking matrix of Munda & Nardo (2009).
+
+    For units a and b, over the children present for both, with weights the mean of a's and b's, renormalised:
+    ``e_ab = sum_{j: x_aj > x_bj} w_j + 1/2 sum_{j: x_aj = x_bj} w_j`` (a tied child gives half its weight to each
+    side, so ``e_ab + e_ba = 1``). a beats b when ``e_ab > 1/2``, that is when the weight of the children where a
+    is ahead exceeds the weight of those where b is ahead (a difference below 1e-12 of the pair's weight counts as
+    none); ``e_ab = 1/2`` is a draw. net = wins - losses. NaN for a unit with every child missing."""
     s_, u, _ = x.shape
     wb = np.broadcast_to(w, x.shape)
     present = ~np.isnan(x)
@@ -213,14 +221,15 @@ def copeland_net(x: FloatArray, w: FloatArray) -> FloatArray:
             total = pair_w.sum(axis=-1)
             ahead = np.where(both & (x[:, a : a + 1, :] > x), pair_w, 0.0).sum(axis=-1)
             behind = np.where(both & (x[:, a : a + 1, :] < x), pair_w, 0.0).sum(axis=-1)
-            wins = (total > 0) & (ahead > total / 2.0)
-            losses = (total > 0) & (behind > total / 2.0)
+            margin = _COPELAND_TOL * total
+            wins = ahead - behind > margin
+            losses = behind - ahead > margin
             net[:, a] = wins.sum(axis=-1) - losses.sum(axis=-1)
     return np.where(present.any(axis=-1), net, np.nan)
 
 
-@METHODS.register("copeland", summary="Copeland's pairwise outranking: wins minus losses against every other unit, "
-                  "rescaled to [0, scale]",
+@METHODS.register("copeland", summary="Copeland's pairwise outranking (a tied child counts half for each side): "
+                  "wins minus losses against every other unit, rescaled to [0, scale]",
                   reference="Copeland (1951); Munda & Nardo (2009) Applied Economics 41, 1513-1523; OECD/JRC "
                   "Handbook (2008), section 6.2 (non-compensatory aggregation)",
                   validate=lambda p: None if p["scale"] > 0 else "scale must be positive")

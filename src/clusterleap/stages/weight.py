@@ -330,12 +330,38 @@ def varimax(loadings: FloatArray, tol: float = 1e-14, max_iter: int = 1000) -> F
     return out
 
 
-def pca_weights_one(r: FloatArray, min_eigenvalue: float = 1.0, min_share: float = 0.1,
-                    rotate: bool = True) -> FloatArray:
+def retained_factors(eigenvalues: FloatArray, n: int, min_eigenvalue: float = 1.0, min_share: float = 0.1,
+                     min_cumulative: float = 0.6) -> int:
+    """How many of the leading principal components the OECD/JRC Handbook (2008, section 6.1) retains.
+
+    The Handbook chooses factors that "(i) have associated eigenvalues larger than one; (ii) contribute individually
+    to the explanation of overall variance by more than 10%; and (iii) contribute cumulatively to the explanation of
+    the overall variance by more than 60%". With the eigenvalues in decreasing order and ``share_k = lambda_k / n``
+    (``n`` = indicators analysed):
+
+    - ``k_ind``: the leading components with ``lambda_k > min_eigenvalue`` and ``share_k > min_share`` (rules i, ii;
+      both fall with k, so they pass a leading run of components);
+    - ``k_cum``: the fewest leading components whose cumulative share exceeds ``min_cumulative`` (rule iii: the
+      factors retained must together explain more than that; all components if none does);
+    - retained: ``max(1, k_ind, k_cum)``. Rule (iii) is a floor on the variance explained: when the components passing
+      rules (i) and (ii) explain too little, the next ones are added, in order, until it is exceeded; it never drops
+      a component that passes (i) and (ii) (the Handbook's TAI example keeps four factors explaining 87 % although
+      two already explain 64 %). ``min_cumulative = 0`` turns rule (iii) off."""
+    vals = np.asarray(eigenvalues, dtype=float)
+    share = vals / n
+    k_ind = int(np.cumprod((vals > min_eigenvalue) & (share > min_share)).sum())
+    above = np.flatnonzero(np.cumsum(share) > min_cumulative)
+    k_cum = int(above[0]) + 1 if len(above) else len(vals)
+    return max(1, k_ind, k_cum)
+
+
+def pca_weights_one(r: FloatArray, min_eigenvalue: float = 1.0, min_share: float = 0.1, rotate: bool = True,
+                    min_cumulative: float = 0.6) -> FloatArray:
     """OECD/JRC Handbook (2008) weights from one correlation matrix ``(C, C)`` (NaN for an undefined pair).
 
-    1. principal components of the correlation matrix; retain those with eigenvalue > ``min_eigenvalue`` that
-       explain more than ``min_share`` of the variance (at least the first);
+    1. principal components of the correlation matrix; retain the leading ones by the Handbook's three rules
+       (eigenvalue > ``min_eigenvalue``, share of variance > ``min_share``, cumulative share > ``min_cumulative``;
+       see :func:`retained_factors` for how they combine);
     2. varimax-rotate the retained loadings (when more than one);
     3. square the loadings and scale each factor's column to unity sum;
     4. assign each indicator to the factor on which it loads most; weight the factor (intermediate composite) by its
@@ -353,15 +379,13 @@ def pca_weights_one(r: FloatArray, min_eigenvalue: float = 1.0, min_share: float
     vals, vecs = np.linalg.eigh(sub)
     order = np.argsort(vals)[::-1]
     vals, vecs = np.clip(vals[order], 0.0, None), vecs[:, order]
-    share = vals / len(idx)
-    keep = (vals > min_eigenvalue) & (share > min_share)
-    keep[0] = True
-    load = vecs[:, keep] * np.sqrt(vals[keep])
+    m = retained_factors(vals, len(idx), min_eigenvalue, min_share, min_cumulative)
+    load = vecs[:, :m] * np.sqrt(vals[:m])
     if rotate and load.shape[1] > 1:
         load = varimax(load)
     sq = load**2
     explained = sq.sum(axis=0)
-    scaled = sq / explained
+    scaled = sq / np.where(explained > 0, explained, 1.0)
     factor = np.argmax(sq, axis=1)
     rows = np.arange(len(idx))
     w[idx] = scaled[rows, factor] * explained[factor] / explained.sum()
@@ -369,17 +393,27 @@ def pca_weights_one(r: FloatArray, min_eigenvalue: float = 1.0, min_share: float
     return out
 
 
-@METHODS.register("pca", summary="weights from principal components: varimax-rotated factors, squared loadings "
+def _pca_ok(p: Mapping[str, Any]) -> str | None:
+    if not 0 <= p["min_share"] < 1:
+        return "min_share must be in [0, 1)"
+    if not 0 <= p["min_cumulative"] < 1:
+        return "min_cumulative must be in [0, 1) (the share of variance the retained factors must exceed together)"
+    return None
+
+
+@METHODS.register("pca", summary="weights from principal components: factors retained by the Handbook's rules "
+                  "(eigenvalue > 1, share > 10 %, cumulative share > 60 %), varimax-rotated, squared loadings "
                   "scaled to unity, factors weighted by explained variance",
                   reference="OECD/JRC Handbook on Constructing Composite Indicators (2008), section 6.1 and step 6 "
                   "(weights based on PCA / factor analysis, Tables 16-18)",
-                  validate=lambda p: None if 0 <= p["min_share"] < 1 else "min_share must be in [0, 1)")
+                  validate=_pca_ok)
 def pca(x: FloatArray, nominal: FloatArray, ctx: WeightContext, *, min_eigenvalue: float = 1.0,
-        min_share: float = 0.1, rotate: bool = True) -> FloatArray:
+        min_share: float = 0.1, min_cumulative: float = 0.6, rotate: bool = True) -> FloatArray:
     """Per sample, from the children's correlation matrix (pairwise over units present); see
-    :func:`pca_weights_one`."""
+    :func:`pca_weights_one` and, for the retention rules, :func:`retained_factors`."""
     corr = pairwise_corr(x)
-    out = np.stack([pca_weights_one(corr[s], min_eigenvalue, min_share, rotate) for s in range(x.shape[0])])
+    out = np.stack([pca_weights_one(corr[s], min_eigenvalue, min_share, rotate, min_cumulative)
+                    for s in range(x.shape[0])])
     return out[:, None, :]
 
 
