@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.gaps import _path_average, gaps, reaggregate, shapley
+from clusterleap.analysis.gaps import _path_average, gaps, reaggregate, shapley, unit_hint
 from clusterleap.errors import DataError
 from clusterleap.stages.aggregate import arithmetic, geometric
 from conftest import ASEM_RECIPE
@@ -184,3 +184,29 @@ def test_aggregations_that_compare_units_are_decomposed_unit_by_unit() -> None:
     y[0, 3, 2] += 0.5
     expect = (reaggregate(r, y)[0, 3, 0] - r.scores.loc["u3", "I"]) / 0.5
     assert gains.loc["u3", fw.indicators[2]] == pytest.approx(expect)
+
+
+def test_unknown_units_get_a_hint_not_every_code() -> None:
+    codes = [f"U{i:03d}" for i in range(200)]
+    hint = unit_hint("NOPE", codes, ("best", "median", "targets"))
+    assert hint == (" (expected best, median, targets or one of the 200 unit codes: U000, U001, U002, U003, U004, "
+                    "U005, U006, U007, ...)")
+    assert unit_hint("U0077", codes) == ' (did you mean "U077"?)'
+    assert unit_hint("medain", codes, ("best", "median", "targets")) == ' (did you mean "median"?)'
+    assert unit_hint("Q", ["A", "B"]) == " (expected one of the 2 unit codes: A, B)"
+    df = pd.DataFrame({"unit": codes, "x1": np.arange(200.0), "x2": np.arange(200.0)[::-1]})
+    r = cl.evaluate(_flat(), cl.read_data(df))
+    with pytest.raises(DataError) as err:
+        gaps(r, "NOPE")
+    assert "200 unit codes" in str(err.value) and "U008" not in str(err.value)
+
+
+def test_the_reference_is_described_in_both_languages() -> None:
+    df = pd.DataFrame({"unit": ["Z", "U", "R"], "name": ["Zed", "You", "Ref"], "name_zh": ["甲", "乙", "标杆丙"],
+                       "x1": [0.0, 25.0, 100.0], "x2": [0.0, 100.0, 25.0], "benchmark": [False, False, True]})
+    r = cl.evaluate(_flat(), cl.read_data(df))
+    named = gaps(r, "R")
+    assert named.description == named.describe("en") == "benchmark R (Ref)"
+    assert named.description_zh == named.describe("zh") == "标杆集群 R（标杆丙）"  # the name_zh column
+    med = gaps(r, "median")
+    assert med.describe("zh") == "各指标的标杆集群中位数" and med.describe() == "the benchmark median on each indicator"

@@ -4,6 +4,7 @@ scores over years (pooled or base-year bounds), tier transitions."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from fractions import Fraction
 
@@ -22,6 +23,7 @@ from clusterleap.analysis.trends import (
     gini,
     linear_crossing,
     panel_scores,
+    reach_year,
     trends,
 )
 from clusterleap.errors import DataError, RecipeError
@@ -161,3 +163,55 @@ def test_trends_on_the_asem_panel() -> None:
     assert tr.frontier_kind == "best domestic unit"
     assert (tr.distance.min() >= -1e-12).all()
     assert tr.scores.shape == (5 * 51, len(tr.scores.columns))
+
+
+def test_reach_year_rounds_to_the_nearest_whole_year() -> None:
+    assert reach_year(2024.6, 2023) == 2025 and reach_year(2026.4, 2024) == 2026 and reach_year(2026.5, 2024) == 2027
+    # the last observed distance (2024) is still positive: not before the next year, whatever the line says
+    assert reach_year(2023.2, 2024) == 2025
+    assert reach_year(float("nan"), 2024) is None
+
+
+def _closing_panel() -> tuple[cl.Framework, cl.Dataset]:
+    """One indicator; L stays at 0 and the benchmark B at 100 (the pooled min-max scale is the raw one), A rises
+    50, 60, 65: distances to the frontier 50, 40, 35."""
+    fw = cl.Framework.from_nodes("c", [cl.Node("I", None), cl.Node("x", "I", kind="indicator")])
+    df = pd.DataFrame({"unit": ["A", "B", "L"] * 3, "year": [2020] * 3 + [2021] * 3 + [2022] * 3,
+                       "x": [50.0, 100, 0, 60, 100, 0, 65, 100, 0], "benchmark": [0, 1, 0] * 3})
+    return fw, cl.read_data(df)
+
+
+def test_projection_is_reported_to_the_year() -> None:
+    """Least squares through (2020, 50), (2021, 40), (2022, 35): slope -7.5, mean 41.667 at 2021, so zero at
+    2021 + 41.667 / 7.5 = 2026.56, reported as 2027."""
+    fw, ds = _closing_panel()
+    scheme = {"tiers": [{"code": "hi", "min_score": 60}, {"code": "lo"}]}
+    tr = trends(fw, ds, scheme=scheme)
+    pr = tr.projection.loc["A"]
+    assert pr["projected_year"] == pytest.approx(2021 + (125 / 3) / 7.5)
+    assert pr["reach_year"] == 2027
+    assert "around 2027 (to the nearest year" in pr["status"] and "约在 2027 年达到前沿" in pr["status_zh"]
+    assert not any(re.search(r"\d{4}\.\d", s) for s in [*tr.projection["status"], *tr.projection["status_zh"]])
+    assert pd.isna(tr.projection.loc["B", "reach_year"])
+
+
+def test_trends_say_their_reference_frontier_and_tiers_in_both_languages() -> None:
+    fw, ds = _panel()
+    scheme = {"tiers": [{"code": "hi", "name_en": "high", "name_zh": "高", "min_score": 60},
+                        {"code": "mid", "name_en": "middle", "min_score": 40}, {"code": "lo"}]}
+    tr = trends(fw, ds, scheme=scheme)
+    assert tr.reference == "pooled" and tr.frontier_kind == "benchmark median"  # the codes stay as they were
+    assert tr.describe_reference() == "all years pooled" and tr.reference_zh == "各年合并"
+    assert tr.describe_frontier("en") == "the median index of the benchmark clusters"
+    assert tr.frontier_kind_zh == tr.describe_frontier("zh") == "标杆集群指数的中位数"
+    first = trends(fw, ds, reference="first", frontier="best", scheme=scheme)
+    assert first.describe_reference("zh") == "首年（2020 年）" and first.describe_reference() == "the first year, 2020"
+    assert first.frontier_kind_zh == "最佳标杆集群的指数"
+    assert trends(fw, ds, reference=2021, scheme=scheme).describe_reference("zh") == "2021 年"
+    # tier labels: the scheme's names, the other language's when one is missing, else the code
+    assert [tr.tier_label(c) for c in ("hi", "mid", "lo")] == ["high", "middle", "lo"]
+    assert [tr.tier_label(c, "zh") for c in ("hi", "mid", "lo", "ungraded")] == ["高", "middle", "lo", "未分级"]
+    zh = tr.transitions_labelled("zh")
+    assert list(zh.index) == ["高", "middle", "lo"] and list(zh.columns) == ["高", "middle", "lo"]
+    assert zh.to_numpy().tolist() == tr.transitions.to_numpy().tolist()
+    assert zh.loc["lo", "middle"] == tr.transitions.loc["lo", "mid"] == 1

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ..result import Result
 
 __all__ = ["UNITWISE", "Gaps", "decompose", "gaps", "is_unitwise", "reaggregate", "reference_indicators",
-           "reference_scores", "shapley"]
+           "reference_scores", "shapley", "unit_hint"]
 
 #: Largest number of children decomposed by exact Shapley enumeration (2^C evaluations).
 MAX_SHAPLEY_CHILDREN = 14
@@ -221,6 +221,29 @@ def decompose(result: Result, unit_scores: FloatArray, ref_scores: FloatArray) -
 
 
 # -- references ---------------------------------------------------------------------------------------------------
+#: Unit codes an error message lists at most when no code is close to the unknown one.
+HINT_UNITS = 8
+
+
+def unit_hint(name: str, units: Sequence[str], keywords: Sequence[str] = ()) -> str:
+    """The suffix of an 'unknown unit' message: ' (did you mean "X"?)' when a code (or keyword such as 'median')
+    is close to ``name``, else the keywords, the count of unit codes and the first few of them, so that a data set
+    of hundreds of units does not print them all."""
+    codes = [str(u) for u in units]
+    close = did_you_mean(name, [*codes, *keywords])
+    if close.startswith(" (did you mean") or not codes:
+        return close
+    shown = ", ".join(codes[:HINT_UNITS]) + (", ..." if len(codes) > HINT_UNITS else "")
+    words = f"{', '.join(keywords)} or " if keywords else ""
+    return f" (expected {words}one of the {len(codes)} unit codes: {shown})"
+
+
+def _unit_name(result: Result, i: int, lang: str) -> str:
+    """A unit's display name: its ``name_zh`` metadata in Chinese where the data has it, else its name."""
+    zh = result.data.groups.get("name_zh") if lang == "zh" else None
+    return str((zh[i] if zh else None) or result.data.names[i])
+
+
 def _targets_normalised(result: Result) -> FloatArray:
     """The framework's targets normalised like the data, ``(indicators,)`` (NaN where an indicator has none, or
     where treatment log-transformed the indicator so that its target cannot be placed on the same scale)."""
@@ -263,7 +286,7 @@ def reference_indicators(result: Result, benchmark: str) -> tuple[FloatArray, st
         return np.where(np.isnan(ref)[None, :], x, ref[None, :]), "the framework's world-class targets"
     if benchmark not in result.units:
         raise DataError(f"{result.data.source}: no unit {benchmark!r} to compare with"
-                        f"{did_you_mean(benchmark, [*result.units, 'best', 'median', 'targets'])}")
+                        f"{unit_hint(benchmark, result.units, ('best', 'median', 'targets'))}")
     i = result.units.index(benchmark)
     return np.broadcast_to(x[i][None, :], x.shape).copy(), f"benchmark {benchmark} ({result.data.names[i]})"
 
@@ -288,12 +311,18 @@ class Gaps:
 
     @property
     def description_zh(self) -> str:
-        """The reference in Chinese."""
+        """The reference in Chinese (a benchmark cluster by its ``name_zh`` where the data has one)."""
         fixed = {"best": "各指标最优的标杆集群", "median": "各指标的标杆集群中位数", "targets": "框架的世界级目标值"}
         if self.benchmark in fixed:
             return fixed[self.benchmark]
+        if self.benchmark not in self.result.units:
+            return self.description
         i = self.result.units.index(self.benchmark)
-        return f"标杆集群 {self.benchmark}（{self.result.data.names[i]}）"
+        return f"标杆集群 {self.benchmark}（{_unit_name(self.result, i, 'zh')}）"
+
+    def describe(self, lang: str = "en") -> str:
+        """The reference in ``lang`` ('en' or 'zh'): :attr:`description` or :attr:`description_zh`."""
+        return self.description_zh if lang == "zh" else self.description
 
     @cached_property
     def gap(self) -> pd.DataFrame:
@@ -324,7 +353,7 @@ class Gaps:
         fw = self.result.framework
         if unit not in self.reference.index:
             known = [str(u) for u in self.reference.index]
-            raise DataError(f"no unit {unit!r} among the gaps{did_you_mean(unit, known)}")
+            raise DataError(f"no unit {unit!r} among the gaps{unit_hint(unit, known)}")
         codes = [c for c in fw.order if level is None or fw.level[c] == level]
         total = float(self.gap[fw.root.code].to_numpy(dtype=float)[list(self.gap.index).index(unit)])
         df = pd.DataFrame({
@@ -355,6 +384,6 @@ def gaps(result: Result, benchmark: str = "median", units: Sequence[str] | None 
     if units is not None:
         missing = [u for u in units if u not in result.units]
         if missing:
-            raise DataError(f"no unit {missing[0]!r}{did_you_mean(missing[0], list(result.units))}")
+            raise DataError(f"no unit {missing[0]!r}{unit_hint(missing[0], result.units)}")
         g = Gaps(result, benchmark, what, g.reference.loc[list(units)], g.contribution.loc[list(units)])
     return g

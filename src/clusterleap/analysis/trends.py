@@ -14,7 +14,8 @@ single-year evaluations, whose scales move with each year's field.
 **Growth**: change and compound annual growth rate of the index, ``CAGR = (x_last / x_first)^(1 / years) - 1``.
 **Frontier**: per year the median index of the benchmark units (or the best benchmark, or the best unit when none is
 flagged); the distance to it per unit and year, and a plain linear projection (least squares over the years) of the
-year the distance would reach zero. This is a naive extrapolation of the past trend, not a forecast.
+year the distance would reach zero, reported to the nearest whole year (and no earlier than the year after the last
+observation, whose distance is still positive). This is a naive extrapolation of the past trend, not a forecast.
 **Transitions**: grades per year with one scheme on the comparable scores, and the matrix of counts from one year's
 tier to another's.
 **Disparity** of the index among domestic units per year: the Gini coefficient ``G = sum_i sum_r |y_i - y_r| /
@@ -35,7 +36,7 @@ coordination, as is usual in those studies.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -63,6 +64,7 @@ __all__ = [
     "gini",
     "linear_crossing",
     "panel_scores",
+    "reach_year",
     "trends",
 ]
 
@@ -189,6 +191,15 @@ def linear_crossing(years: Sequence[float], values: Sequence[float]) -> tuple[fl
     return float(b), float(a), float(cross)
 
 
+def reach_year(cross: float, last_year: int) -> int | None:
+    """The whole year a projected crossing ``cross`` (a fractional year from :func:`linear_crossing`) is reported
+    as: the nearest year, and at least ``last_year + 1`` (the last observed distance is still positive, so the
+    frontier is not reached before the next year). None for NaN."""
+    if np.isnan(cross):
+        return None
+    return max(int(np.floor(cross + 0.5)), last_year + 1)
+
+
 def coupling_coordination(u: FloatArray, weights: Sequence[float] | None = None) -> tuple[FloatArray, FloatArray,
                                                                                          FloatArray]:
     """Coupling ``C``, comprehensive index ``T`` and coordination degree ``D`` of systems ``u`` ``(..., n)`` on a
@@ -252,12 +263,27 @@ def panel_scores(
 
 
 # -- the result ----------------------------------------------------------------------------------------------------
+#: The frontier kinds (``Trends.frontier_kind``) described in English and Chinese.
+FRONTIER_TEXT: dict[str, tuple[str, str]] = {
+    "benchmark median": ("the median index of the benchmark clusters", "标杆集群指数的中位数"),
+    "benchmark best": ("the best benchmark cluster's index", "最佳标杆集群的指数"),
+    "best domestic unit": ("the best domestic cluster's index", "最佳国内集群的指数"),
+}
+#: How units without a grade are labelled in the transition matrix (see ``grades.UNGRADED``).
+UNGRADED_TEXT = ("ungraded", "未分级")
+
+
 @dataclass(frozen=True, eq=False)
 class Trends:
     """Monitoring tables. ``scores`` and ``ranks``: (year, unit) x nodes; ``index``, ``distance`` and ``grades``:
     units x years; ``growth`` and ``projection``: per unit; ``frontier`` and ``disparity``: per year;
-    ``transitions``: tier counts from ``years_compared[0]`` (rows) to ``years_compared[1]`` (columns); ``coupling``:
-    (year, unit) with C, T, D and the band of D."""
+    ``transitions``: tier counts from ``years_compared[0]`` (rows) to ``years_compared[1]`` (columns), keyed by tier
+    code; ``coupling``: (year, unit) with C, T, D and the band of D.
+
+    ``reference`` ('pooled', 'first' or a year) and ``frontier_kind`` ('benchmark median', 'benchmark best' or 'best
+    domestic unit') are codes; :meth:`describe_reference` and :meth:`describe_frontier` (or ``reference_zh`` and
+    ``frontier_kind_zh``) say them in words. ``tier_names``: tier code -> (English, Chinese) label of the grading
+    scheme; :meth:`tier_label` and :meth:`transitions_labelled` use them."""
 
     years: tuple[int, ...]
     reference: str
@@ -276,6 +302,47 @@ class Trends:
     disparity: pd.DataFrame
     coupling: pd.DataFrame
     illustrative: bool = False
+    tier_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def describe_reference(self, lang: str = "en") -> str:
+        """The normalisation bounds in words, in ``lang`` ('en' or 'zh')."""
+        zh = lang == "zh"
+        if self.reference == "pooled":
+            return "各年合并" if zh else "all years pooled"
+        if self.reference == "first":
+            return f"首年（{self.years[0]} 年）" if zh else f"the first year, {self.years[0]}"
+        return f"{self.reference} 年" if zh else f"the year {self.reference}"
+
+    @property
+    def reference_zh(self) -> str:
+        """The normalisation bounds in Chinese."""
+        return self.describe_reference("zh")
+
+    def describe_frontier(self, lang: str = "en") -> str:
+        """What the frontier is, in ``lang`` ('en' or 'zh')."""
+        en, zh = FRONTIER_TEXT.get(self.frontier_kind, (self.frontier_kind, self.frontier_kind))
+        return zh if lang == "zh" else en
+
+    @property
+    def frontier_kind_zh(self) -> str:
+        """What the frontier is, in Chinese."""
+        return self.describe_frontier("zh")
+
+    def tier_label(self, code: str, lang: str = "en") -> str:
+        """A tier code of the transition matrix as the scheme's label in ``lang`` (the code itself when unknown)."""
+        from .grades import UNGRADED
+
+        if code == UNGRADED:
+            return UNGRADED_TEXT[1] if lang == "zh" else UNGRADED_TEXT[0]
+        en, zh = self.tier_names.get(code, (code, code))
+        return (zh or en or code) if lang == "zh" else (en or zh or code)
+
+    def transitions_labelled(self, lang: str = "en") -> pd.DataFrame:
+        """:attr:`transitions` with the tiers' labels in ``lang`` instead of their codes."""
+        m = self.transitions.copy()
+        m.index = pd.Index([self.tier_label(str(c), lang) for c in m.index], name=m.index.name)
+        m.columns = pd.Index([self.tier_label(str(c), lang) for c in m.columns], name=m.columns.name)
+        return m
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"trends/scores": self.scores, "trends/ranks": self.ranks, "trends/index": self.index,
@@ -367,20 +434,23 @@ def trends(
     prow = []
     for i in range(u):
         slope, intercept, cross = linear_crossing(yrs, dist[i])
-        ok = ~np.isnan(dist[i])
-        last = dist[i][ok][-1] if ok.any() else np.nan
+        ok = np.flatnonzero(~np.isnan(dist[i]))
+        last = dist[i][ok[-1]] if len(ok) else np.nan
+        year = reach_year(cross, yrs[ok[-1]]) if len(ok) and last > 0 else None
         if np.isnan(last):
             status, status_zh = "no data", "无数据"
         elif last <= 0:
             status, status_zh = "at or beyond the frontier", "已达到或超过前沿"
-        elif not np.isnan(cross):
-            status = f"closing: the trend line reaches the frontier in {cross:.1f} (naive linear extrapolation)"
-            status_zh = f"差距缩小：按线性趋势外推约在 {cross:.1f} 年达到前沿（简单外推）"
+        elif year is not None:
+            status = (f"closing: the trend line reaches the frontier around {year} (to the nearest year; naive "
+                      "linear extrapolation)")
+            status_zh = f"差距缩小：按线性趋势约在 {year} 年达到前沿（取整到年；简单线性外推）"
         else:
             status, status_zh = "not closing on the frontier", "差距未缩小"
         prow.append({"distance": last, "slope": slope, "intercept": intercept, "projected_year": cross,
-                     "status": status, "status_zh": status_zh})
+                     "reach_year": year, "status": status, "status_zh": status_zh})
     projection = pd.DataFrame(prow, index=uidx)
+    projection["reach_year"] = projection["reach_year"].astype("Int64")
 
     # grades per year and transitions
     sch = load_scheme(scheme) if scheme is not None else (rc.grading or load_scheme(None))
@@ -444,5 +514,6 @@ def trends(
     coupling = pd.DataFrame({"C": c.ravel(), "T": tt.ravel(), "D": dd.ravel(),
                              "class": [e for e, _ in classes], "class_zh": [z for _, z in classes]}, index=midx)
     ref_txt = reference if isinstance(reference, str) else str(reference)
+    names = {tr.code: (tr.label("en"), tr.label("zh")) for tr in sch.tiers}
     return Trends(yrs, ref_txt, grp, kind_txt, scores_df, ranks_df, index_df, growth, frontier_df, distance,
-                  projection, tiers, transitions, (y0, y1), disparity, coupling, ds.illustrative)
+                  projection, tiers, transitions, (y0, y1), disparity, coupling, ds.illustrative, names)

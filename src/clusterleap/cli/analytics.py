@@ -15,9 +15,9 @@ from rich.text import Text
 
 from ..api import as_recipe, evaluate
 from ..files import write_atomic_dir, write_tables
-from ..result import ILLUSTRATIVE_NOTICE, Result
+from ..result import Result, illustrative_notice
 from .app import app, console, guarded
-from .core import DataOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt
+from .core import HEADINGS, DataOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write the tables to as CSV.")]
 SchemeOpt = Annotated[
@@ -31,22 +31,71 @@ BenchOpt = Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap ref
                                                                          "or targets.")]
 
 
+#: Table headings and fixed words of the analytics commands in English and Chinese (with the shared ``HEADINGS``).
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        **HEADINGS["en"], "code": "code", "score": "score", "peer_median": "peer median", "gap_to_ref": "gap to ref",
+        "part_of_gap": "part of gap", "level": "level", "node": "node", "peer_gap": "vs peer median",
+        "indicator": "indicator", "obstacle": "obstacle degree", "gain": "index gain per point", "source": "source",
+        "reference": "reference", "gap": "gap", "part_of_index_gap": "part of index gap", "share": "share",
+        "largest_part": "largest part", "its_part": "its part", "change": "change", "cagr": "CAGR",
+        "distance": "distance", "projection": "projection", "frontier": "frontier", "from_to": "from \\ to",
+        "year": "year", "n": "n", "mean": "mean", "gini": "gini", "within": "within", "between": "between",
+        "transvariation": "transvariation", "cv": "cv", "sd_log": "sd_log",
+        "dimensions": "Dimensions", "short_boards": "Short boards", "strengths": "Strengths",
+        "obstacles": "Obstacle degrees and marginal gains", "actions": "Policy actions", "grades": "Grades",
+        "gap_by_node": "gap by node", "gaps": "Gaps to the reference", "index_growth": "Index and growth",
+        "transitions": "Tier transitions", "disparity": "Disparity and convergence", "gaps_to": "gaps to",
+        "bounds": "normalisation bounds", "wrote": "wrote",
+        "note_targets": "no benchmark units are flagged: gaps are to the framework's world-class targets",
+        "note_best": "no benchmark units or targets: gaps are to the best unit, {unit}",
+    },
+    "zh": {
+        **HEADINGS["zh"], "code": "代码", "score": "得分", "peer_median": "同类中位数", "gap_to_ref": "与参照差距",
+        "part_of_gap": "对指数差距的贡献", "level": "层级", "node": "节点", "peer_gap": "与同类中位数之差",
+        "indicator": "指标", "obstacle": "障碍度", "gain": "每分指数增益", "source": "来源",
+        "reference": "参照", "gap": "差距", "part_of_index_gap": "对指数差距的贡献", "share": "占比",
+        "largest_part": "贡献最大的指标", "its_part": "其贡献", "change": "变化", "cagr": "年均复合增长率",
+        "distance": "距前沿", "projection": "趋势外推", "frontier": "前沿", "from_to": "期初 \\ 期末",
+        "year": "年份", "n": "集群数", "mean": "均值", "gini": "基尼系数", "within": "组内差异",
+        "between": "组间净差异", "transvariation": "超变密度", "cv": "变异系数", "sd_log": "对数标准差",
+        "dimensions": "维度", "short_boards": "短板", "strengths": "长板", "obstacles": "障碍度与边际收益",
+        "actions": "政策举措", "grades": "分级", "gap_by_node": "差距分解", "gaps": "与参照的差距",
+        "index_growth": "指数与增长", "transitions": "等级转移", "disparity": "区域差异与收敛", "gaps_to": "差距参照",
+        "bounds": "归一化基准", "wrote": "已写入",
+        "note_targets": "数据中未标记标杆集群：差距参照为框架的世界级目标值",
+        "note_best": "数据中既无标杆集群也无目标值：差距参照为指数最高的集群 {unit}",
+    },
+}
+
+
 class Reference(StrEnum):
     pooled = "pooled"
     first = "first"
 
 
 def _f(v: Any, digits: int = 1) -> str:
+    """A number with ``digits`` decimals; '' for NaN, and never '-0.0' (a negative value that rounds to zero
+    prints as zero)."""
     try:
         x = float(v)
     except (TypeError, ValueError):
         return str(v)
-    return "" if math.isnan(x) else f"{x:.{digits}f}"
+    if math.isnan(x):
+        return ""
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
 
 
-def _notice(result_illustrative: bool) -> None:
-    if result_illustrative:
-        console.print(ILLUSTRATIVE_NOTICE, style="yellow")
+def _pct(v: Any) -> str:
+    """A fraction as a percentage with one decimal ('' for NaN)."""
+    text = _f(100 * float(v), 1)
+    return f"{text} %" if text else ""
+
+
+def _notice(illustrative: bool, lang: str) -> None:
+    if illustrative:
+        console.print(illustrative_notice(lang), style="yellow")
 
 
 def _evaluate(framework: str, data: Path, recipe: Path | None, year: int | None) -> Result:
@@ -55,6 +104,13 @@ def _evaluate(framework: str, data: Path, recipe: Path | None, year: int | None)
 
 def _name(result: Result, code: str, lang: str) -> str:
     return result.framework.by_code[code].label(lang)
+
+
+def _table(title: str, headings: list[str], right: tuple[str, ...] = ()) -> Table:
+    t = Table(title=title)
+    for h in headings:
+        t.add_column(h, justify="right" if h in right else "left")
+    return t
 
 
 # -- profile ------------------------------------------------------------------------------------------------------
@@ -76,51 +132,52 @@ def profile_cmd(
 ) -> None:
     """One cluster's profile: scores and ranks, grade with its reason, type, strengths and short boards, gaps to the
     benchmark, obstacle degrees, marginal gains and the policy actions its short boards call for."""
-    from ..analysis.profile import _check_unit, analyse
+    from ..analysis.gaps import unit_hint
+    from ..analysis.profile import analyse
+    from ..errors import DataError
 
     result = _evaluate(framework, data, recipe, year)
-    _check_unit(result, unit)
+    if unit not in result.units:
+        raise DataError(f"{result.data.source}: no unit {unit!r}{unit_hint(unit, result.units)}")
     an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme, actions=actions)
     p = an.profile(unit)
-    zh = lang.value == "zh"
     lg = lang.value
+    zh = lg == "zh"
+    w = WORDS[lg]
     fw = result.framework
-    _notice(result.illustrative)
+    _notice(result.illustrative, lg)
     for note in an.notes:
+        if note.startswith("no benchmark units"):  # the notes analyse() adds when it picks the reference itself
+            ref = an.gaps.benchmark
+            note = w["note_targets"] if ref == "targets" else w["note_best"].format(unit=ref)
         console.print(note, style="dim")
-    console.print(Text.assemble((p.unit, "bold"), f" {p.name}  {result.year}"))
+    console.print(Text.assemble((p.unit, "bold"), f" {unit_names(result, lg)[unit]}  {result.year}"))
     console.print(Text.assemble(f"{_name(result, p.index, lg)}: ", (_f(p.score), "bold"),
-                                f"  {'排名' if zh else 'rank'} {_f(p.rank, 0)} / {p.n_units}"))
-    console.print(Text.assemble(f"{'等级' if zh else 'grade'}: ", (str(p.grade["grade_zh" if zh else "grade"]), "bold"),
+                                f"  {w['rank']} {_f(p.rank, 0)} / {p.n_units}"))
+    console.print(Text.assemble(f"{w['grade']}: ", (str(p.grade["grade_zh" if zh else "grade"]), "bold"),
                                 f" — {p.grade['reason_zh' if zh else 'reason']}"))
     if p.type["type"]:
-        console.print(Text.assemble(f"{'类型' if zh else 'type'}: ",
-                                    (str(p.type["type_name_zh" if zh else "type_name"]), "bold"),
+        console.print(Text.assemble(f"{w['type']}: ", (str(p.type["type_name_zh" if zh else "type_name"]), "bold"),
                                     f" — {p.type['explanation_zh' if zh else 'explanation']}"))
 
-    dims = Table(title="维度" if zh else "Dimensions")
-    for col in ("code", "名称" if zh else "name", "score", "rank", "peer median", "gap to ref", "part of gap"):
-        dims.add_column(col, justify="right" if col not in ("code", "name", "名称") else "left")
+    numbers = ("score", "rank", "peer_median", "gap_to_ref", "part_of_gap")
+    dims = _table(w["dimensions"], [w[k] for k in ("code", "name", *numbers)], tuple(w[k] for k in numbers))
     for d in fw.children[p.index]:
         row = p.gaps.loc[d] if d in p.gaps.index else None
         dims.add_row(d, _name(result, d, lg), _f(p.scores[d]), _f(p.ranks[d], 0),
                      _f(an.standing.loc[(unit, d), "peer_median"]),
                      _f(row["gap"]) if row is not None else "", _f(row["contribution"], 2) if row is not None else "")
     console.print(dims)
-    console.print(f"{'差距参照' if zh else 'gaps to'}: {an.gaps.description_zh if zh else p.benchmark}", style="dim")
+    console.print(f"{w['gaps_to']}: {an.gaps.describe(lg)}", style="dim")
 
-    for title, df in (("短板" if zh else "Short boards", p.short_boards), ("长板" if zh else "Strengths", p.strengths)):
-        t = Table(title=title)
-        for col in ("level", "node", "名称" if zh else "name", "score", "peer median", "gap"):
-            t.add_column(col)
+    for key, df in (("short_boards", p.short_boards), ("strengths", p.strengths)):
+        t = _table(w[key], [w[k] for k in ("level", "node", "name", "score", "peer_median", "peer_gap")])
         for node, r in df.iterrows():
             t.add_row(str(int(r["level"])), str(node), _name(result, str(node), lg), _f(r["score"]),
                       _f(r["peer_median"]), _f(r["peer_gap"]))
         console.print(t)
 
-    t = Table(title="障碍度与边际收益" if zh else "Obstacle degrees and marginal gains")
-    for col in ("indicator", "obstacle degree", "indicator ", "index gain per point"):
-        t.add_column(col)
+    t = _table(w["obstacles"], [w["indicator"], w["obstacle"], w["indicator"], w["gain"]])
     obst, gains = list(p.obstacles.items()), list(p.gains.items())
     for k in range(max(len(obst), len(gains))):
         o = obst[k] if k < len(obst) else ("", float("nan"))
@@ -129,9 +186,7 @@ def profile_cmd(
     console.print(t)
 
     if len(p.actions):
-        t = Table(title="政策举措" if zh else "Policy actions")
-        for col in ("action", "because", "source"):
-            t.add_column(col)
+        t = _table(w["actions"], [w["action"], w["because"], w["source"]])
         for _, r in p.actions.iterrows():
             t.add_row(str(r["action_zh" if zh else "action_en"]), str(r["evidence_zh" if zh else "evidence"]),
                       str(r["expert_zh" if zh else "expert_en"]))
@@ -143,7 +198,7 @@ def profile_cmd(
                                                     encoding="utf-8")
 
         write_atomic_dir(out, lambda d: write(d))
-        console.print(f"wrote {out}/: grades.csv, types.csv, standing.csv, obstacles.csv, gains.csv, gaps/, "
+        console.print(f"{w['wrote']} {out}/: grades.csv, types.csv, standing.csv, obstacles.csv, gains.csv, gaps/, "
                       f"actions.csv, profile-{unit}.json")
 
 
@@ -166,14 +221,16 @@ def grades_cmd(
 
     result = _evaluate(framework, data, recipe, year)
     g = grades(result, scheme)
-    zh = lang.value == "zh"
-    _notice(result.illustrative)
+    lg = lang.value
+    zh = lg == "zh"
+    w = WORDS[lg]
+    _notice(result.illustrative, lg)
     counts = g["grade_zh" if zh else "grade"].value_counts()
     console.print(", ".join(f"{k or '-'}: {v}" for k, v in counts.items()))
-    t = Table(title=f"{'分级' if zh else 'Grades'}, {result.year}")
+    t = Table(title=f"{w['grades']}, {result.year}")
     for col in ("unit", "name", "score", "grade", "reason"):
-        t.add_column(col, overflow="fold")
-    names = dict(zip(result.units, result.data.names, strict=True))
+        t.add_column(w[col], overflow="fold", justify="right" if col == "score" else "left")
+    names = unit_names(result, lg)
     order = g.sort_values(["tier_pos", "score"], ascending=[True, False])
     order = pd.concat([order[order["tier_pos"] >= 0], order[order["tier_pos"] < 0]])
     for u, r in order.head(top).iterrows():
@@ -182,7 +239,7 @@ def grades_cmd(
     console.print(t)
     if out is not None:
         write_atomic_dir(out, lambda d: g.to_csv(d / "grades.csv", float_format="%.10g"))
-        console.print(f"wrote {out}/grades.csv")
+        console.print(f"{w['wrote']} {out}/grades.csv")
 
 
 # -- gaps ---------------------------------------------------------------------------------------------------------
@@ -208,29 +265,30 @@ def gaps_cmd(
     result = _evaluate(framework, data, recipe, year)
     g = gaps(result, benchmark)
     lg = lang.value
-    _notice(result.illustrative)
-    console.print(f"{'参照' if lg == 'zh' else 'reference'}: {g.description_zh if lg == 'zh' else g.description}")
+    w = WORDS[lg]
+    _notice(result.illustrative, lg)
+    console.print(f"{w['reference']}: {g.describe(lg)}")
     if unit is not None:
         rows = g.for_unit(unit, level)
-        t = Table(title=f"{unit}: {'差距分解' if lg == 'zh' else 'gap by node'}")
-        for col in ("node", "name", "level", "score", "reference", "gap", "part of index gap", "share"):
-            t.add_column(col)
+        numbers = ("score", "reference", "gap", "part_of_index_gap", "share")
+        t = _table(f"{unit} {unit_names(result, lg)[unit]}: {w['gap_by_node']}",
+                   [w[k] for k in ("node", "name", "level", *numbers)], tuple(w[k] for k in numbers))
         for node, r in rows.head(top).iterrows():
             t.add_row(str(node), _name(result, str(node), lg), str(int(r["level"])), _f(r["score"]),
-                      _f(r["reference"]), _f(r["gap"]), _f(r["contribution"], 2), _f(100 * r["share"], 1) + " %")
+                      _f(r["reference"]), _f(r["gap"]), _f(r["contribution"], 2), _pct(r["share"]))
         console.print(t)
     else:
         s = g.summary.sort_values("gap", ascending=False)
-        t = Table(title=f"{'与参照的差距' if lg == 'zh' else 'Gaps to the reference'}, {result.year}")
-        for col in ("unit", "score", "reference", "gap", "largest part", "its part"):
-            t.add_column(col)
+        values = ("score", "reference", "gap", "its_part")
+        t = _table(f"{w['gaps']}, {result.year}", [w[k] for k in ("unit", "score", "reference", "gap", "largest_part",
+                                                                 "its_part")], tuple(w[k] for k in values))
         for u, r in s.head(top).iterrows():
             t.add_row(str(u), _f(r["score"]), _f(r["reference"]), _f(r["gap"]), str(r["largest_part"]),
                       _f(r["largest_part_value"], 2))
         console.print(t)
     if out is not None:
         write_atomic_dir(out, lambda d: write_tables(d, g.tables()))
-        console.print(f"wrote {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
+        console.print(f"{w['wrote']} {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
 
 
 # -- trends -------------------------------------------------------------------------------------------------------
@@ -265,39 +323,37 @@ def trends_cmd(
 
             raise RecipeError(f"--reference {reference!r}: expected pooled, first or a year") from None
     tr = trends(framework, data, recipe, years, reference=ref, group=group, scheme=scheme)
-    zh = lang.value == "zh"
-    _notice(tr.illustrative)
-    console.print(f"{'归一化基准' if zh else 'normalisation bounds'}: {tr.reference}; "
-                  f"{'前沿' if zh else 'frontier'}: {tr.frontier_kind}")
-    t = Table(title="指数与增长" if zh else "Index and growth")
-    for col in ("unit", *map(str, tr.years), "change", "CAGR", "distance", "projection"):
-        t.add_column(col, overflow="fold")
+    lg = lang.value
+    zh = lg == "zh"
+    w = WORDS[lg]
+    _notice(tr.illustrative, lg)
+    console.print(f"{w['bounds']}: {tr.describe_reference(lg)}; {w['frontier']}: {tr.describe_frontier(lg)}")
+    numbers = (*map(str, tr.years), w["change"], w["cagr"], w["distance"])
+    t = _table(w["index_growth"], [w["unit"], *numbers, w["projection"]], numbers)
+    for col in t.columns:
+        col.overflow = "fold"
     order = tr.index[tr.years[-1]].sort_values(ascending=False).index
     for u in list(order)[:top]:
         g = tr.growth.loc[u]
         pr = tr.projection.loc[u]
-        t.add_row(str(u), *(_f(tr.index.loc[u, y]) for y in tr.years), _f(g["change"]),
-                  _f(100 * g["cagr"], 1) + " %", _f(pr["distance"]), str(pr["status_zh" if zh else "status"]))
-    t.add_row("frontier", *(_f(v) for v in tr.frontier["frontier"]), "", "", "", "")
+        t.add_row(str(u), *(_f(tr.index.loc[u, y]) for y in tr.years), _f(g["change"]), _pct(g["cagr"]),
+                  _f(pr["distance"]), str(pr["status_zh" if zh else "status"]))
+    t.add_row(w["frontier"], *(_f(v) for v in tr.frontier["frontier"]), "", "", "", "")
     console.print(t)
     y0, y1 = tr.years_compared
-    m = Table(title=f"{'等级转移' if zh else 'Tier transitions'} {y0} -> {y1}")
-    m.add_column("from \\ to")
-    for c in tr.transitions.columns:
-        m.add_column(str(c), justify="right")
-    for i, r in tr.transitions.iterrows():
+    matrix = tr.transitions_labelled(lg)
+    m = _table(f"{w['transitions']} {y0} -> {y1}", [w["from_to"], *map(str, matrix.columns)],
+               tuple(map(str, matrix.columns)))
+    for i, r in matrix.iterrows():
         m.add_row(str(i), *(str(int(v)) for v in r))
     console.print(m)
-    d = Table(title="区域差异与收敛" if zh else "Disparity and convergence")
     cols = [c for c in ("n", "mean", "gini", "within", "between", "transvariation", "cv", "sd_log")
             if c in tr.disparity.columns]
-    d.add_column("year")
-    for c in cols:
-        d.add_column(c, justify="right")
+    d = _table(w["disparity"], [w["year"], *(w[c] for c in cols)], tuple(w[c] for c in cols))
     for y, r in tr.disparity.iterrows():
         d.add_row(str(y), *(_f(r[c], 0 if c == "n" else 3) for c in cols))
     console.print(d)
     if out is not None:
         tr.write(out)
-        console.print(f"wrote {out}/trends/: scores, ranks, index, growth, frontier, distance, projection, grades, "
-                      "transitions, disparity, coupling (CSV)")
+        console.print(f"{w['wrote']} {out}/trends/: scores, ranks, index, growth, frontier, distance, projection, "
+                      "grades, transitions, disparity, coupling (CSV)")
