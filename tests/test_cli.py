@@ -230,3 +230,26 @@ def test_an_unfilled_template_says_so(tmp_path: Path) -> None:
     assert run("template", "world-class", "--out", out).exit_code == 0  # type: ignore[attr-defined]
     res = run("check", "-f", "world-class", "-d", out)
     assert res.exit_code == 2 and "sheet 'data': no data rows" in res.stderr  # type: ignore[attr-defined]
+
+
+def test_every_output_folder_from_illustrative_data_says_so(tmp_path: Path) -> None:
+    from clusterleap.illustrative import illustrative_frame
+    from clusterleap.result import ILLUSTRATIVE_FILE
+
+    data = tmp_path / "d.csv"
+    illustrative_frame(n_domestic=12, n_benchmark=2, years=range(2022, 2025)).to_csv(data, index=False)
+    space = ROOT / "docs" / "examples" / "world-class" / "space.yaml"
+    commands = {
+        "evaluate": ["evaluate", "-f", "world-class", "-d", data, "-o", tmp_path / "evaluate"],
+        "grades": ["grades", "-f", "world-class", "-d", data, "--out", tmp_path / "grades"],
+        "gaps": ["gaps", "-f", "world-class", "-d", data, "--out", tmp_path / "gaps"],
+        "trends": ["trends", "-f", "world-class", "-d", data, "--out", tmp_path / "trends"],
+        "profile": ["profile", "CN001", "-f", "world-class", "-d", data, "--out", tmp_path / "profile"],
+        "robustness": ["robustness", "-f", "world-class", "-d", data, "-s", space, "-n", "20", "--seed", "1",
+                       "--no-leave-one-out", "-o", tmp_path / "robustness"],
+    }
+    for name, args in commands.items():
+        res = run(*args)
+        assert res.exit_code == 0, (name, res.output)  # type: ignore[attr-defined]
+        assert (tmp_path / name / ILLUSTRATIVE_FILE).exists(), name
+    assert '"illustrative": true' in (tmp_path / "robustness" / "summary.json").read_text()

@@ -34,6 +34,8 @@ def did_you_mean(name: str, choices: Iterator[str] | list[str] | tuple[str, ...]
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if close:
         return f' (did you mean "{close[0]}"?)'
+    if len(options) > 12:
+        return f" (expected one of {len(options)}: {', '.join(options[:10])}, ...)"
     return f" (expected one of: {', '.join(options)})"
 
 

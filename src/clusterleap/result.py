@@ -44,6 +44,13 @@ def write_illustrative_notice(directory: Path) -> None:
     (directory / ILLUSTRATIVE_FILE).write_text(f"{ILLUSTRATIVE_NOTICE}\n{ILLUSTRATIVE_NOTICE_ZH}\n", encoding="utf-8")
 
 
+def write_tables_noting(directory: Path, tables: Mapping[str, pd.DataFrame], illustrative: bool) -> None:
+    """Write the tables as CSV, with the illustrative-data notice beside them when they come from such data."""
+    write_tables(directory, tables)
+    if illustrative:
+        write_illustrative_notice(directory)
+
+
 def _version() -> str:
     from . import __version__
 

@@ -374,15 +374,10 @@ class Analytics:
 
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
-        from ..files import write_atomic_dir, write_tables
-        from ..result import write_illustrative_notice
+        from ..files import write_atomic_dir
+        from ..result import write_tables_noting
 
-        def write(d: Path) -> None:
-            write_tables(d, self.tables())
-            if self.result.illustrative:
-                write_illustrative_notice(d)
-
-        return write_atomic_dir(directory, write)
+        return write_atomic_dir(directory, lambda d: write_tables_noting(d, self.tables(), self.result.illustrative))
 
 
 def _row(df: pd.DataFrame, unit: str) -> pd.Series:

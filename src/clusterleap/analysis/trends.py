@@ -353,9 +353,10 @@ class Trends:
 
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
-        from ..files import write_atomic_dir, write_tables
+        from ..files import write_atomic_dir
+        from ..result import write_tables_noting
 
-        return write_atomic_dir(directory, lambda d: write_tables(d, self.tables()))
+        return write_atomic_dir(directory, lambda d: write_tables_noting(d, self.tables(), self.illustrative))
 
 
 def _scale(recipe: Recipe) -> tuple[float, float]:

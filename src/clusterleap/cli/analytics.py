@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..api import as_recipe, evaluate
-from ..files import write_atomic_dir, write_tables
-from ..result import Result, illustrative_notice
+from ..files import write_atomic_dir
+from ..result import Result, illustrative_notice, write_tables_noting
 from .app import app, console, guarded
 from .core import HEADINGS, DataOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
 
@@ -238,7 +238,7 @@ def grades_cmd(
                   str(r["reason_zh" if zh else "reason"]))
     console.print(t)
     if out is not None:
-        write_atomic_dir(out, lambda d: g.to_csv(d / "grades.csv", float_format="%.10g"))
+        write_atomic_dir(out, lambda d: write_tables_noting(d, {"grades": g}, result.illustrative))
         console.print(f"{w['wrote']} {out}/grades.csv")
 
 
@@ -287,7 +287,7 @@ def gaps_cmd(
                       _f(r["largest_part_value"], 2))
         console.print(t)
     if out is not None:
-        write_atomic_dir(out, lambda d: write_tables(d, g.tables()))
+        write_atomic_dir(out, lambda d: write_tables_noting(d, g.tables(), result.illustrative))
         console.print(f"{w['wrote']} {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
 
 

@@ -234,7 +234,8 @@ def check(
 
 
 def _fmt(v: float, digits: int = 2) -> str:
-    return "" if math.isnan(v) else f"{v + 0.0:.{digits}f}"
+    """A number with ``digits`` decimals, never "-0.00"; empty for NaN."""
+    return "" if math.isnan(v) else f"{round(v, digits) + 0.0:.{digits}f}"
 
 
 # -- evaluate -----------------------------------------------------------------------------------------------------
