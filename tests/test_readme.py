@@ -58,3 +58,6 @@ def test_readme_commands_work_as_written(tmp_path: Path, monkeypatch: pytest.Mon
         if args[0] == "template":
             fill_template(tmp_path / args[args.index("--out") + 1])
     assert (tmp_path / "results" / "scores.csv").exists()
+    # then the Python tour, in the same folder
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S):
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
