@@ -99,3 +99,23 @@ def test_errors_are_one_line_and_leave_nothing_behind(asem_paths: tuple[Path, Pa
     assert missing.exit_code == 2 and "nope.yaml: file not found" in missing.output  # type: ignore[attr-defined]
     units_only = run("robustness", "-f", meta, "-d", data, "-s", bad, "--sobol-units", "-o", out)
     assert units_only.exit_code == 2 and "--sobol-units needs --sobol" in units_only.output  # type: ignore
+
+
+def test_compare_two_recipes(tmp_path: Path, asem_paths: tuple[Path, Path]) -> None:
+    """--compare writes each unit's index under the second recipe beside the first, with the rank shift."""
+    meta, data = asem_paths
+    recipe = ROOT / "docs" / "examples" / "asem" / "recipe.yaml"
+    other = tmp_path / "geometric.yaml"
+    cl.Recipe.load(recipe).with_step("aggregate", "geometric").save(other)
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE, encoding="utf-8")
+    res = CliRunner().invoke(app, ["robustness", "-f", str(meta), "-d", str(data), "-r", str(recipe), "-s",
+                                   str(space), "-n", "20", "--seed", "2", "--no-leave-one-out", "--compare",
+                                   str(other), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "Second recipe:" in res.output
+    table = pd.read_csv(tmp_path / "out" / "compare_recipes.csv", index_col="unit")
+    geo = cl.evaluate(meta, data, other)
+    assert (table["rank_b"] == geo.rank("Index").astype(float).reindex(table.index)).all()
+    assert (table["shift"] == table["rank_b"] - table["rank_a"]).all()
+    assert (table["shift"] != 0).any()

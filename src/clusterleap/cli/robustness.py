@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..analysis.grades import load_scheme
-from ..analysis.uncertainty import Problem, Samples, grade_shares, leave_one_out, propagate
+from ..analysis.uncertainty import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
 from ..files import write_atomic_dir
 from ..result import write_illustrative_notice
@@ -100,12 +100,14 @@ def robustness(
     top: Annotated[int, typer.Option("--top", min=1, help="Units shown in the summary table.")] = 15,
     grading: Annotated[str | None, typer.Option("--grading", help="Grading scheme (built-in name or YAML) for grade "
                                                 "probabilities; default: the recipe's grading, if any.")] = None,
+    compare: Annotated[Path | None, typer.Option("--compare", help="A second recipe: writes compare_recipes.csv, "
+                                                 "each unit's index score and rank under both.")] = None,
 ) -> None:
     """Uncertainty (and Sobol' sensitivity) analysis: rank intervals of every unit at every aggregate level.
 
     Writes rank_intervals.csv, design.csv, sobol.csv (with --sobol), sobol_units.csv (with --sobol-units),
-    grade_probabilities.csv (when the recipe or --grading sets a grading scheme), leave_one_out.csv and
-    summary.json into --out, all or nothing."""
+    grade_probabilities.csv (when the recipe or --grading sets a grading scheme), compare_recipes.csv (with
+    --compare), leave_one_out.csv and summary.json into --out, all or nothing."""
     if sobol_units and not sobol:
         raise SpaceError("--sobol-units needs --sobol")
     problem = Problem.build(framework, data, recipe, space, year)
@@ -125,6 +127,9 @@ def robustness(
     tables = _tables(result, sobol, sobol_units)
     if scheme is not None:
         tables["grade_probabilities"] = grade_shares(result, scheme).reset_index()
+    if compare is not None:
+        tables["compare_recipes"] = compare_recipes(problem.framework, problem.data, problem.recipe, compare,
+                                                    problem.year).reset_index()
     if loo:
         tables["leave_one_out"] = leave_one_out(problem.framework, problem.data, problem.recipe, problem.year)
     summary = result.summary()
@@ -171,6 +176,10 @@ def _print_summary(result: Samples, tables: dict[str, pd.DataFrame], sobol: bool
         console.print(_sobol_table(tables["sobol"]))
     if "grade_probabilities" in tables:
         console.print(_grade_table(tables["grade_probabilities"], top))
+    if "compare_recipes" in tables:
+        moved = tables["compare_recipes"].dropna(subset=["shift"])
+        console.print(f"Second recipe: {int((moved['shift'] != 0).sum())} of {len(moved)} units change index rank; "
+                      f"mean |shift| {moved['shift'].abs().mean():.2f}, largest {moved['shift'].abs().max():.0f}")
     if "leave_one_out" in tables:
         s = _loo_summary(tables["leave_one_out"]).head(5)
         parts = ", ".join(f"{code} ({row.mean_abs_shift:.2f})" for code, row in s.iterrows())
