@@ -34,6 +34,7 @@ from clusterleap.report import Report, build_report, write_report
 from clusterleap.report._chromium import Browser, BrowserError, file_url, find_chromium
 from clusterleap.report.i18n import STRINGS
 from clusterleap.report.xlsx import sheets
+from clusterleap.result import illustrative_notice
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -48,6 +49,11 @@ LANGS = ("en", "zh")
 SECTIONS = ("summary", "ranking", "heatmap", "profiles", "robustness", "coherence", "trends", "annex")
 
 runner = CliRunner()
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace (PDF text extraction and console output break lines where they like)."""
+    return re.sub(r"\s+", "", text)
 
 
 def need_chromium() -> None:
@@ -206,6 +212,72 @@ def test_html_escapes_hostile_names(html: dict[str, Path]) -> None:
         assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in t for t in ticks)  # plotly shows entities literally
 
 
+def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], reports: dict[str, Report],
+                                                        result: cl.Result) -> None:
+    """The method section says stage by stage, in the report's language, what the recipe does; the recipe's own
+    description (English in the demo recipe) is shown as given, labelled as its author's note, and no longer
+    stands unlabelled in the summary."""
+    rep = reports["zh"]
+    text = html_lib.unescape(html["zh"].read_text(encoding="utf-8"))
+    summary = text[text.index('<section id="sec-summary">'):text.index('<section id="sec-ranking">')]
+    method = summary[summary.index(rep.t["method"]):]
+    for step in rep.method_steps:
+        assert f'<th scope="row">{step.label}</th><td>{step.text}<div class="step"><code>{step.code}</code>' in method
+    assert "对下级节点作加权几何平均" in method and "缺失值以该指标在“sector”相同的集群中的中位数填补" in method
+    description = result.recipe.description.strip()
+    assert description.startswith("Missing values take the median")
+    head = summary[:summary.index(rep.t["method"])]
+    assert description not in head
+    assert f'<span class="note-label">{rep.t["recipe_note"]}</span> {description}</p>' in method
+    assert summary.count(description) == 1
+
+
+def test_html_and_workbook_say_the_data_is_illustrative(html: dict[str, Path], xlsx: dict[str, Path]) -> None:
+    """Each output of illustrative data carries the notice in the report's language: the HTML on its cover; the
+    workbook in the first row of its first sheet, in every sheet's page header and in its properties."""
+    for lang in LANGS:
+        notice, short = illustrative_notice(lang), STRINGS[lang]["illustrative_short"]
+        assert STRINGS[lang]["illustrative"] == notice
+        text = html_lib.unescape(html[lang].read_text(encoding="utf-8"))
+        assert f'<p class="notice" role="note">{notice}</p>' in text
+        assert STRINGS["zh" if lang == "en" else "en"]["illustrative"] not in text
+        wb = openpyxl.load_workbook(xlsx[lang], read_only=True)
+        first = next(wb.worksheets[0].iter_rows(max_row=1))[0]
+        assert first.value == notice and first.font.b
+        assert wb.properties.description == notice and wb.properties.subject == short
+        with zipfile.ZipFile(xlsx[lang]) as z:
+            names = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+            assert len(names) == len(wb.sheetnames)
+            for name in names:
+                assert f"<oddHeader>&amp;C{html_lib.escape(short)}</oddHeader>" in z.read(name).decode("utf-8"), name
+
+
+def test_print_layout_fits_the_text_width(reports: dict[str, Report], browser: Browser, work: Path) -> None:
+    """The PDF prints the print layout on A4's text width (180 mm, the charts' print width). Nothing may be
+    wider, or Chromium shrinks the whole document to fit; and the summary's list of top clusters, which a grid
+    with a wide chart beside it once squeezed to a character or two per line, keeps every name on one line."""
+    from clusterleap.report.charts import PRINT_WIDTH
+    from clusterleap.report.html import render_html
+
+    for lang, rep in reports.items():
+        path = work / f"print-{lang}.html"
+        path.write_text(render_html(rep, "print"), encoding="utf-8")
+        page = browser.new_page(width=PRINT_WIDTH, height=1100)
+        page.send("Emulation.setEmulatedMedia", {"media": "print"})
+        page.goto(file_url(path))
+        page.wait_for("window.__reportReady || window.__reportError", 60, "the charts")
+        assert page.evaluate("window.__reportError || ''") == ""
+        assert page.evaluate("matchMedia('print').matches") is True
+        assert page.evaluate("document.documentElement.scrollWidth") <= PRINT_WIDTH, lang
+        lines = page.evaluate("[...document.querySelectorAll('ol.top li a')].map(a => { const r = "
+                              "document.createRange(); r.selectNodeContents(a); "
+                              "return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size; })")
+        assert lines == [1] * 5, lang
+        wide = page.evaluate("Math.min(...[...document.querySelectorAll('ol.top li a')].map(a => "
+                             "a.getBoundingClientRect().width))")
+        assert wide > PRINT_WIDTH / 3, lang
+
+
 def test_html_opens_offline_in_chromium(html: dict[str, Path], browser: Browser) -> None:
     for lang, path in html.items():
         page = browser.new_page()
@@ -318,6 +390,26 @@ def test_pdf_text_is_chinese_and_hostile_names_are_text(pdf_text: dict[str, tupl
     assert "Cluster profiles" in en and "Method annex" in en and SCRIPT in en
 
 
+def test_pdf_lists_the_top_clusters_one_per_line(pdf_text: dict[str, tuple[list[str], Any]],
+                                                 reports: dict[str, Report]) -> None:
+    """In the printed summary, each of the five highest-ranked domestic clusters is one line: rank, name, score."""
+    for lang, (pages, _) in pdf_text.items():
+        rep = reports[lang]
+        page = next(p for p in pages if rep.t["top_clusters"] in p)
+        lines = [squeeze(line) for line in page.splitlines()]
+        for r in rep.summary["top"]:
+            want = squeeze(f"{r['rank']}{r['name']}")
+            assert any(line.startswith(want) and line.endswith(r["score"]) for line in lines), (lang, r["name"])
+
+
+def test_pdf_says_the_data_is_illustrative_on_every_page(pdf_text: dict[str, tuple[list[str], Any]]) -> None:
+    for lang, (pages, reader) in pdf_text.items():
+        t = STRINGS[lang]
+        assert squeeze(illustrative_notice(lang)) in squeeze(pages[0])  # on the cover
+        assert all(t["illustrative_short"] in page for page in pages), lang  # in every page's top margin
+        assert len(pages) == len(reader.pages)
+
+
 # -- Excel ----------------------------------------------------------------------------------------------------------
 def test_workbook_cells_are_never_formulas(xlsx: dict[str, Path]) -> None:
     for lang, path in xlsx.items():
@@ -369,6 +461,8 @@ def test_cli_report_writes_html_with_robustness(data_csv: Path, robustness_dir: 
     res = runner.invoke(app, ["report", "-f", "world-class", "-d", str(data_csv), "-r", str(demo_recipe_path()),
                               "--robustness", str(robustness_dir), "--lang", "zh", "-o", str(out)])
     assert res.exit_code == 0, res.output
+    assert squeeze(illustrative_notice("zh")) in squeeze(res.output)  # in the report's language
+    assert illustrative_notice("en")[:20] not in res.output
     text = out.read_text(encoding="utf-8")
     assert 'id="sec-robustness"' in text and "稳健性分析" in text
     assert [p.name for p in work.glob(".cli.html.*")] == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import string
 from pathlib import Path
 
@@ -17,13 +18,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import clusterleap as cl
+from clusterleap.io.framework_files import load_framework
+from clusterleap.recipe import Recipe, Step
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
 from clusterleap.report.assemble import interval
 from clusterleap.report.charts import PALETTE, ptext, tier_colours, wrap
 from clusterleap.report.html import css_string, safe_json
 from clusterleap.report.i18n import STRINGS
+from clusterleap.report.recipe_text import SENTENCES, describe_recipe, describe_step, step_code
 from clusterleap.report.xlsx import FORMULA_START, _cell
+from clusterleap.stages import STAGES
 
 MINI = Path(__file__).resolve().parents[1] / "docs" / "examples" / "mini"
 
@@ -141,8 +146,95 @@ def test_report_of_a_small_framework_without_benchmarks(mini: cl.Result, tmp_pat
     assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "profiles", "coherence", "annex"]
     assert rep.label(rep.dims[0]) == mini.framework.by_code[rep.dims[0]].name_zh
     html = write_report(rep, tmp_path / "mini.html").read_text(encoding="utf-8")
-    assert "示例数据" not in html  # the mini data is not illustrative: no notice
+    # the mini data is not illustrative: no notice in any format
+    assert STRINGS["zh"]["illustrative"] not in html and STRINGS["zh"]["illustrative_short"] not in html
+    wb = openpyxl.load_workbook(write_report(rep, tmp_path / "mini.xlsx"), read_only=True)
+    assert next(wb.worksheets[0].iter_rows(max_row=1, values_only=True))[0] != STRINGS["zh"]["illustrative"]
+    assert not wb.properties.description
     assert [r["code"] for r in rep.ranking] == list(mini.ranking().index)
+
+
+# -- the recipe in words -------------------------------------------------------------------------------------------
+def _default_step(stage: str, name: str) -> Step:
+    """A method's step with its defaults, and sample values for its required parameters."""
+    required = {"group": "sector", "unit": "BM01", "criteria": ("TI", "AM"), "experts": ()}
+    params = STAGES[stage].get(name).params.values()
+    return Step(name, **{p.name: required[p.name] if p.required else p.default for p in params})
+
+
+def test_every_method_has_a_sentence_in_both_languages() -> None:
+    en, zh = SENTENCES["en"], SENTENCES["zh"]
+    assert set(en) == set(zh)
+    for key in en:
+        assert _fields(en[key]) == _fields(zh[key]), key
+    fw = load_framework("world-class")
+    for stage, registry in STAGES.items():
+        for method in registry:
+            assert f"{stage}.{method.name}" in en, f"add a sentence for {stage} method {method.name!r}"
+            step = _default_step(stage, method.name)
+            for lang in ("en", "zh"):
+                text = describe_step(stage, step, fw, lang)
+                assert "{" not in text and "}" not in text, (stage, method.name, lang)
+                assert text.endswith("." if lang == "en" else "。"), (stage, method.name, lang)
+            # the Chinese sentence is Chinese: no English word of three or more letters but method names
+            zh_text = describe_step(stage, step, fw, "zh")
+            words = {w for w in re.findall(r"[A-Za-z]{3,}", zh_text)} - {"COINr", "CRITIC", "TOPSIS", "VIKOR",
+                                                                         "Saaty", "Copeland", "log", "benefit",
+                                                                         "the", "doubt", "sector", "framework",
+                                                                         "entropy"}
+            assert not words, (stage, method.name, words)
+
+
+def test_the_demo_recipe_in_words() -> None:
+    """The demo recipe, stage by stage, in both languages (the exact sentences a reader gets)."""
+    from clusterleap.cli.core import demo_recipe_path
+
+    fw = load_framework("world-class")
+    recipe = Recipe.load(demo_recipe_path())
+    zh = {s.stage: s for s in describe_recipe(recipe, fw, "zh")}
+    en = {s.stage: s for s in describe_recipe(recipe, fw, "en")}
+    assert list(zh) == ["denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate", "rank"]
+    assert zh["impute"].label == "缺失值"
+    assert zh["impute"].text == "缺失值以该指标在“sector”相同的集群中的中位数填补。"
+    assert zh["normalise"].text == "各指标按观测范围线性缩放到 0–100，数值越大越好。"
+    assert zh["aggregate"].text == ("对下级节点作加权算术平均（下级节点缺失时，其权重在其余节点间重新分配）。"
+                                    "第 4 层（世界级先进制造业集群评价指数）：对下级节点作加权几何平均，"
+                                    "使某一方面的短板不能被其他方面的长处完全弥补。")
+    assert zh["rank"].text == "得分最高者排名第 1；并列者取最好名次。"
+    assert en["aggregate"].text == (
+        "Weighted arithmetic mean of the children (a missing child's weight is shared among the children present). "
+        "At level 4 (World-class advanced manufacturing cluster index): weighted geometric mean of the children, "
+        "so that a weak child is not fully compensated by strong ones.")
+    assert en["treat"].text.startswith("While an indicator's absolute skewness is at least 2 and its kurtosis at "
+                                       "least 3.5, its most extreme value is winsorised (at most 5 values)")
+    # the exact steps, the same in both languages but for the level's name
+    assert en["aggregate"].code == "arithmetic (missing reweight); level 4: geometric (missing reweight)"
+    assert zh["treat"].code == en["treat"].code == ("skew_kurtosis (fallback log, kurt_max 3.5, max_points 5, "
+                                                    "skew_max 2)")
+    # the framework's denominators are counted: world-class names two (of 39 indicators), no transforms
+    n = sum(1 for c in fw.indicators if fw.by_code[c].denominator)
+    assert en["denominate"].text == ("The indicators for which the framework names a denominator are divided by it "
+                                     f"({n} of 39 indicators).")
+    assert zh["denominate"].text == f"指标体系指定了分母的指标除以该分母（39 项指标中的 {n} 项）。" and n == 2
+    assert zh["transform"].text == "指标体系未指定变换，指标按原值使用。"
+
+
+def test_node_overrides_and_unknown_methods_in_words(mini: cl.Result) -> None:
+    fw = mini.framework
+    ind = fw.indicators[0]
+    recipe = Recipe(normalise={"method": "minmax", "nodes": {ind: {"method": "rank", "ties": "average"}}},
+                    rank={"method": "descending", "ties": "dense", "decimals": 1})
+    zh = {s.stage: s.text for s in describe_recipe(recipe, fw, "zh")}
+    name = fw.by_code[ind].name_zh or fw.by_code[ind].name_en
+    assert zh["normalise"].endswith(f"{name}（{ind}）：各指标以集群在全部集群中的排名代替"
+                                    "（数值越大排名越高；并列者取平均名次）。")
+    assert zh["rank"] == "得分最高者排名第 1；并列者取最好名次，其后名次不跳号，排名前得分先保留 1 位小数。"
+    en = {s.stage: s.text for s in describe_recipe(recipe, fw, "en")}
+    assert f"For {fw.by_code[ind].name_en} ({ind}): each indicator is replaced by" in en["normalise"]
+    # a method without a sentence (a plug-in) is shown by its exact name and parameters
+    plug = Step("plug_in", alpha=0.5, mode="fast")
+    assert step_code(plug) == "plug_in (alpha 0.5, mode fast)"
+    assert describe_step("weight", plug, fw, "zh") == "plug_in (alpha 0.5, mode fast)."
 
 
 # -- robustness tables --------------------------------------------------------------------------------------------

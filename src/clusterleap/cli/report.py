@@ -11,7 +11,7 @@ import typer
 
 from ..api import as_recipe, evaluate
 from ..errors import DataWarning
-from ..result import ILLUSTRATIVE_NOTICE
+from ..result import illustrative_notice
 from .app import app, console, guarded
 from .core import DataOpt, FrameworkOpt, Lang, RecipeOpt, YearOpt
 
@@ -67,7 +67,7 @@ def report(
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
         rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title)
     if result.illustrative:
-        console.print(ILLUSTRATIVE_NOTICE, style="yellow")
+        console.print(illustrative_notice(lang.value), style="yellow")
     path = write_report(rep, out, fmt=kind)
     size = path.stat().st_size
     console.print(f"wrote {path} ({kind}, {lang.value}, {size / 1e6:.1f} MB)" if size >= 100_000 else

@@ -26,6 +26,7 @@ from ..errors import ClusterleapError
 from ..result import Result
 from ._errors import ReportError
 from .i18n import strings
+from .recipe_text import StageText, describe_recipe
 
 if TYPE_CHECKING:
     from ..analysis.profile import Analytics, Profile
@@ -380,26 +381,15 @@ class Report:
             "n_indicators": len(r.framework.indicators),
             "n_dims": len(self.dims),
             "recipe_name": r.recipe.name,
-            "recipe_description": r.recipe.description,
+            "recipe_description": r.recipe.description.strip(),
         }
 
     @cached_property
-    def method_steps(self) -> list[tuple[str, str]]:
-        """One line per recipe stage: its localised name and the method with parameters and overrides."""
-        from ..recipe import STAGE_ORDER
-
-        def step(s: Any) -> str:
-            params = ", ".join(f"{k} {v}" for k, v in s.kwargs.items() if v is not None)
-            return f"{s.method} ({params})" if params else str(s.method)
-
-        out = []
-        for stage in STAGE_ORDER:
-            plan = self.result.recipe.plan(stage)
-            text = step(plan.default)
-            extra = [f"{self.t['at_level'].format(level=lv)}: {step(s)}" for lv, s in plan.levels]
-            extra += [f"{c}: {step(s)}" for c, s in plan.nodes]
-            out.append((self.t[f"stage_{stage}"], "; ".join([text, *extra])))
-        return out
+    def method_steps(self) -> list[StageText]:
+        """One entry per recipe stage: its name and what it does in the report's language (generated from the
+        steps, so that it reads in the report's language whatever the recipe's description is written in), and
+        the exact steps."""
+        return describe_recipe(self.result.recipe, self.result.framework, self.lang)
 
     @cached_property
     def summary(self) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """The Excel workbook of a report: every result table on its own sheet, with frozen headers, number formats and
 column widths, in the report's language.
 
+A workbook made from illustrative data says so where it opens: the first row of its first sheet holds the notice
+(highlighted), every sheet prints it in its page header, and the workbook's properties carry it.
+
 No cell holds a formula: every text cell is written as a string (``t="inlineStr"``), and text that a spreadsheet
 would read as a formula if typed (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return; OWASP,
 "CSV Injection") also gets Excel's quote prefix, so that it stays text when a user edits the cell. Control
@@ -35,6 +38,8 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F0F3F6")
 HEADER_BORDER = Border(bottom=Side(style="medium", color="1F2328"))
+NOTICE_FONT = Font(bold=True, color="4D3300")
+NOTICE_FILL = PatternFill("solid", fgColor="FFF8E6")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Sheet:
     table: pd.DataFrame
     number_format: str = "0.00"
     index: bool = True
+    banner: str = ""  # a highlighted first row above the table (the illustrative-data notice)
 
 
 def _frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -96,14 +102,16 @@ def _about(report: Report, titles: list[str]) -> pd.DataFrame:
     t = report.t
     m = report.meta
     rows: list[tuple[str, str]] = [("", m["title"]), ("", m["subtitle"])]
-    if m["illustrative"]:
-        rows.append(("", t["illustrative"]))
     rows += [("", note) for note in report.notes]
     rows += [(t["framework"], m["framework"]), (t["data"], m["data"]), (t["year"], str(m["year"])),
              (t["evaluated"], m["created"]), (t["recipe"], m["recipe_name"]),
              ("clusterleap", m["version"])]
     if report.gap_reference:
         rows.append((t["reference"], report.gap_reference))
+    rows += [("", ""), (t["method"], "")]
+    rows += [(s.label, s.text) for s in report.method_steps]
+    if m["recipe_description"]:
+        rows.append((t["recipe_note"], m["recipe_description"]))
     rows.append(("", ""))
     rows += [(t["sheet_contents"] if k == 0 else "", title) for k, title in enumerate(titles)]
     return pd.DataFrame(rows, columns=["", t["sheet_describes"]])
@@ -158,7 +166,8 @@ def sheets(report: Report) -> list[Sheet]:
     out.append(Sheet("provenance", t["sheet_provenance"], _provenance(report), index=False))
     titles = _unique_titles([t["sheet_about"], *(s.title for s in out)])
     out = [Sheet(s.key, title, s.table, s.number_format, s.index) for s, title in zip(out, titles[1:], strict=True)]
-    return [Sheet("about", titles[0], _about(report, titles[1:]), index=False), *out]
+    banner = t["illustrative"] if report.result.illustrative else ""
+    return [Sheet("about", titles[0], _about(report, titles[1:]), index=False, banner=banner), *out]
 
 
 def _unique_titles(titles: list[str]) -> list[str]:
@@ -215,8 +224,10 @@ def _cell(ws: Any, value: Any, number_format: str) -> Any:
     return cell
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
+def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "") -> None:
     ws = wb.create_sheet(sheet.title)
+    if page_header:
+        ws.oddHeader.center.text = page_header.replace("&", "&&")  # '&' starts a header code
     df = sheet.table
     if sheet.index:
         names = [str(n) if n is not None else "" for n in df.index.names]
@@ -234,10 +245,15 @@ def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
     if sheet.key == "about":
         ws.column_dimensions["A"].width = 24
         ws.column_dimensions["B"].width = 90
+        ws.freeze_panes = "A2" if sheet.banner else None
     else:
         ws.freeze_panes = "B2" if sheet.index or sheet.key == "ranking" else "A2"
         if rows and headers:
             ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
+    if sheet.banner:
+        banner = _cell(ws, sheet.banner, "")
+        banner.font, banner.fill = NOTICE_FONT, NOTICE_FILL
+        ws.append([banner, *(None for _ in headers[1:])])
     head = []
     for h in headers:
         c = _cell(ws, h, "")
@@ -253,8 +269,12 @@ def write_xlsx(report: Report, path: str | Path | IO[bytes]) -> None:
     """Write the workbook to ``path`` or a binary file (callers wanting all-or-nothing write to a temporary file
     first)."""
     wb = Workbook(write_only=True)
+    illustrative = report.result.illustrative
     for sheet in sheets(report):
-        _write_sheet(wb, sheet)
+        _write_sheet(wb, sheet, report.t["illustrative_short"] if illustrative else "")
     wb.properties.title = report.heading
     wb.properties.creator = "clusterleap"
+    if illustrative:
+        wb.properties.subject = report.t["illustrative_short"]
+        wb.properties.description = report.t["illustrative"]
     wb.save(path)
