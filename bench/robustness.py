@@ -27,16 +27,8 @@ from clusterleap.analysis.uncertainty import Problem, Space, propagate
 ROOT = Path(__file__).resolve().parents[1]
 ASEM = ROOT.parent / "shared" / "data" / "asem"
 
-#: COINr's default ASEM build (the same as tests/conftest.py ASEM_RECIPE).
-ASEM_RECIPE = {
-    "name": "asem-coinr-default",
-    "denominate": "framework",
-    "impute": {"method": "group_mean", "group": "EurAsia_group"},
-    "treat": "skew_kurtosis",
-    "normalise": {"method": "minmax", "lo": 0, "hi": 100},
-    "aggregate": "arithmetic",
-    "rank": {"method": "descending", "ties": "min"},
-}
+#: COINr's default ASEM build (the recipe file of the docs).
+ASEM_RECIPE = ROOT / "docs" / "examples" / "asem" / "recipe.yaml"
 
 SPACE = {
     "name": "asem-bench",
@@ -92,7 +84,7 @@ def main() -> int:
     warnings.simplefilter("ignore", cl.DataWarning)
     fw = cl.read_imeta(meta)
     data = cl.read_data(values)
-    recipe = cl.Recipe.from_dict(ASEM_RECIPE)
+    recipe = cl.Recipe.load(ASEM_RECIPE)
     space = Space.from_dict(SPACE)
     t0 = time.perf_counter()
     problem = Problem.build(fw, data, recipe, space)
