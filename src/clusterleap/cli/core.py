@@ -199,9 +199,8 @@ def check(
     indicators whose skewness and kurtosis flag outliers."""
     fw = load_framework(framework)
     ds = as_dataset(data)
-    ds.check_against(fw)
     yr = ds.years[ds.year_index(year)]
-    result = evaluate(fw, ds, as_recipe(recipe), yr)
+    result = evaluate(fw, ds, as_recipe(recipe), yr)  # checks the data against the framework first
     per_ind, per_unit = quality(result)
     console.print(Text.assemble(("ok", "green"), ": "), end="")
     console.print(f"{ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
