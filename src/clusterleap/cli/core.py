@@ -54,9 +54,14 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of names: en or 
 def frameworks() -> None:
     """List the built-in frameworks."""
     table = Table(title="Built-in frameworks")
-    for col in ("name", "title", "名称", "dimensions", "indicators"):
-        table.add_column(col)
-    for name, path in builtin_frameworks().items():
+    found = builtin_frameworks()
+    # the name is what users type: it never shrinks; titles wrap instead
+    table.add_column("name", no_wrap=True, min_width=max(map(cell_len, found), default=4))
+    table.add_column("title", ratio=1)
+    table.add_column("名称", ratio=1)
+    table.add_column("dimensions", justify="right", no_wrap=True)
+    table.add_column("indicators", justify="right", no_wrap=True)
+    for name, path in found.items():
         fw = load_framework(path)
         table.add_row(name, fw.name_en, fw.name_zh, str(len(fw.children[fw.root.code])), str(len(fw.indicators)))
     console.print(table)
