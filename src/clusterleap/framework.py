@@ -30,6 +30,9 @@ class Goalposts:
     """Fixed normalisation bounds of an indicator, in its own units (after denomination and transform).
 
     ``cap``: values beyond the goalposts are clamped to them (the UNDP HDI caps, e.g. expected schooling at 18 years).
+    ``lo < hi`` whatever the direction: for a higher-is-better indicator ``lo`` is the floor and ``hi`` the
+    world-class level; for a lower-is-better one ``lo`` is the world-class level and ``hi`` the floor (the pipeline
+    orients them as it orients the values). A node's ``goalposts_reason`` says why.
     """
 
     lo: float
@@ -56,6 +59,7 @@ class Node:
     target_reason: str = ""
     denominator: str | None = None
     transform: str | None = None
+    goalposts_reason: str = ""
 
     @property
     def is_indicator(self) -> bool:
@@ -328,6 +332,11 @@ def _validate(fw: Framework) -> None:
                 lo, hi = n.goalposts.lo, n.goalposts.hi
                 if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
                     raise FrameworkError(f"{node_where}: goalposts ({lo}, {hi}) must be finite with lo < hi")
+            if not isinstance(n.goalposts_reason, str):
+                raise FrameworkError(f"{node_where}: goalposts_reason is {n.goalposts_reason!r} (expected text)")
+            if n.goalposts_reason and n.goalposts is None:
+                raise FrameworkError(f"{node_where}: goalposts_reason is given but there are no goalposts "
+                                     "(expected goalposts {lo: .., hi: ..} with their reason, or neither)")
             if n.target is not None and not math.isfinite(n.target):
                 raise FrameworkError(f"{node_where}: target {n.target!r} is not a finite number")
     for code in has_children:

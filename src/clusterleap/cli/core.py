@@ -73,7 +73,8 @@ def show(
     framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
     lang: LangOpt = Lang.en,
 ) -> None:
-    """Show a framework's tree: codes, names, weights within the parent, and each indicator's direction and unit."""
+    """Show a framework's tree: codes, names, weights within the parent, and each indicator's direction, unit,
+    world-class target and goalposts (lo–hi in the indicator's unit)."""
     fw = load_framework(framework)
     w = fw.nominal_weights()
 
@@ -83,6 +84,8 @@ def show(
         if n.is_indicator:
             arrow = "↑" if n.direction > 0 else "↓"
             extra = f" {arrow} {n.unit}" + (f", target {n.target:g}" if n.target is not None else "")
+            if n.goalposts is not None:
+                extra += f", goalposts {n.goalposts.lo:g}–{n.goalposts.hi:g}" + ("" if n.goalposts.cap else " uncapped")
             text.append(extra, style="cyan")
         return text
 

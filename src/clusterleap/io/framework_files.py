@@ -21,7 +21,7 @@ _TOP_KEYS = {"name", "name_en", "name_zh", "description", "level_names", "includ
 _AGG_KEYS = {"code", "name_en", "name_zh", "weight", "children"}
 _IND_KEYS = {
     "code", "name_en", "name_zh", "weight", "direction", "unit", "definition", "source", "goalposts", "target",
-    "target_reason", "denominator", "transform",
+    "target_reason", "denominator", "transform", "goalposts_reason",
 }
 
 
@@ -84,11 +84,17 @@ def _indicator_node(code: str, spec: Mapping[str, Any], parent: str, weight: Any
         if not isinstance(gp, Mapping) or not {"lo", "hi"} <= set(gp):
             raise FrameworkError(f"{where}: goalposts must be {{lo: .., hi: .., cap: true|false}} or [lo, hi]")
         _check_keys(gp, {"lo", "hi", "cap"}, f"{where}, goalposts")
+        if not isinstance(gp.get("cap", True), bool):
+            raise FrameworkError(f"{where}: goalposts.cap is {gp['cap']!r} (expected true or false)")
         goalposts = Goalposts(
             _number(gp["lo"], where, "goalposts.lo"),
             _number(gp["hi"], where, "goalposts.hi"),
             bool(gp.get("cap", True)),
         )
+    gp_reason = spec.get("goalposts_reason") or ""
+    if not isinstance(gp_reason, str):
+        raise FrameworkError(f"{where}: goalposts_reason is {gp_reason!r} (expected text: why these goalposts, on "
+                             "what basis)")
     direction = spec.get("direction", 1)
     if direction not in (1, -1) or isinstance(direction, bool):
         raise FrameworkError(f"{where}: direction is {direction!r} (expected 1 or -1)")
@@ -109,6 +115,7 @@ def _indicator_node(code: str, spec: Mapping[str, Any], parent: str, weight: Any
         target_reason=str(spec.get("target_reason", "")).strip(),
         denominator=spec.get("denominator") or None,
         transform=spec.get("transform") or None,
+        goalposts_reason=gp_reason.strip(),
     )
 
 
@@ -257,6 +264,8 @@ def framework_to_yaml(fw: Framework) -> str:
                 d[key] = value
         if n.goalposts is not None:
             d["goalposts"] = {"lo": n.goalposts.lo, "hi": n.goalposts.hi, "cap": n.goalposts.cap}
+        if n.goalposts_reason:
+            d["goalposts_reason"] = n.goalposts_reason
         return {k: v for k, v in d.items() if v != ""}
 
     def tree(code: str) -> dict[str, Any] | str:
