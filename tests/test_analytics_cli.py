@@ -34,10 +34,18 @@ tree:
       name_zh: 生态支撑
       children: [vc]
 indicators:
-  rd: {name_en: R&D intensity, name_zh: 研发强度, unit: "%", target: 5}
-  pat: {name_en: Patents, name_zh: 专利}
-  vc: {name_en: Venture capital, name_zh: 风险投资}
+  rd: {name_en: R&D intensity, name_zh: 研发强度, unit: "%", target: 5, goalposts: {lo: 0, hi: 8}}
+  pat: {name_en: Patents, name_zh: 专利, goalposts: {lo: 0, hi: 60}}
+  vc: {name_en: Venture capital, name_zh: 风险投资, goalposts: {lo: 0, hi: 20}}
 """
+#: A recipe on the framework's fixed goalposts: scores comparable across files and years.
+GOALPOSTS = "basis: goalposts\n"
+
+
+def _goalposts_recipe(tmp_path: Path) -> Path:
+    path = tmp_path / "goalposts.yaml"
+    path.write_text(GOALPOSTS, encoding="utf-8")
+    return path
 
 
 @pytest.fixture()
@@ -76,12 +84,32 @@ def test_grades_command(files: tuple[Path, Path], tmp_path: Path) -> None:
     scheme = tmp_path / "scheme.yaml"
     scheme.write_text("tiers:\n  - {code: high, name_en: high, name_zh: 高, min_score: 50}\n"
                       "  - {code: low, name_en: low, name_zh: 低}\n", encoding="utf-8")
-    res = runner.invoke(app, ["grades", "-f", str(fw), "-d", str(data), "--scheme", str(scheme), "-o",
-                              str(tmp_path / "g")])
+    res = runner.invoke(app, ["grades", "-f", str(fw), "-d", str(data), "--scheme", str(scheme), "-r",
+                              str(_goalposts_recipe(tmp_path)), "-o", str(tmp_path / "g")])
     assert res.exit_code == 0, res.output
     g = pd.read_csv(tmp_path / "g" / "grades.csv", index_col=0)
-    assert set(g["tier"]) <= {"high", "low"}
-    assert ((g["score"] >= 50) == (g["tier"] == "high")).all()
+    domestic = g.drop(index="B1")
+    assert set(domestic["tier"]) <= {"high", "low"}
+    assert ((domestic["score"] >= 50) == (domestic["tier"] == "high")).all()
+    # the benchmark is scored but not graded, and the summary counts domestic clusters only
+    assert pd.isna(g.loc["B1", "tier"]) and g.loc["B1", "reason"].startswith("benchmark: a reference")
+    line = " ".join(res.output.split())
+    assert "domestic clusters by grade: high: 4, low: 1; benchmarks: 1 (references, not graded)" in line
+    assert "scores on: fixed goalposts" in line
+
+
+def test_absolute_cut_offs_on_a_relative_basis_are_refused(files: tuple[Path, Path], tmp_path: Path) -> None:
+    fw, data = files
+    scheme = tmp_path / "scheme.yaml"
+    scheme.write_text("tiers:\n  - {code: high, min_score: 50}\n  - {code: low}\n", encoding="utf-8")
+    res = runner.invoke(app, ["grades", "-f", str(fw), "-d", str(data), "--scheme", str(scheme)])
+    assert res.exit_code == 2
+    line = " ".join(res.output.split())
+    assert "tier 'high' min_score 50" in line and "scores on a relative basis" in line and "goalposts" in line
+    # relative rules fit a relative basis, and the output says what the scores rest on
+    ok = runner.invoke(app, ["grades", "-f", str(fw), "-d", str(data), "--scheme", "relative"])
+    assert ok.exit_code == 0, ok.output
+    assert "relative (ranks the units in the file only)" in " ".join(ok.output.split())
 
 
 def test_gaps_command(files: tuple[Path, Path], tmp_path: Path) -> None:
@@ -97,7 +125,8 @@ def test_gaps_command(files: tuple[Path, Path], tmp_path: Path) -> None:
 
 def test_trends_command(files: tuple[Path, Path], tmp_path: Path) -> None:
     fw, data = files
-    res = runner.invoke(app, ["trends", "-f", str(fw), "-d", str(data), "-o", str(tmp_path / "t")])
+    res = runner.invoke(app, ["trends", "-f", str(fw), "-d", str(data), "-r", str(_goalposts_recipe(tmp_path)),
+                              "-o", str(tmp_path / "t")])
     assert res.exit_code == 0, res.output
     assert "Tier transitions 2022 -> 2024" in res.output
     d = pd.read_csv(tmp_path / "t" / "trends" / "disparity.csv", index_col=0)
@@ -116,6 +145,7 @@ def test_trends_command(files: tuple[Path, Path], tmp_path: Path) -> None:
         (["gaps", "-b", "B2"], "no unit 'B2'"),
         (["trends", "--reference", "someday"], "expected pooled, first or a year"),
         (["trends", "-y", "2024"], "at least two years"),
+        (["trends"], "scores on a relative basis, whose scores are not comparable across years"),
     ],
 )
 def test_errors_exit_with_code_2(files: tuple[Path, Path], args: list[str], message: str) -> None:
@@ -154,7 +184,9 @@ def test_lang_zh_prints_no_english(tmp_path: Path, command: list[str]) -> None:
     """With --lang zh every heading, title, note and unit name is Chinese: the only Latin words left are codes
     (units, nodes, the framework file's indicators) and the program's own name in the illustrative notice."""
     fw, data = _zh_files(tmp_path)
-    res = runner.invoke(app, [*command, "-f", str(fw), "-d", str(data), "--lang", "zh"], env={"COLUMNS": "200"})
+    recipe = ["-r", str(_goalposts_recipe(tmp_path))] if command[0] == "trends" else []
+    res = runner.invoke(app, [*command, "-f", str(fw), "-d", str(data), "--lang", "zh", *recipe],
+                        env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert illustrative_notice("zh") in res.output and ILLUSTRATIVE_NOTICE not in res.output
     codes = {"C1", "C2", "C3", "C4", "C5", "B1", "I", "TI", "ES", "rd", "pat", "vc", "clusterleap"}
@@ -169,15 +201,15 @@ def test_trends_transitions_show_tier_labels(tmp_path: Path) -> None:
     scheme = tmp_path / "scheme.yaml"
     scheme.write_text("tiers:\n  - {code: top_tier, name_en: top tier, name_zh: 高, min_score: 50}\n"
                       "  - {code: low_tier, name_en: low tier, name_zh: 低}\n", encoding="utf-8")
-    args = ["trends", "-f", str(fw), "-d", str(data), "--scheme", str(scheme)]
+    args = ["trends", "-f", str(fw), "-d", str(data), "--scheme", str(scheme), "-r", str(_goalposts_recipe(tmp_path))]
     en = runner.invoke(app, args, env={"COLUMNS": "200"})
     zh = runner.invoke(app, [*args, "--lang", "zh"], env={"COLUMNS": "200"})
     assert en.exit_code == 0 and zh.exit_code == 0, en.output + zh.output
     assert "top_tier" not in en.output + zh.output and "low_tier" not in en.output + zh.output
     assert "│ top tier" in en.output and "│ low tier" in en.output
     assert "│ 高" in zh.output and "│ 低" in zh.output
-    assert "normalisation bounds: all years pooled" in en.output
-    assert "归一化基准: 各年合并; 前沿: 标杆集群指数的中位数" in zh.output
+    assert "normalisation bounds: fixed goalposts (the framework's floors and world-class levels)" in en.output
+    assert "归一化基准: 固定目标值（框架的底线与世界级水平）; 前沿: 标杆集群指数的中位数" in zh.output
 
 
 def test_unknown_benchmark_lists_a_few_codes_and_the_count(tmp_path: Path) -> None:

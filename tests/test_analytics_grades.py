@@ -130,15 +130,16 @@ def test_top_percent_and_ties() -> None:
     df = pd.DataFrame({"I": [10.0, 10, 9, 8, 7, 6, 5, 4, 3, 2, 99]})
     bench = [False] * 10 + [True]  # the benchmark does not count among the reference units
     g = assign_grades(df, sch, bench)
-    assert list(g["tier"]) == ["lead", "lead"] + ["rest"] * 8 + ["lead"]
+    assert list(g["tier"]) == ["lead", "lead"] + ["rest"] * 8 + [""]  # the benchmark is a reference, not graded
     assert "not in the top 20 % of domestic units" in g.loc[2, "reason"]
+    assert g.loc[10, "tier_pos"] == -1 and g.loc[10, "reason"].startswith("benchmark: a reference")
 
 
 def test_benchmark_margin() -> None:
     sch = GradingScheme((Tier("wc", benchmark_margin=5), Tier("rest")))
     df = pd.DataFrame({"I": [66.0, 64.0, 60.0, 70.0, 80.0]})
     g = assign_grades(df, sch, [False, False, True, True, True])  # benchmark median 70, threshold 65
-    assert list(g["tier"]) == ["wc", "rest", "rest", "wc", "wc"]
+    assert list(g["tier"]) == ["wc", "rest", "", "", ""]  # benchmarks: references, not graded
     assert g.loc[1, "reason"] == "rest: no conditions; kept from wc by index 64.0 < 65.0 (benchmark median minus 5)"
     with pytest.raises(DataError, match="benchmark units"):
         assign_grades(df, sch)
@@ -252,7 +253,14 @@ def test_grades_of_a_result_use_the_recipes_scheme(asem: tuple[object, object]) 
     sch = GradingScheme((Tier("high", min_score=55, floors=(("*", 40.0),)), Tier("other")), name="asem")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cl.DataWarning)
-        r = cl.evaluate(fw, ds, cl.Recipe.from_dict({**ASEM_RECIPE, "grading": sch.to_dict()}))  # type: ignore[arg-type]
+        relative = cl.evaluate(fw, ds, cl.Recipe.from_dict({**ASEM_RECIPE, "grading": sch.to_dict()}))  # type: ignore[arg-type]
+        with pytest.raises(RecipeError, match="scores on a relative basis"):
+            grades(relative)
+        # a frozen basis fitted on the same units gives the same scores, now on a scale that stays put
+        frozen = cl.calibrate(fw, ds, cl.Recipe(grading=sch, denominate="none"))
+        r = cl.evaluate(fw, ds, frozen)
+        plain = cl.evaluate(fw, ds, cl.Recipe(denominate="none"))
+    np.testing.assert_allclose(r.scores.to_numpy(), plain.scores.to_numpy(), rtol=0, atol=1e-9)
     g = grades(r)
     expect = (r.scores["Index"] >= 55) & (r.scores["Conn"] >= 40) & (r.scores["Sust"] >= 40)
     assert (g["tier"] == np.where(expect, "high", "other")).all()

@@ -7,6 +7,7 @@ import math
 import re
 import warnings
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,9 +105,16 @@ def _panel() -> tuple[cl.Framework, cl.Dataset]:
     return fw, cl.read_data(df)
 
 
+def _pooled(fw: cl.Framework, ds: cl.Dataset, **kw: Any) -> cl.Recipe:
+    """The default recipe on a frozen basis fitted on every unit of every year."""
+    return cl.calibrate(fw, ds, cl.Recipe(**kw))
+
+
 def test_pooled_and_base_year_normalisation() -> None:
     fw, ds = _panel()
-    pooled, _, yrs = panel_scores(fw, ds, cl.Recipe())
+    with pytest.raises(RecipeError, match="relative basis, whose scores are not comparable across years"):
+        panel_scores(fw, ds, cl.Recipe())
+    pooled, _, yrs = panel_scores(fw, ds, cl.Recipe(), reference="pooled")
     assert yrs == (2020, 2021)
     # pooled min-max over both years, 0..20: 2020 A 0, B 50, C 25; 2021 A 50, B 100, C 25
     assert pooled[:, :, 0] == pytest.approx(np.array([[0.0, 50, 25], [50, 100, 25]]))
@@ -117,13 +125,23 @@ def test_pooled_and_base_year_normalisation() -> None:
     with pytest.raises(RecipeError, match="reference 2019"):
         panel_scores(fw, ds, cl.Recipe(), reference=2019)
     with pytest.raises(DataError, match="at least two years"):
-        panel_scores(fw, ds, cl.Recipe(), years=[2020])
+        panel_scores(fw, ds, cl.Recipe(), years=[2020], reference="pooled")
+    # the same scales frozen into the recipe: every cluster-year then has the score evaluate gives it
+    frozen = _pooled(fw, ds)
+    scores, _, _ = panel_scores(fw, ds, frozen)
+    assert scores == pytest.approx(pooled)
+    for k, year in enumerate(yrs):
+        assert scores[k] == pytest.approx(cl.evaluate(fw, ds, frozen, year).score_array)
+    first = cl.calibrate(fw, ds, cl.Recipe(), years=[2020], clip=False)
+    assert panel_scores(fw, ds, first)[0][:, :, 0] == pytest.approx(base[:, :, 0])
+    with pytest.raises(RecipeError, match="already fixes the scale"):
+        panel_scores(fw, ds, frozen, reference="first")
 
 
 def test_trends_tables() -> None:
     fw, ds = _panel()
     scheme = {"tiers": [{"code": "hi", "min_score": 60}, {"code": "mid", "min_score": 40}, {"code": "lo"}]}
-    tr = trends(fw, ds, scheme=scheme)
+    tr = trends(fw, ds, _pooled(fw, ds), scheme=scheme)
     assert tr.index.loc["B", 2021] == pytest.approx(100.0)
     assert tr.growth.loc["B", "cagr"] == pytest.approx(1.0)  # 50 -> 100 in one year
     assert math.isnan(tr.growth.loc["A", "cagr"])  # from 0
@@ -131,9 +149,10 @@ def test_trends_tables() -> None:
     assert list(tr.frontier["frontier"]) == [25.0, 25.0]
     assert tr.distance.loc["A", 2020] == 25.0 and tr.distance.loc["A", 2021] == -25.0
     assert tr.projection.loc["B", "status"] == "at or beyond the frontier"
-    assert list(tr.grades[2020]) == ["lo", "mid", "lo"] and list(tr.grades[2021]) == ["mid", "hi", "lo"]
+    # the benchmark C is a reference: scored, not graded
+    assert list(tr.grades[2020]) == ["lo", "mid", ""] and list(tr.grades[2021]) == ["mid", "hi", ""]
     m = tr.transitions
-    assert m.loc["lo", "mid"] == 1 and m.loc["mid", "hi"] == 1 and m.loc["lo", "lo"] == 1
+    assert m.loc["lo", "mid"] == 1 and m.loc["mid", "hi"] == 1 and m.loc["ungraded", "ungraded"] == 1
     assert int(m.to_numpy().sum()) == 3
     # disparity among the domestic units A and B, by region (one each): all between-group
     d = tr.disparity.loc[2021]
@@ -156,7 +175,7 @@ def test_trends_on_the_asem_panel() -> None:
     data = shared_path("asem", "ASEM_iData_p.csv")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", cl.DataWarning)
-        tr = trends(meta, data, group="EurAsia_group")
+        tr = trends(meta, data, group="EurAsia_group", reference="pooled")
     assert len(tr.years) == 5
     d = tr.disparity
     assert np.allclose(d["within"] + d["between"] + d["transvariation"], d["gini"], atol=1e-12)
@@ -186,7 +205,7 @@ def test_projection_is_reported_to_the_year() -> None:
     2021 + 41.667 / 7.5 = 2026.56, reported as 2027."""
     fw, ds = _closing_panel()
     scheme = {"tiers": [{"code": "hi", "min_score": 60}, {"code": "lo"}]}
-    tr = trends(fw, ds, scheme=scheme)
+    tr = trends(fw, ds, _pooled(fw, ds), scheme=scheme)
     pr = tr.projection.loc["A"]
     assert pr["projected_year"] == pytest.approx(2021 + (125 / 3) / 7.5)
     assert pr["reach_year"] == 2027
@@ -199,19 +218,26 @@ def test_trends_say_their_reference_frontier_and_tiers_in_both_languages() -> No
     fw, ds = _panel()
     scheme = {"tiers": [{"code": "hi", "name_en": "high", "name_zh": "高", "min_score": 60},
                         {"code": "mid", "name_en": "middle", "min_score": 40}, {"code": "lo"}]}
-    tr = trends(fw, ds, scheme=scheme)
-    assert tr.reference == "pooled" and tr.frontier_kind == "benchmark median"  # the codes stay as they were
-    assert tr.describe_reference() == "all years pooled" and tr.reference_zh == "各年合并"
+    tr = trends(fw, ds, _pooled(fw, ds), scheme=scheme)
+    assert tr.reference == "basis" and tr.frontier_kind == "benchmark median"  # codes
+    assert tr.describe_reference().startswith("a frozen reference (fitted on all units of ")
+    assert tr.reference_zh.startswith("冻结的参照（拟合于all units of")
     assert tr.describe_frontier("en") == "the median index of the benchmark clusters"
     assert tr.frontier_kind_zh == tr.describe_frontier("zh") == "标杆集群指数的中位数"
-    first = trends(fw, ds, reference="first", frontier="best", scheme=scheme)
+    relative = {"tiers": [{"code": "top", "top_percent": 50}, {"code": "rest"}]}
+    pooled = trends(fw, ds, reference="pooled", scheme=relative)
+    assert pooled.describe_reference() == "all years pooled" and pooled.reference_zh == "各年合并"
+    first = trends(fw, ds, reference="first", frontier="best", scheme=relative)
     assert first.describe_reference("zh") == "首年（2020 年）" and first.describe_reference() == "the first year, 2020"
     assert first.frontier_kind_zh == "最佳标杆集群的指数"
-    assert trends(fw, ds, reference=2021, scheme=scheme).describe_reference("zh") == "2021 年"
+    assert trends(fw, ds, reference=2021, scheme=relative).describe_reference("zh") == "2021 年"
+    with pytest.raises(RecipeError, match="compares scores with fixed numbers"):
+        trends(fw, ds, reference="pooled", scheme=scheme)
     # tier labels: the scheme's names, the other language's when one is missing, else the code
     assert [tr.tier_label(c) for c in ("hi", "mid", "lo")] == ["high", "middle", "lo"]
     assert [tr.tier_label(c, "zh") for c in ("hi", "mid", "lo", "ungraded")] == ["高", "middle", "lo", "未分级"]
     zh = tr.transitions_labelled("zh")
-    assert list(zh.index) == ["高", "middle", "lo"] and list(zh.columns) == ["高", "middle", "lo"]
+    # the benchmark is a reference, counted as ungraded in both years
+    assert list(zh.index) == ["高", "middle", "lo", "未分级"] and list(zh.columns) == ["高", "middle", "lo", "未分级"]
     assert zh.to_numpy().tolist() == tr.transitions.to_numpy().tolist()
     assert zh.loc["lo", "middle"] == tr.transitions.loc["lo", "mid"] == 1

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from clusterleap.cli import app
+from clusterleap.cli.core import demo_recipe_path
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -167,9 +168,14 @@ def test_demo_writes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert f"{pd.read_csv(out / 'scores.csv', index_col='unit').loc[top, 'WCI']:.1f}" in text
     assert "short boards and policy actions" in text and "below the peer median" in text
     assert "The leap, 2019-2024" in text and "Gini" in text
-    grades = pd.read_csv(out / "analytics" / "grades.csv", index_col="unit")
+    grades = pd.read_csv(out / "analytics" / "grades.csv", index_col="unit", keep_default_na=False)
     ranks = pd.read_csv(out / "ranks.csv", index_col="unit")
-    assert grades.loc[ranks["WCI"].idxmin(), "grade"] == "world-class"
+    units = pd.read_csv(out / "units.csv", index_col="unit")
+    # benchmarks lead the ranking as references, ungraded; the best domestic cluster is graded world-class
+    assert units.loc[ranks["WCI"].idxmin(), "benchmark"] and grades.loc[ranks["WCI"].idxmin(), "grade"] == ""
+    best_domestic = ranks.loc[~units["benchmark"], "WCI"].idxmin()
+    assert grades.loc[best_domestic, "grade"] == "world-class"
+    assert "scores on fixed goalposts" in " ".join(text.split())
     zh = run("demo", "--lang", "zh", "--out", "zh")
     assert zh.exit_code == 0 and "分级理由" in zh.output and "示意数据" in zh.output and "集群E-019" in zh.output
 
@@ -244,7 +250,7 @@ def test_every_output_folder_from_illustrative_data_says_so(tmp_path: Path) -> N
         "evaluate": ["evaluate", "-f", "world-class", "-d", data, "-o", tmp_path / "evaluate"],
         "grades": ["grades", "-f", "world-class", "-d", data, "--out", tmp_path / "grades"],
         "gaps": ["gaps", "-f", "world-class", "-d", data, "--out", tmp_path / "gaps"],
-        "trends": ["trends", "-f", "world-class", "-d", data, "--out", tmp_path / "trends"],
+        "trends": ["trends", "-f", "world-class", "-d", data, "-r", demo_recipe_path(), "--out", tmp_path / "trends"],
         "profile": ["profile", "CN001", "-f", "world-class", "-d", data, "--out", tmp_path / "profile"],
         "robustness": ["robustness", "-f", "world-class", "-d", data, "-s", space, "-n", "20", "--seed", "1",
                        "--no-leave-one-out", "-o", tmp_path / "robustness"],

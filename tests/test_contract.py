@@ -51,25 +51,31 @@ def _data(seed: int = 1) -> np.ndarray:
     return x
 
 
-def _ctx(stage: str, children: int = N_IND) -> Any:
+def _ctx(stage: str, children: int = N_IND, units: tuple[str, ...] = UNITS, basis: bool = False) -> Any:
     if stage == "impute":
-        return ImputeContext({"g": np.array([0, 1, 2] * (U // 3))}, np.arange(2000, 2000 + S, dtype=float))
+        return ImputeContext({"g": np.array([0, 1, 2] * (U // 3))[: len(units)]},
+                             np.arange(2000, 2000 + S, dtype=float))
     if stage == "normalise":
         lo = np.zeros((1, N_IND))
-        return NormContext(lo, lo + 20.0, np.ones((1, N_IND), bool), lo + 15.0, None, UNITS)
+        if basis:  # a comparable basis: bounds and moments given, as goalposts or a frozen reference give them
+            return NormContext(lo, lo + 20.0, np.ones((1, N_IND), bool), lo + 15.0, None, units,
+                               bounds=(lo + 0.1, lo + 20.0), moments=(lo + 3.0, lo + 2.0))
+        return NormContext(lo, lo + 20.0, np.ones((1, N_IND), bool), lo + 15.0, None, units)
     if stage == "weight":
         return WeightContext("P", tuple(f"c{j}" for j in range(children)))
     return None
 
 
-def _call(stage: str, m: Method, x: np.ndarray, params: dict[str, Any]) -> np.ndarray:
+def _call(stage: str, m: Method, x: np.ndarray, params: dict[str, Any], ctx: Any = None) -> np.ndarray:
     f = m.func
+    if stage == "screen":
+        return np.asarray(f(~np.isnan(x), np.array([0, 0, 1, 1]), **params))
     if stage == "denominate":
         return np.asarray(f(x, np.full(x.shape, 2.0)))
     if stage == "transform":
         return np.asarray(f(x, np.array([0, 1, 2, 0])))
     if stage in ("impute", "normalise"):
-        return np.asarray(f(x, _ctx(stage), **params))
+        return np.asarray(f(x, ctx if ctx is not None else _ctx(stage), **params))
     if stage == "treat":
         out = f(x, **params)
         assert isinstance(out, Treated)
@@ -87,7 +93,9 @@ def _call(stage: str, m: Method, x: np.ndarray, params: dict[str, Any]) -> np.nd
 def test_shape_and_missing(stage: str, method: Method) -> None:
     x = _data()
     out = _call(stage, method, x, _params(stage, method))
-    if stage == "aggregate":
+    if stage == "screen":
+        assert out.shape == (S, U) and out.dtype == bool
+    elif stage == "aggregate":
         assert out.shape == (S, U)
         all_missing = x.copy()
         all_missing[:, 4, :] = np.nan
@@ -116,6 +124,35 @@ def test_batch_equals_each_sample_alone(stage: str, method: Method) -> None:
     for s in range(S):
         alone = _call(stage, method, x[s : s + 1], params)
         np.testing.assert_array_equal(batch[s : s + 1], alone, err_msg=f"{stage}.{method.name}, sample {s}")
+
+
+def _unit_level() -> list[tuple[str, Method]]:
+    return [(stage, m) for stage, m in _methods() if not m.relative and stage not in ("rank",)]
+
+
+@pytest.mark.parametrize(("stage", "method"), _unit_level(), ids=lambda v: getattr(v, "name", v))
+def test_unit_level_methods_ignore_the_other_units(stage: str, method: Method) -> None:
+    """What a comparable basis rests on: a method not flagged ``relative`` gives each unit the same result
+    whatever other units are in the file (normalisers with the basis's bounds and moments)."""
+    x = _data(11)
+    params = _params(stage, method)
+    keep = [0, 2, 3, 7, 8, 11]
+    sub_units = tuple(UNITS[i] for i in keep)
+    whole = _call(stage, method, x, params, _ctx(stage, basis=True))
+    part = _call(stage, method, x[:, keep, :], params, _ctx(stage, units=sub_units, basis=True))
+    if stage == "weight" and whole.shape[1] == 1:
+        np.testing.assert_allclose(part, whole, rtol=0, atol=1e-12)
+    else:
+        np.testing.assert_allclose(part, whole[:, keep], rtol=0, atol=1e-12, err_msg=f"{stage}.{method.name}")
+
+
+def test_relative_methods_are_flagged() -> None:
+    """Methods that draw on the other units say so (the flag the comparable bases check)."""
+    flagged = {(stage, m.name) for stage, m in _methods() if m.relative}
+    assert {("impute", "median"), ("treat", "skew_kurtosis"), ("normalise", "rank"), ("normalise", "reference"),
+            ("weight", "entropy"), ("aggregate", "topsis")} <= flagged
+    assert not {("normalise", "minmax"), ("normalise", "goalposts"), ("aggregate", "geometric"),
+                ("weight", "framework"), ("impute", "locf")} & flagged
 
 
 def test_every_method_is_documented_with_a_reference() -> None:

@@ -71,7 +71,8 @@ def test_plan_precedence() -> None:
 
 
 def test_stage_order() -> None:
-    assert STAGE_ORDER == ("denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate", "rank")
+    assert STAGE_ORDER == ("screen", "denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate",
+                           "rank")
 
 
 def test_per_node_normalisation_changes_only_that_indicator(asem) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -43,10 +44,10 @@ SPACE = """\
 name: report-test
 factors:
   - weights: {noise: 0.25, level: 2}
-  - choice: {stage: normalise, options: [nominal, rank]}
+  - choice: {stage: aggregate, options: [nominal, arithmetic]}
 """
 LANGS = ("en", "zh")
-SECTIONS = ("summary", "ranking", "heatmap", "profiles", "robustness", "coherence", "trends", "annex")
+SECTIONS = ("summary", "ranking", "heatmap", "profiles", "robustness", "coherence", "trends", "quality", "annex")
 
 runner = CliRunner()
 
@@ -144,7 +145,7 @@ def browser() -> Iterator[Browser]:
 def test_sections_appear_with_their_data(reports: dict[str, Report], result: cl.Result) -> None:
     assert [k for k, _ in reports["en"].sections] == list(SECTIONS)
     bare = build_report(result, analytics=False, robustness=None, coherence=False, trends=False)
-    assert [k for k, _ in bare.sections] == ["summary", "ranking", "heatmap", "annex"]
+    assert [k for k, _ in bare.sections] == ["summary", "ranking", "heatmap", "quality", "annex"]
     assert [t for _, t in reports["zh"].sections][:4] == ["摘要", "排名", "维度得分", "集群画像"]
 
 
@@ -163,10 +164,13 @@ def test_ranking_follows_the_result(reports: dict[str, Report], result: cl.Resul
 def test_summary_counts_every_cluster_by_grade(reports: dict[str, Report]) -> None:
     rep = reports["zh"]
     assert rep.analytics is not None
-    counts = rep.analytics.grades["grade_zh"].value_counts()
+    g = rep.analytics.grades
+    bench = np.asarray(rep.result.data.benchmark, dtype=bool)
+    counts = g.loc[~bench, "grade_zh"].replace("", "未评级").value_counts()
     shown = {g["grade"]: g["count"] for g in rep.summary["grades"]}
     assert shown == {str(k): int(v) for k, v in counts.items()}
-    assert sum(shown.values()) == 90
+    # the 80 domestic clusters; the 10 benchmarks are references, not graded and not counted
+    assert sum(shown.values()) == 80 and (g.loc[bench, "tier_pos"] == -1).all()
     top = rep.summary["top"]
     assert all(not r["bench"] for r in top) and len(top) == 5
 
@@ -223,9 +227,9 @@ def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], r
     method = summary[summary.index(rep.t["method"]):]
     for step in rep.method_steps:
         assert f'<th scope="row">{step.label}</th><td>{step.text}<div class="step"><code>{step.code}</code>' in method
-    assert "对下级节点作加权几何平均" in method and "缺失值以该指标在“sector”相同的集群中的中位数填补" in method
+    assert "对下级节点作加权几何平均" in method and "缺失值不填补（由汇总步骤处理）" in method
     description = result.recipe.description.strip()
-    assert description.startswith("Missing values take the median")
+    assert description.startswith("Scores on the framework's fixed goalposts")
     head = summary[:summary.index(rep.t["method"])]
     assert description not in head
     assert f'<span class="note-label">{rep.t["recipe_note"]}</span> {description}</p>' in method

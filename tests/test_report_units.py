@@ -143,7 +143,8 @@ def test_unknown_language_and_format(mini: cl.Result, tmp_path: Path) -> None:
 
 def test_report_of_a_small_framework_without_benchmarks(mini: cl.Result, tmp_path: Path) -> None:
     rep = build_report(mini, lang="zh", trends=False)
-    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "profiles", "coherence", "annex"]
+    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "profiles", "coherence", "quality",
+                                            "annex"]
     assert rep.label(rep.dims[0]) == mini.framework.by_code[rep.dims[0]].name_zh
     html = write_report(rep, tmp_path / "mini.html").read_text(encoding="utf-8")
     # the mini data is not illustrative: no notice in any format
@@ -193,10 +194,16 @@ def test_the_demo_recipe_in_words() -> None:
     recipe = Recipe.load(demo_recipe_path())
     zh = {s.stage: s for s in describe_recipe(recipe, fw, "zh")}
     en = {s.stage: s for s in describe_recipe(recipe, fw, "en")}
-    assert list(zh) == ["denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate", "rank"]
+    assert list(zh) == ["basis", "screen", "denominate", "transform", "impute", "treat", "normalise", "weight",
+                        "aggregate", "rank"]
+    assert zh["basis"].text.startswith("得分以框架的固定目标值为基准：各指标底线记 0 分、世界级水平记 100 分")
+    assert en["basis"].code == "goalposts"
+    assert en["screen"].text == ("Units with data on fewer than 66.7 % of the indicators or on fewer than 50 % of any "
+                                 "dimension's are screened out: they are listed with their coverage and neither "
+                                 "ranked nor graded.")
     assert zh["impute"].label == "缺失值"
-    assert zh["impute"].text == "缺失值以该指标在“sector”相同的集群中的中位数填补。"
-    assert zh["normalise"].text == "各指标按观测范围线性缩放到 0–100，数值越大越好。"
+    assert zh["impute"].text == "缺失值不填补（由汇总步骤处理）。"
+    assert zh["normalise"].text == "各指标按固定目标值（底线至世界级水平）线性缩放到 0–100，数值越大越好。"
     assert zh["aggregate"].text == ("对下级节点作加权算术平均（下级节点缺失时，其权重在其余节点间重新分配）。"
                                     "第 4 层（世界级先进制造业集群评价指数）：对下级节点作加权几何平均，"
                                     "使某一方面的短板不能被其他方面的长处完全弥补。")
@@ -205,12 +212,10 @@ def test_the_demo_recipe_in_words() -> None:
         "Weighted arithmetic mean of the children (a missing child's weight is shared among the children present). "
         "At level 4 (World-class advanced manufacturing cluster index): weighted geometric mean of the children, "
         "so that a weak child is not fully compensated by strong ones.")
-    assert en["treat"].text.startswith("While an indicator's absolute skewness is at least 2 and its kurtosis at "
-                                       "least 3.5, its most extreme value is winsorised (at most 5 values)")
+    assert en["treat"].text == "No outlier treatment."  # the goalposts cap instead
     # the exact steps, the same in both languages but for the level's name
     assert en["aggregate"].code == "arithmetic (missing reweight); level 4: geometric (missing reweight)"
-    assert zh["treat"].code == en["treat"].code == ("skew_kurtosis (fallback log, kurt_max 3.5, max_points 5, "
-                                                    "skew_max 2)")
+    assert zh["treat"].code == en["treat"].code == "none"
     # the framework's denominators are counted: world-class names two (of 39 indicators), no transforms
     n = sum(1 for c in fw.indicators if fw.by_code[c].denominator)
     assert en["denominate"].text == ("The indicators for which the framework names a denominator are divided by it "
@@ -290,7 +295,7 @@ def test_a_framework_too_small_for_analytics_still_reports(tmp_path: Path) -> No
         cl.Node("a", "D", "A", kind="indicator"), cl.Node("b", "D", "B", kind="indicator")])
     result = cl.evaluate(fw, pd.DataFrame({"unit": list("PQRS"), "a": [1.0, 2, 3, 4], "b": [4.0, 1, 2, 3]}))
     rep = build_report(result, lang="zh")
-    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "coherence", "annex"]
+    assert [k for k, _ in rep.sections] == ["summary", "ranking", "heatmap", "coherence", "quality", "annex"]
     assert len(rep.notes) == 1 and "types need at least two dimensions" in rep.notes[0]
     assert rep.notes[0].startswith("未包含分级")
     html = write_report(rep, tmp_path / "one.html").read_text(encoding="utf-8")

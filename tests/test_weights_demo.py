@@ -3,6 +3,7 @@ panel of three experts, with entropy weights, and with TOPSIS at the top of the 
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from pathlib import Path
 
@@ -57,7 +58,10 @@ def test_ahp_panel_of_three_experts(data: cl.Dataset, demo_recipe: cl.Recipe, tm
 
 
 def test_entropy_weights(data: cl.Dataset, demo_recipe: cl.Recipe) -> None:
-    recipe = demo_recipe.with_step("weight", "entropy")
+    with pytest.raises(cl.RecipeError, match="'entropy' draws on the other units"):
+        demo_recipe.with_step("weight", "entropy")  # on fixed goalposts a score must not depend on the others
+    # data-driven weights rank the units in the file: on a relative basis they are allowed
+    recipe = dataclasses.replace(demo_recipe, basis=cl.Basis()).with_step("weight", "entropy")
     result = run("world-class", data, recipe)
     w = result.weights
     for parent in ("WCI", "TI", "AM1"):
@@ -70,8 +74,8 @@ def test_entropy_weights(data: cl.Dataset, demo_recipe: cl.Recipe) -> None:
 
 
 def test_topsis_at_the_dimension_level(data: cl.Dataset, demo_recipe: cl.Recipe) -> None:
-    recipe = cl.Recipe.from_dict({**demo_recipe.to_dict(), "aggregate": {"method": "arithmetic",
-                                                                         "levels": {4: "topsis"}}})
+    recipe = cl.Recipe.from_dict({**demo_recipe.to_dict(), "basis": "relative",
+                                  "aggregate": {"method": "arithmetic", "levels": {4: "topsis"}}})
     result = run("world-class", data, recipe)
     idx = result.score("WCI")
     assert idx.between(0, 100).all()

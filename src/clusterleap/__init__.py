@@ -13,7 +13,7 @@ except PackageNotFoundError:  # running from a source tree
 from .analysis.grades import GradingScheme
 from .analysis.profile import analyse, profile
 from .analysis.trends import trends
-from .api import evaluate, regenerate
+from .api import calibrate, evaluate, regenerate
 from .dataset import Dataset
 from .errors import (
     ClusterleapError,
@@ -27,10 +27,11 @@ from .errors import (
 from .framework import Framework, Goalposts, Node
 from .io.data_files import read_data
 from .io.framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
-from .recipe import Plan, Recipe, Step
+from .recipe import Basis, Plan, Recipe, Step
 from .result import Provenance, Result
 
 __all__ = [
+    "Basis",
     "ClusterleapError",
     "DataError",
     "DataWarning",
@@ -51,6 +52,7 @@ __all__ = [
     "__version__",
     "analyse",
     "builtin_frameworks",
+    "calibrate",
     "evaluate",
     "load_framework",
     "profile",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -118,6 +118,32 @@ class Dataset:
             if self.rows[year_i, unit_i, v] >= 0:
                 row = f" {self.row_label} {self.rows[year_i, unit_i, v]}"
         return f'{self.source}{row}, column "{variable}"'
+
+    def select_units(self, keep: npt.NDArray[np.bool_]) -> Dataset:
+        """The data set of the units where ``keep`` is true, with their metadata and source rows (what screening
+        leaves for the pipeline)."""
+        idx = np.flatnonzero(keep)
+        pos = {int(u): i for i, u in enumerate(idx)}
+        n_old, n_new = len(self.units), len(idx)
+        text = {}
+        for col, cells in self.text.items():
+            kept = {}
+            for flat, cell in cells.items():
+                t, u = divmod(flat, n_old)
+                if u in pos:
+                    kept[t * n_new + pos[u]] = cell
+            text[col] = kept
+        assert self.benchmark is not None
+        return replace(
+            self,
+            units=tuple(self.units[i] for i in idx),
+            values=self.values[:, idx, :],
+            names=tuple(self.names[i] for i in idx),
+            groups={g: tuple(labels[i] for i in idx) for g, labels in self.groups.items()},
+            benchmark=self.benchmark[idx],
+            rows=None if self.rows is None else self.rows[:, idx, :],
+            text=text,
+        )
 
     # -- meeting a framework ------------------------------------------------------------------------------------
     def check_against(self, fw: Framework) -> None:

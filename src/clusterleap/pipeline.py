@@ -9,7 +9,7 @@ analysis calls the same functions with many samples at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -17,8 +17,10 @@ import numpy.typing as npt
 from .dataset import Dataset
 from .errors import DataError, RecipeError
 from .framework import Framework
-from .recipe import Plan, Recipe, Step
+from .recipe import INDICATOR_STAGES, Basis, Plan, Recipe, Step
+from .registry import did_you_mean
 from .stages import STAGES
+from .stages import screen as screen_stage
 from .stages import transform as transform_stage
 from .stages._arrays import BoolArray, FloatArray, quiet
 from .stages.impute import PANEL_METHODS, ImputeContext
@@ -26,7 +28,21 @@ from .stages.normalise import NormContext
 from .stages.treat import Treated
 from .stages.weight import WeightContext
 
-__all__ = ["Prepared", "aggregate_tree", "check_recipe_nodes", "node_weights", "prepare", "rank_scores"]
+__all__ = [
+    "Prepared",
+    "Screening",
+    "aggregate_tree",
+    "check_norm_inputs",
+    "check_norm_values",
+    "check_recipe_nodes",
+    "dimension_positions",
+    "node_weights",
+    "norm_context",
+    "normalise",
+    "prepare",
+    "rank_scores",
+    "screen",
+]
 
 
 @dataclass(frozen=True)
@@ -43,11 +59,60 @@ class Prepared:
     normalised: FloatArray
 
 
+@dataclass(frozen=True)
+class Screening:
+    """Data coverage of every unit of the data set in the evaluated year(s), and which units the recipe's screen
+    keeps. ``present`` ``(years, units, indicators)``: the value the pipeline gets is there (the indicator and,
+    where the recipe denominates it, its denominator); ``dimensions``: the codes the per-dimension shares refer to
+    (the children of the root)."""
+
+    years: tuple[int, ...]
+    dimensions: tuple[str, ...]
+    present: BoolArray
+    share: FloatArray  # (years, units)
+    by_dimension: FloatArray  # (years, units, dimensions)
+    kept: BoolArray  # (years, units)
+    step: Step
+
+    @property
+    def n_indicators(self) -> int:
+        return int(self.present.shape[-1])
+
+    def with_data(self) -> npt.NDArray[np.int64]:
+        """Indicators with a value, per year and unit."""
+        return self.present.sum(axis=-1)  # type: ignore[no-any-return]
+
+
+def dimension_positions(fw: Framework) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
+    """The root's children and, per indicator, the position of the child it belongs to (an indicator directly
+    under the root is its own dimension)."""
+    dims = fw.children[fw.root.code]
+    pos = {c: i for i, c in enumerate(dims)}
+    out = []
+    for c in fw.indicators:
+        line = (c, *fw.ancestors(c))
+        out.append(next(pos[a] for a in line if a in pos))
+    return dims, np.array(out, dtype=np.int64)
+
+
+def screen(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[int]) -> Screening:
+    """Coverage per unit (overall and per dimension) and the units the recipe's screen keeps, per year."""
+    ti = [data.year_index(y) for y in years]
+    col = [data.variables.index(c) for c in fw.indicators]
+    present = ~np.isnan(data.values[ti][:, :, col])
+    for i, c in enumerate(fw.indicators):
+        dn = fw.by_code[c].denominator
+        if dn and recipe.denominate.step_for(c, 1).method != "none" and dn in data.variables:
+            present[:, :, i] &= ~np.isnan(data.values[ti][:, :, data.variables.index(dn)])
+    dims, dpos = dimension_positions(fw)
+    share, by_dim = screen_stage.coverage_shares(present, dpos)
+    step = recipe.screen.default
+    kept = STAGES["screen"].get(step.method).func(present, dpos, **step.kwargs)
+    return Screening(tuple(years), dims, present, share, by_dim, np.asarray(kept, dtype=bool), step)
+
+
 def check_recipe_nodes(fw: Framework, recipe: Recipe) -> None:
     """Raise if a recipe override names a node the framework lacks, or a node of the wrong kind."""
-    from .recipe import INDICATOR_STAGES
-    from .registry import did_you_mean
-
     src = recipe.source or "recipe"
     for stage in ("denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate"):
         plan = recipe.plan(stage)
@@ -91,20 +156,48 @@ def _apply_columns(
     return out
 
 
-def _goal_context(fw: Framework, fit: BoolArray | None, units: tuple[str, ...]) -> NormContext:
+def norm_context(fw: Framework, fit: BoolArray | None, units: tuple[str, ...], basis: Basis | None = None
+                 ) -> NormContext:
+    """What the normalisers need besides the values, oriented so that higher is better: the framework's goalposts
+    and targets, the rows statistics come from, and the scoring basis's bounds and moments (fixed goalposts or a
+    frozen reference; none on a relative basis). For direction -1 the bounds (lo, hi) become (-hi, -lo)."""
     nodes = [fw.by_code[c] for c in fw.indicators]
     d = fw.directions
     lo = np.array([n.goalposts.lo if n.goalposts else np.nan for n in nodes])
     hi = np.array([n.goalposts.hi if n.goalposts else np.nan for n in nodes])
     cap = np.array([bool(n.goalposts.cap) if n.goalposts else False for n in nodes])
     tgt = np.array([n.target if n.target is not None else np.nan for n in nodes])
-    # Orient so that higher is better: for direction -1 the goalposts (lo, hi) become (-hi, -lo).
     olo = np.where(d > 0, lo, -hi)
     ohi = np.where(d > 0, hi, -lo)
-    return NormContext(olo[None], ohi[None], cap[None], (tgt * d)[None], fit, units)
+    ctx = NormContext(olo[None], ohi[None], cap[None], (tgt * d)[None], fit, units)
+    basis = basis or Basis()
+    if basis.kind == "goalposts":
+        missing = [c for c, n in zip(fw.indicators, nodes, strict=True) if n.goalposts is None]
+        if missing:
+            raise RecipeError(f"basis goalposts: indicator {missing[0]!r} has no goalposts in framework {fw.name!r}"
+                              f"{f' (nor have {len(missing) - 1} more)' if len(missing) > 1 else ''}; give every "
+                              "indicator goalposts, or fit a frozen basis with `clusterleap calibrate`")
+        return replace(ctx, bounds=(olo[None], ohi[None]), clip=cap[None])
+    if basis.kind == "frozen":
+        stats = dict(basis.stats)
+        missing = [c for c in fw.indicators if c not in stats]
+        if missing:
+            raise RecipeError(f"basis frozen: no statistics for indicator {missing[0]!r} of framework {fw.name!r}"
+                              f"{f' (nor for {len(missing) - 1} more)' if len(missing) > 1 else ''} (calibrate the "
+                              "recipe on this framework again)")
+        extra = [c for c in stats if c not in fw.indicators]
+        if extra:
+            raise RecipeError(f"basis frozen: statistics for {extra[0]!r}, which is not an indicator of framework "
+                              f"{fw.name!r} (calibrate the recipe on this framework again)")
+        mn, mx, mean, sd = (np.array([stats[c][k] for c in fw.indicators]) for k in range(4))
+        bounds = (np.where(d > 0, mn, -mx)[None], np.where(d > 0, mx, -mn)[None])
+        return replace(ctx, bounds=bounds, moments=((mean * d)[None], sd[None]),
+                       clip=np.full((1, len(nodes)), basis.clip))
+    return ctx
 
 
-def _check_norm_inputs(fw: Framework, plan: Plan, ctx: NormContext) -> None:
+def check_norm_inputs(fw: Framework, plan: Plan, ctx: NormContext) -> None:
+    """Raise if a normaliser lacks what the framework must give it (goalposts, a target, a reference unit)."""
     for step, idx in _by_step(plan, fw.indicators, fw):
         for i in idx:
             code = fw.indicators[i]
@@ -115,11 +208,52 @@ def _check_norm_inputs(fw: Framework, plan: Plan, ctx: NormContext) -> None:
                 raise RecipeError(f"normalise: indicator {code!r} has no target in framework {fw.name!r} "
                                   "(the target method needs one)")
             if step.method == "reference" and step.kwargs["unit"] not in ctx.units:
-                from .registry import did_you_mean
-
                 unit = step.kwargs["unit"]
                 raise RecipeError(f"normalise: reference unit {unit!r} is not in the data"
                                   f"{did_you_mean(unit, list(ctx.units))}")
+
+
+def check_norm_values(fw: Framework, plan: Plan, ctx: NormContext, oriented: FloatArray) -> None:
+    """Raise where a normaliser's formula is undefined for these values: a target not beyond the worst value, a
+    reference unit at the worst value or without one, proportions of values of both signs. ``oriented``: the
+    treated values times the directions, ``(samples, units, indicators)``, as the kernels see them; the worst value
+    is the basis's lower bound, else the lowest oriented value of the fit rows."""
+    with quiet():
+        if ctx.bounds is not None:
+            floor = np.broadcast_to(ctx.bounds[0], (oriented.shape[0], oriented.shape[2]))
+        else:
+            ref = oriented if ctx.fit is None else oriented[:, ctx.fit, :]
+            floor = np.nanmin(ref, axis=1)
+    d = fw.directions
+    for step, idx in _by_step(plan, fw.indicators, fw):
+        for i in idx:
+            code = fw.indicators[i]
+            worst = "lowest" if d[i] > 0 else "highest"
+            low = float(floor[0, i])
+            if step.method == "target" and not np.isnan(low) and not ctx.target[0, i] > low:
+                raise DataError(
+                    f"normalise, indicator {code!r}: the target {ctx.target[0, i] * d[i]:g} is not beyond the {worst} "
+                    f"value {low * d[i]:g}, so the distance to the target is undefined (every unit has reached it): "
+                    "set a more ambitious target, or use minmax")
+            if step.method == "reference":
+                unit = step.kwargs["unit"]
+                v = float(oriented[0, ctx.units.index(unit), i])
+                if np.isnan(v):
+                    raise DataError(f"normalise, indicator {code!r}: the reference unit {unit!r} has no value, so "
+                                    "distances to it are undefined (choose a reference unit with data)")
+                if not v > low:
+                    raise DataError(f"normalise, indicator {code!r}: the reference unit {unit!r} has the {worst} "
+                                    f"value ({v * d[i]:g}), so distances to it are undefined (choose a reference "
+                                    "unit that is better than the worst, or use minmax)")
+            if step.method == "proportion":
+                col = oriented[..., i]
+                with quiet():
+                    has_pos, has_neg = bool(np.nanmax(col) > 0), bool(np.nanmin(col) < 0)
+                if has_pos and has_neg:
+                    u = int(np.argwhere(col * (1 if d[i] > 0 else -1) < 0)[0][1])
+                    raise DataError(f"normalise, indicator {code!r}: proportion of the best value needs values of "
+                                    f"one sign, but unit {ctx.units[u]!r} has {col[0, u] * d[i]:g} while others "
+                                    "are of the other sign (use minmax)")
 
 
 def _check_domain(x: FloatArray, codes: npt.NDArray[np.int64], fw: Framework, data: Dataset,
@@ -143,13 +277,16 @@ def prepare(
     *,
     fit: BoolArray | None = None,
     pooled: bool = False,
+    checked: bool = False,
 ) -> Prepared:
     """Run denominate to normalise for the given years.
 
     Panel imputation sees every year of the data; the result keeps ``years`` on the sample axis, or, when
     ``pooled``, stacked on the unit axis (rows year-major) so that normalisation bounds are shared across years;
-    ``fit`` then selects the rows statistics come from (e.g. one reference year)."""
-    data.check_against(fw)
+    ``fit`` then selects the rows statistics come from (e.g. one reference year). ``checked``: the data was
+    already checked against the framework."""
+    if not checked:
+        data.check_against(fw)
     check_recipe_nodes(fw, recipe)
     codes = fw.indicators
     col = [data.variables.index(c) for c in codes]
@@ -193,8 +330,6 @@ def prepare(
                               f"only {data.years[0]}")
         group = step.kwargs.get("group")
         if group is not None and group not in data.groups:
-            from .registry import did_you_mean
-
             raise RecipeError(f"{src}, impute: group column {group!r} is not a unit-metadata column of "
                               f"{data.source}{did_you_mean(group, list(data.groups))}")
     imp = _apply_columns(trans, recipe.impute, fw, impute)
@@ -206,8 +341,9 @@ def prepare(
     mask = np.isnan(trans_s) & ~np.isnan(imp_s)
     treated = _treat(imp_s, recipe.treat, fw)
     units = data.units * (len(years) if pooled else 1)
-    ctx = _goal_context(fw, fit, units)
-    _check_norm_inputs(fw, recipe.normalise, ctx)
+    ctx = norm_context(fw, fit, units, recipe.basis)
+    check_norm_inputs(fw, recipe.normalise, ctx)
+    check_norm_values(fw, recipe.normalise, ctx, treated.x * fw.directions)
     normalised = normalise(treated.x, recipe.normalise, fw, ctx)
     return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
 
@@ -230,13 +366,18 @@ def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
 
 
 def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext) -> FloatArray:
-    """Apply directions, then each indicator's normaliser (grouped by step)."""
+    """Apply directions, cap values at the basis's bounds where it says so (as the HDI caps at its goalposts), then
+    each indicator's normaliser (grouped by step)."""
     d = fw.directions
     oriented = x * d
+    if ctx.bounds is not None and ctx.clip is not None and ctx.clip.any():
+        with np.errstate(invalid="ignore"):
+            capped = np.clip(oriented, ctx.bounds[0][:, None, :], ctx.bounds[1][:, None, :])
+        oriented = np.where(ctx.clip[:, None, :], capped, oriented)
     out = np.empty_like(oriented)
     for step, idx in _by_step(plan, fw.indicators, fw):
-        sub = NormContext(ctx.lo[:, idx], ctx.hi[:, idx], ctx.cap[:, idx], ctx.target[:, idx], ctx.fit, ctx.units)
-        out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], sub, **step.kwargs)
+        out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], ctx.columns(idx),
+                                                                  **step.kwargs)
     return out
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -24,10 +25,10 @@ from .registry import Registry, _freeze, did_you_mean
 if TYPE_CHECKING:
     from .analysis.grades import GradingScheme
 
-__all__ = ["STAGE_ORDER", "Plan", "Recipe", "Step"]
+__all__ = ["STAGE_ORDER", "Basis", "Plan", "Recipe", "Step"]
 
-#: Stages in the order the pipeline runs them.
-STAGE_ORDER = ("denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate", "rank")
+#: Stages in the order the pipeline runs them (``screen`` chooses the units, the others transform their values).
+STAGE_ORDER = ("screen", "denominate", "transform", "impute", "treat", "normalise", "weight", "aggregate", "rank")
 #: Stages applied per indicator (overrides by indicator code) and per parent node (overrides by level or code).
 INDICATOR_STAGES = frozenset({"denominate", "transform", "impute", "treat", "normalise"})
 NODE_STAGES = frozenset({"weight", "aggregate"})
@@ -138,6 +139,119 @@ class Plan:
         return cls(default, tuple(sorted(levels)), tuple(sorted(nodes)))
 
 
+BasisKind = Literal["relative", "goalposts", "frozen"]
+_BASIS_KINDS = ("relative", "goalposts", "frozen")
+_STAT_NAMES = ("min", "max", "mean", "sd")
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Where the normalisers' statistics come from: what a score is measured against.
+
+    - ``relative`` (the default): the units in the file, year by year. Scores rank those units against each other
+      and change when units are added or removed: fit for exploration, not for absolute grades or for following a
+      cluster over the years.
+    - ``goalposts``: fixed bounds per indicator from the framework (a floor and a world-class level), as the UNDP's
+      HDI does; values beyond them are capped where the goalposts say ``cap``. Min-max then scores 0 at the floor and
+      100 at the world-class level, whatever else is in the file.
+    - ``frozen``: statistics (min, max, mean, standard deviation per indicator, in the indicator's own units after
+      treatment) fitted once on a reference population and written into the recipe (``clusterleap calibrate``), so
+      that later data sets and years are scored on the same scale; ``fitted_on`` says what population, and the
+      statistics are part of the recipe's hash and so of every result's provenance. ``clip`` sets values beyond the
+      reference range to its bounds (as goalposts cap), so that a unit never scores outside the normaliser's scale.
+
+    On a comparable basis (goalposts, frozen) a unit's score depends on its own data only, so every stage must be
+    unit-level: methods that draw on the other units (medians, ranks, data-driven weights, TOPSIS) are refused when
+    the recipe is built."""
+
+    kind: BasisKind = "relative"
+    stats: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+    clip: bool = True
+    fitted_on: str = ""
+
+    @property
+    def comparable(self) -> bool:
+        """True when a score means the same whatever other units are in the file and whatever the year."""
+        return self.kind != "relative"
+
+    def stat(self, code: str) -> tuple[float, float, float, float] | None:
+        """(min, max, mean, sd) of one indicator on a frozen basis."""
+        return dict(self.stats).get(code)
+
+    def to_dict(self) -> Any:
+        if self.kind != "frozen":
+            return self.kind
+        d: dict[str, Any] = {"kind": "frozen"}
+        if self.fitted_on:
+            d["fitted_on"] = self.fitted_on
+        d["clip"] = self.clip
+        d["stats"] = {c: dict(zip(_STAT_NAMES, v, strict=True)) for c, v in self.stats}
+        return d
+
+    @classmethod
+    def parse(cls, spec: Any, where: str) -> Basis:
+        """A basis from itself, a kind name or a mapping ``{kind, stats: {code: {min, max, mean, sd}}, clip,
+        fitted_on}``."""
+        if isinstance(spec, Basis):
+            return spec
+        if spec is None:
+            return cls()
+        if isinstance(spec, str):
+            spec = {"kind": spec}
+        if not isinstance(spec, Mapping):
+            raise RecipeError(f"{where}: expected one of {', '.join(_BASIS_KINDS)} or a mapping with 'kind', "
+                              f"got {type(spec).__name__}")
+        for key in spec:
+            if key not in ("kind", "stats", "clip", "fitted_on"):
+                raise RecipeError(f"{where}: unknown key {key!r}"
+                                  f"{did_you_mean(str(key), ['kind', 'stats', 'clip', 'fitted_on'])}")
+        kind = spec.get("kind", "relative")
+        if kind not in _BASIS_KINDS:
+            raise RecipeError(f"{where}: kind {kind!r} is not a scoring basis{did_you_mean(str(kind), _BASIS_KINDS)}")
+        clip = spec.get("clip", True)
+        if not isinstance(clip, bool):
+            raise RecipeError(f"{where}: clip is {clip!r} (expected true or false)")
+        fitted_on = spec.get("fitted_on", "")
+        if not isinstance(fitted_on, str):
+            raise RecipeError(f"{where}: fitted_on is {fitted_on!r} (expected a text)")
+        raw = spec.get("stats") or {}
+        if kind != "frozen" and raw:
+            raise RecipeError(f"{where}: 'stats' belong to a frozen basis (kind is {kind!r})")
+        if kind == "frozen" and not raw:
+            raise RecipeError(f"{where}: a frozen basis needs 'stats' per indicator (write them with "
+                              "`clusterleap calibrate`)")
+        if not isinstance(raw, Mapping):
+            raise RecipeError(f"{where}: stats must map indicator codes to {{min, max, mean, sd}}")
+        stats = []
+        for code, v in raw.items():
+            at = f"{where}, stats.{code}"
+            if not isinstance(v, Mapping) or set(v) != set(_STAT_NAMES):
+                raise RecipeError(f"{at}: expected a mapping with exactly min, max, mean and sd")
+            nums = []
+            for name in _STAT_NAMES:
+                x = v[name]
+                if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+                    raise RecipeError(f"{at}: {name} is {x!r} (expected a finite number)")
+                nums.append(float(x))
+            mn, mx, mean, sd = nums
+            if not mn <= mean <= mx or sd < 0:
+                raise RecipeError(f"{at}: min {mn:g}, max {mx:g}, mean {mean:g}, sd {sd:g} are inconsistent "
+                                  "(expected min <= mean <= max and sd >= 0)")
+            stats.append((str(code), (mn, mx, mean, sd)))
+        return cls(kind, tuple(sorted(stats)), clip, fitted_on)
+
+    def describe(self, lang: str = "en") -> str:
+        """One line for outputs: what the scores are measured against."""
+        zh = lang == "zh"
+        if self.kind == "goalposts":
+            return ("固定目标值（框架的底线与世界级水平）" if zh
+                    else "fixed goalposts (the framework's floors and world-class levels)")
+        if self.kind == "frozen":
+            on = self.fitted_on or ("参照总体" if zh else "a reference population")
+            return f"冻结的参照（拟合于{on}）" if zh else f"a frozen reference (fitted on {on})"
+        return "相对（仅对文件中的单元排序）" if zh else "relative (ranks the units in the file only)"
+
+
 def _grading(spec: Any, where: str) -> GradingScheme:
     """A grading scheme from itself or a mapping (the optional ``grading`` field of a recipe)."""
     from .analysis.grades import GradingScheme
@@ -155,9 +269,36 @@ def _stages() -> dict[str, Registry]:
     return STAGES
 
 
+def _check_comparable(stage: str, plan: Plan, registry: Registry, basis: Basis, where: str) -> None:
+    """On a comparable basis every method must give a unit's value from its own data (and the basis)."""
+    for step in plan.steps():
+        method = registry.get(step.method)
+        if method.relative:
+            raise RecipeError(
+                f"{where}: {stage} method {step.method!r} draws on the other units in the file, so scores on the "
+                f"{basis.kind} basis would change when units are added or removed ({_UNIT_LEVEL_HINTS[stage]})")
+        if stage == "normalise" and basis.kind == "goalposts" and step.method == "zscore":
+            raise RecipeError(f"{where}: zscore needs a mean and a standard deviation, which goalposts do not give "
+                              "(use minmax or goalposts on fixed goalposts, or a frozen basis from "
+                              "`clusterleap calibrate`)")
+
+
+_UNIT_LEVEL_HINTS = {
+    "screen": "screening is by each unit's own coverage",
+    "denominate": "",
+    "transform": "",
+    "impute": "use none, locf or linear (a unit's own years) on a comparable basis",
+    "treat": "use none: the basis caps values at its bounds instead",
+    "normalise": "use minmax, goalposts, target, frontier or proportion, which take their bounds from the basis",
+    "weight": "use framework, equal or ahp weights; data-driven weights rank the units in the file",
+    "aggregate": "use arithmetic, geometric, harmonic or power means",
+    "rank": "",
+}
+
+
 #: Each stage's default method.
 DEFAULT_METHODS = {
-    "denominate": "framework", "transform": "framework", "impute": "none", "treat": "none",
+    "screen": "none", "denominate": "framework", "transform": "framework", "impute": "none", "treat": "none",
     "normalise": "minmax", "weight": "framework", "aggregate": "arithmetic", "rank": "descending",
 }
 
@@ -172,6 +313,7 @@ class Recipe:
     transforms, no imputation or treatment, min-max 0-100, framework weights, arithmetic means, ranks with ties
     sharing the best rank."""
 
+    screen: Plan = _default("screen")
     denominate: Plan = _default("denominate")
     transform: Plan = _default("transform")
     impute: Plan = _default("impute")
@@ -184,8 +326,10 @@ class Recipe:
     description: str = ""
     source: str = field(default="", compare=False)
     grading: GradingScheme | None = None
+    basis: Basis = field(default_factory=Basis)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "basis", Basis.parse(self.basis, f"{self.source or 'recipe'}, basis"))
         if self.grading is not None:
             object.__setattr__(self, "grading", _grading(self.grading, f"{self.source or 'recipe'}, grading"))
         stages = _stages()
@@ -195,8 +339,8 @@ class Recipe:
             if plan.levels and stage not in NODE_STAGES:
                 raise RecipeError(f"{where}: 'levels' overrides apply to weight and aggregate only "
                                   "(use 'nodes' with indicator codes)")
-            if (plan.levels or plan.nodes) and stage == "rank":
-                raise RecipeError(f"{where}: rank takes no per-level or per-node overrides")
+            if (plan.levels or plan.nodes) and stage in ("rank", "screen"):
+                raise RecipeError(f"{where}: {stage} takes no per-level or per-node overrides")
 
             def canon(step: Step, at: str, _reg: Registry = stages[stage], _stage: str = stage) -> Step:
                 if step.method not in _reg:
@@ -210,6 +354,8 @@ class Recipe:
                 tuple((c, canon(s, f"{where}.nodes.{c}")) for c, s in plan.nodes),
             )
             object.__setattr__(self, stage, plan)
+            if self.basis.comparable:
+                _check_comparable(stage, plan, stages[stage], self.basis, where)
 
     # -- conveniences -------------------------------------------------------------------------------------------
     def with_step(self, stage: str, step: Step | str) -> Recipe:
@@ -232,6 +378,7 @@ class Recipe:
             d["description"] = self.description
         for stage in STAGE_ORDER:
             d[stage] = self.plan(stage).to_dict()
+        d["basis"] = self.basis.to_dict()
         if self.grading is not None:
             d["grading"] = self.grading.to_dict()
         return d
@@ -251,6 +398,8 @@ class Recipe:
                 kwargs[key] = str(value)
             elif key == "grading":
                 kwargs[key] = None if value is None else _grading(value, f"{where}, grading")
+            elif key == "basis":
+                kwargs[key] = Basis.parse(value, f"{where}, basis")
             else:
                 kwargs[key] = Plan.parse(value, f"{where}, {key}", DEFAULT_METHODS[key])
         if "name" not in kwargs and source.endswith((".yaml", ".yml")):

@@ -126,6 +126,9 @@ class Method:
     reference: str
     params: Mapping[str, Param]
     validate: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: True when a unit's result depends on the other units in the file (a median, a rank, data-driven weights):
+    #: such a method cannot give scores on a comparable basis (see :class:`clusterleap.recipe.Basis`).
+    relative: bool = False
 
     def check_params(self, params: Mapping[str, Any], where: str) -> dict[str, Any]:
         """Validate ``params`` against the method's schema; return them with defaults filled in."""
@@ -164,8 +167,10 @@ class Registry:
         summary: str,
         reference: str = "",
         validate: Callable[[Mapping[str, Any]], str | None] | None = None,
+        relative: bool = False,
     ) -> Callable[[F], F]:
-        """Decorator: register ``func`` under ``name``. Its keyword-only arguments become its parameters."""
+        """Decorator: register ``func`` under ``name``. Its keyword-only arguments become its parameters.
+        ``relative``: the method's result for one unit depends on the other units in the file."""
 
         def deco(func: F) -> F:
             if name in self._methods:
@@ -177,7 +182,7 @@ class Registry:
                 for p in sig.parameters.values()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY
             }
-            self._methods[name] = Method(name, func, summary, reference, params, validate)
+            self._methods[name] = Method(name, func, summary, reference, params, validate, relative)
             return func
 
         return deco

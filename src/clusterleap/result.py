@@ -17,7 +17,7 @@ import pandas as pd
 from .dataset import Dataset
 from .files import write_atomic_dir, write_tables
 from .framework import Framework
-from .pipeline import Prepared
+from .pipeline import Prepared, Screening
 from .recipe import Recipe
 from .stages._arrays import FloatArray
 from .stages.treat import CODES as TREAT_CODES
@@ -100,6 +100,9 @@ class Result:
     prepared: Prepared
     weights_used: Mapping[str, FloatArray]
     provenance: Provenance
+    screening: Screening
+    #: the data set before screening (the same as ``data`` when every unit was kept)
+    source_data: Dataset
 
     # -- labels ---------------------------------------------------------------------------------------------------
     @property
@@ -181,6 +184,41 @@ class Result:
         return self._frame(arrays[name](), ind)
 
     @cached_property
+    def coverage(self) -> pd.DataFrame:
+        """Data coverage of every unit of the data set (screened-out units included) in the evaluated year: the
+        indicators with a value, their share overall and per dimension, whether the unit was screened out and
+        why. Coverage counts the values the pipeline gets, before imputation."""
+        fw = self.framework
+        full, s = self.source_data, self.screening
+        dims = s.dimensions
+        with_data, share, by_dim, kept = s.with_data()[0], s.share[0], s.by_dimension[0], s.kept[0]
+        p = s.step.kwargs
+        df = pd.DataFrame({"name": list(full.names), "benchmark": np.asarray(full.benchmark, dtype=bool),
+                           "indicators_with_data": with_data.astype(int), "indicators": len(fw.indicators),
+                           "coverage": share}, index=pd.Index(full.units, name="unit"))
+        for j, d in enumerate(dims):
+            df[f"coverage_{d}"] = by_dim[:, j]
+        df["screened_out"] = ~kept
+        reasons = []
+        for i in range(len(full.units)):
+            if kept[i]:
+                reasons.append("")
+                continue
+            low = [d for j, d in enumerate(dims) if by_dim[i, j] < p.get("min_dimension_share", 0.0) - 1e-12]
+            why = [f"data on {int(with_data[i])} of {len(fw.indicators)} indicators ({share[i]:.0%}) < "
+                   f"{p.get('min_share', 0.0):.0%} required"] if share[i] < p.get("min_share", 0.0) - 1e-12 else []
+            why += [f"{d} coverage {by_dim[i, dims.index(d)]:.0%} < {p['min_dimension_share']:.0%}" for d in low]
+            reasons.append(f"screened out ({s.step.method}): {'; '.join(why)}")
+        df["reason"] = reasons
+        return df
+
+    @property
+    def indicators_with_data(self) -> int:
+        """How many of the framework's indicators carry data for at least one scored unit in the evaluated year:
+        what "evaluated on N indicators" may honestly say."""
+        return int((~np.isnan(self.prepared.denominated[0])).any(axis=0).sum())
+
+    @cached_property
     def treatment(self) -> pd.DataFrame:
         """Per indicator: skewness and kurtosis before and after treatment, points changed, rule applied."""
         t = self.prepared.treated
@@ -233,7 +271,7 @@ class Result:
         """Every table of the result, by file name stem: scores, ranks, weights, treatment, units and the stage
         tables under ``stages/``."""
         out = {"scores": self.scores, "ranks": self.ranks, "weights": self.weights, "treatment": self.treatment,
-               "units": self.units_table}
+               "units": self.units_table, "coverage": self.coverage}
         for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                      "normalised"):
             out[f"stages/{name}"] = self.stage(name)

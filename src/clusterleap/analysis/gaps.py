@@ -247,7 +247,7 @@ def _unit_name(result: Result, i: int, lang: str) -> str:
 def _targets_normalised(result: Result) -> FloatArray:
     """The framework's targets normalised like the data, ``(indicators,)`` (NaN where an indicator has none, or
     where treatment log-transformed the indicator so that its target cannot be placed on the same scale)."""
-    from ..pipeline import _goal_context, normalise
+    from ..pipeline import norm_context, normalise
 
     fw = result.framework
     tgt = np.array([fw.by_code[c].target if fw.by_code[c].target is not None else np.nan for c in fw.indicators])
@@ -263,7 +263,7 @@ def _targets_normalised(result: Result) -> FloatArray:
     x = result.prepared.treated.x[:1]
     aug = np.concatenate([x, tgt[None, None, :]], axis=1)
     fit = np.r_[np.ones(x.shape[1], dtype=bool), False]
-    ctx = _goal_context(fw, fit, (*result.units, "__target__"))
+    ctx = norm_context(fw, fit, (*result.units, "__target__"), result.recipe.basis)
     out: FloatArray = normalise(aug, result.recipe.normalise, fw, ctx)[0, -1]
     return np.where(np.isnan(tgt), np.nan, out)
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -43,6 +43,7 @@ from ..files import read_yaml
 from ..registry import did_you_mean
 
 if TYPE_CHECKING:
+    from ..recipe import Basis, Recipe
     from ..result import Result
 
 __all__ = [
@@ -51,11 +52,14 @@ __all__ = [
     "Tier",
     "assign_grades",
     "builtin_schemes",
+    "check_basis",
     "criteria_array",
     "default_scheme",
+    "eligible",
     "grades",
     "load_scheme",
     "observatory_scheme",
+    "scheme_for",
     "tier_array",
     "transition_matrix",
 ]
@@ -71,7 +75,7 @@ UNGRADED = "ungraded"
 _TIER_KEYS = {"code", "name_en", "name_zh", "min_score", "floors", "top_percent", "benchmark_margin",
               "min_criteria", "among"}
 _CRIT_KEYS = {"code", "name_en", "name_zh", "variable", "source", "min_value", "top_percent", "within", "among"}
-_SCHEME_KEYS = {"name", "description", "index", "tiers", "criteria"}
+_SCHEME_KEYS = {"name", "description", "index", "tiers", "criteria", "min_coverage"}
 
 
 # -- the scheme --------------------------------------------------------------------------------------------------
@@ -133,9 +137,20 @@ class GradingScheme:
     name: str = ""
     description: str = ""
     index: str | None = None
+    #: units with data on a smaller share of the indicators are not graded (None: no coverage rule)
+    min_coverage: float | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
+
+    def absolute_rules(self) -> list[str]:
+        """The rules that compare a score with a fixed number (min_score, floors, score criteria with min_value):
+        they mean something only on a comparable scoring basis."""
+        out = [f"tier {t.code!r} min_score {_g(t.min_score)}" for t in self.tiers if t.min_score is not None]
+        out += [f"tier {t.code!r} floors" for t in self.tiers if t.floors]
+        out += [f"criterion {c.code!r} min_value {_g(c.min_value)}" for c in self.criteria
+                if c.source == "score" and c.min_value is not None]
+        return out
 
     # -- serialisation -------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -146,6 +161,8 @@ class GradingScheme:
             d["description"] = self.description
         if self.index is not None:
             d["index"] = self.index
+        if self.min_coverage is not None:
+            d["min_coverage"] = self.min_coverage
         d["tiers"] = [_tier_dict(t) for t in self.tiers]
         if self.criteria:
             d["criteria"] = [_crit_dict(c) for c in self.criteria]
@@ -168,7 +185,8 @@ class GradingScheme:
         index = d.get("index")
         try:
             return cls(tiers=tiers, criteria=criteria, name=str(d.get("name", "")),
-                       description=str(d.get("description", "")), index=None if index is None else str(index))
+                       description=str(d.get("description", "")), index=None if index is None else str(index),
+                       min_coverage=_num(d.get("min_coverage"), source, "min_coverage"))
         except RecipeError as exc:
             msg = str(exc)
             raise RecipeError(msg if msg.startswith(source) else f"{source}: {msg}") from None
@@ -279,6 +297,8 @@ def _validate(s: GradingScheme) -> None:
     where = f"grading scheme {s.name!r}" if s.name else "grading scheme"
     if not s.tiers:
         raise RecipeError(f"{where}: no tiers (expected at least one, highest first)")
+    if s.min_coverage is not None and not 0 <= s.min_coverage <= 1:
+        raise RecipeError(f"{where}: min_coverage is {s.min_coverage:g} (expected a share between 0 and 1)")
     seen: set[str] = set()
     for i, t in enumerate(s.tiers):
         tw = f"{where}, tier {i + 1} ({t.code!r})"
@@ -324,16 +344,21 @@ def _validate(s: GradingScheme) -> None:
 # -- built-in schemes --------------------------------------------------------------------------------------------
 _DEFAULT = {
     "name": "default",
-    "description": "Absolute thresholds on a 0-100 index with floors on every dimension (no short board), set for "
-                   "min-max normalised composites, where a unit best on every indicator scores 100 and typical "
-                   "indices lie between 20 and 65. Set your own thresholds for a study.",
+    "description": "Absolute thresholds on a 0-100 index with floors on every dimension (no short board), for scores "
+                   "on a comparable basis: on the built-in frameworks' goalposts 0 is an indicator's floor and 100 "
+                   "its world-class level. World-class: index at least 75 (where the world-class benchmark clusters' "
+                   "median lies) with no dimension below 60; candidate: 65 and 45; national leading: 55 and 35; "
+                   "regional: 40; emerging: the rest. Units with data on fewer than two thirds of the indicators "
+                   "(COINr's default data-availability threshold) are not graded, nor are benchmarks. Set your own "
+                   "thresholds for a study.",
+    "min_coverage": 2 / 3,
     "tiers": [
-        {"code": "world_class", "name_en": "world-class", "name_zh": "世界级", "min_score": 60, "floors": {"*": 30}},
-        {"code": "candidate", "name_en": "world-class candidate", "name_zh": "世界级候选", "min_score": 50,
-         "floors": {"*": 25}},
-        {"code": "national", "name_en": "national leading", "name_zh": "国家领先", "min_score": 40,
-         "floors": {"*": 20}},
-        {"code": "regional", "name_en": "regional", "name_zh": "区域级", "min_score": 30},
+        {"code": "world_class", "name_en": "world-class", "name_zh": "世界级", "min_score": 75, "floors": {"*": 60}},
+        {"code": "candidate", "name_en": "world-class candidate", "name_zh": "世界级候选", "min_score": 65,
+         "floors": {"*": 45}},
+        {"code": "national", "name_en": "national leading", "name_zh": "国家领先", "min_score": 55,
+         "floors": {"*": 35}},
+        {"code": "regional", "name_en": "regional", "name_zh": "区域级", "min_score": 40},
         {"code": "emerging", "name_en": "emerging", "name_zh": "成长型"},
     ],
 }
@@ -342,12 +367,12 @@ _RELATIVE = {
     "name": "relative",
     "description": "Relative to the benchmark clusters and to the domestic field: world-class within 5 points of the "
                    "benchmark median, candidate within 15, national leading in the domestic top 20 %, regional in the "
-                   "top 60 %; floors on every dimension for the top two tiers.",
+                   "top 60 %; no fixed cut-off, so it fits any scoring basis (its grades are then relative to the "
+                   "units in the file); units with data on fewer than two thirds of the indicators are not graded.",
+    "min_coverage": 2 / 3,
     "tiers": [
-        {"code": "world_class", "name_en": "world-class", "name_zh": "世界级", "benchmark_margin": 5,
-         "floors": {"*": 30}},
-        {"code": "candidate", "name_en": "world-class candidate", "name_zh": "世界级候选", "benchmark_margin": 15,
-         "floors": {"*": 25}},
+        {"code": "world_class", "name_en": "world-class", "name_zh": "世界级", "benchmark_margin": 5},
+        {"code": "candidate", "name_en": "world-class candidate", "name_zh": "世界级候选", "benchmark_margin": 15},
         {"code": "national", "name_en": "national leading", "name_zh": "国家领先", "top_percent": 20},
         {"code": "regional", "name_en": "regional", "name_zh": "区域级", "top_percent": 60},
         {"code": "emerging", "name_en": "emerging", "name_zh": "成长型"},
@@ -573,6 +598,53 @@ def _resolve(
     return pos, idx, dims
 
 
+def eligible(scheme: GradingScheme, benchmark: BoolArray, coverage: FloatArray | None) -> BoolArray:
+    """``(U,)``: the units a scheme grades. Benchmarks are references (scored and shown, never graded in domestic
+    tiers); units with data on less than the scheme's ``min_coverage`` share of the indicators are not graded."""
+    ok: BoolArray = ~np.asarray(benchmark, dtype=bool)
+    if scheme.min_coverage is not None and coverage is not None:
+        ok &= np.asarray(coverage, dtype=float) >= scheme.min_coverage - 1e-12
+    return ok
+
+
+def check_basis(scheme: GradingScheme, basis: Basis, recipe_name: str = "") -> None:
+    """Refuse absolute cut-offs on scores that only rank the units in the file: on a relative basis a threshold
+    of 60 means nothing (the best unit of any file scores near 100 with min-max)."""
+    rules = scheme.absolute_rules()
+    if basis.comparable or not rules:
+        return
+    name = f"recipe {recipe_name!r}" if recipe_name else "the recipe"
+    raise RecipeError(
+        f"grading scheme {scheme.name or 'given'!r} compares scores with fixed numbers ({', '.join(rules[:3])}"
+        f"{', ...' if len(rules) > 3 else ''}), but {name} scores on a relative basis: its scores only rank the "
+        "units in the file, so a fixed cut-off would grade the same cluster differently in another file. Score on "
+        "a comparable basis (basis: goalposts, or a frozen reference from `clusterleap calibrate`), or grade with "
+        "relative rules (the built-in scheme 'relative': top-percent and benchmark margins)")
+
+
+def scheme_for(recipe: Recipe, scheme: GradingScheme | Mapping[str, Any] | str | Path | None = None, *,
+               benchmarks: bool = True) -> GradingScheme:
+    """The scheme to grade a recipe's scores with: ``scheme`` if given, else the recipe's ``grading``, else the
+    built-in 'default' on a comparable basis and 'relative' on a relative one (without its world-class tiers when
+    the data flags no ``benchmarks``: on a relative basis only benchmarks can say what world class is); checked
+    against the basis."""
+    if scheme is not None:
+        sch = load_scheme(scheme)
+    elif recipe.grading is not None:
+        sch = recipe.grading
+    elif recipe.basis.comparable:
+        sch = builtin_schemes()["default"]
+    else:
+        sch = builtin_schemes()["relative"]
+        if not benchmarks:
+            sch = replace(sch, tiers=tuple(t for t in sch.tiers if t.benchmark_margin is None),
+                          name="relative (no benchmarks)",
+                          description="Relative to the domestic field only (the data flags no benchmark clusters, "
+                                      "so no world-class tier can be judged): " + sch.description)
+    check_basis(sch, recipe.basis, recipe.name)
+    return sch
+
+
 def tier_array(
     scores: FloatArray,
     nodes: Sequence[str],
@@ -583,15 +655,18 @@ def tier_array(
     dimensions: Sequence[str] | None = None,
     data: Mapping[str, FloatArray] | None = None,
     groups: Mapping[str, IntArray] | None = None,
+    coverage: FloatArray | None = None,
 ) -> IntArray:
     """Tier positions ``(S, U)`` (0 = the highest tier, -1 = no grade) from scores ``(S, U, nodes)``.
 
     Vectorised over samples: uncertainty analysis grades every sample in one call. ``index``: the node graded (the
-    scheme's, else ``nodes[0]``); ``dimensions``: the codes ``*`` floors stand for."""
+    scheme's, else ``nodes[0]``); ``dimensions``: the codes ``*`` floors stand for; benchmarks and units below the
+    scheme's coverage rule (``coverage``: share of indicators with data, ``(U,)``) get -1 (see :func:`eligible`)."""
     pos, idx, dims = _resolve(scheme, nodes, index, dimensions)
     bench = np.zeros(scores.shape[1], dtype=bool) if benchmark is None else np.asarray(benchmark, dtype=bool)
     met = criteria_array(scheme, scores, nodes, benchmark=bench, data=data, groups=groups)
-    return _first_tier(_checks(scheme, scores, pos, idx, dims, bench, met), scores[:, :, pos[idx]])
+    tiers = _first_tier(_checks(scheme, scores, pos, idx, dims, bench, met), scores[:, :, pos[idx]])
+    return np.where(eligible(scheme, bench, coverage)[None, :], tiers, -1)
 
 
 def _first_tier(checks: list[list[_Check]], x: FloatArray) -> IntArray:
@@ -669,6 +744,19 @@ def _reason(
     return en, zh
 
 
+def _not_graded(bench: bool, share: float, n_with: int | None, n_all: int | None, scheme: GradingScheme
+                ) -> tuple[str, str]:
+    """Why a unit has no grade although it has a score."""
+    if bench:
+        return ("benchmark: a reference, scored and shown but not graded in domestic tiers",
+                "标杆：作为参照，计分并展示，但不参与国内分级")
+    req = scheme.min_coverage or 0.0
+    count = f"{n_with} of {n_all} indicators, " if n_with is not None and n_all else ""
+    count_zh = f"{n_all} 项指标中的 {n_with} 项，" if n_with is not None and n_all else ""
+    return (f"not graded: data on {count}{share:.0%} < {req:.0%} required (the scheme's coverage rule)",
+            f"未评级：有数据的指标（{count_zh}{share:.0%}）低于所需的 {req:.0%}（分级方案的覆盖率规则）")
+
+
 def assign_grades(
     scores: pd.DataFrame,
     scheme: GradingScheme | None = None,
@@ -678,13 +766,18 @@ def assign_grades(
     dimensions: Sequence[str] | None = None,
     data: Mapping[str, FloatArray] | None = None,
     groups: Mapping[str, Sequence[str | None]] | None = None,
+    coverage: Sequence[float] | FloatArray | None = None,
+    with_data: Sequence[int] | None = None,
+    n_indicators: int | None = None,
 ) -> pd.DataFrame:
     """Grade every unit of ``scores`` (units x nodes) with ``scheme`` (the default scheme for None).
 
     Returns one row per unit: ``tier`` (code), ``tier_pos`` (0 = highest, -1 = none), ``grade`` and ``grade_zh``
     (labels), ``score`` (the graded index), ``stars`` (criteria met, when the scheme has criteria) and one boolean
     column per criterion, ``reason`` and ``reason_zh``: the conditions the unit meets and, unless it is in the top
-    tier, those that keep it out of the tier above."""
+    tier, those that keep it out of the tier above. Benchmarks, and units whose ``coverage`` (share of indicators
+    with data; ``with_data`` of ``n_indicators`` for the wording) is below the scheme's rule, get no grade and say
+    why."""
     scheme = scheme or default_scheme()
     nodes = [str(c) for c in scores.columns]
     arr = scores.to_numpy(dtype=float)[None]
@@ -699,11 +792,17 @@ def assign_grades(
             gcodes[col] = np.array([-1 if x is None else uniq.index(x) for x in labels], dtype=np.int64)
     met = criteria_array(scheme, arr, nodes, benchmark=bench, data=data, groups=gcodes)
     checks = _checks(scheme, arr, pos, idx, dims, bench, met)
-    tiers = _first_tier(checks, arr[:, :, pos[idx]])[0]
+    cov = None if coverage is None else np.asarray(coverage, dtype=float)
+    ok = eligible(scheme, bench, cov)
+    tiers = np.where(ok, _first_tier(checks, arr[:, :, pos[idx]])[0], -1)
     rows = []
     for i in range(u):
         t = int(tiers[i])
-        en, zh = _reason(scheme, checks, t, i, met)
+        if ok[i] or np.isnan(arr[0, i, pos[idx]]):
+            en, zh = _reason(scheme, checks, t, i, met)
+        else:
+            en, zh = _not_graded(bool(bench[i]), float(cov[i]) if cov is not None else np.nan,
+                                 None if with_data is None else int(with_data[i]), n_indicators, scheme)
         row: dict[str, Any] = {
             "tier": scheme.tiers[t].code if t >= 0 else "",
             "tier_pos": t,
@@ -722,11 +821,13 @@ def assign_grades(
 
 
 def grades(result: Result, scheme: GradingScheme | Mapping[str, Any] | str | Path | None = None) -> pd.DataFrame:
-    """Grades of every unit of a result: ``scheme``, else the recipe's ``grading``, else the default scheme.
+    """Grades of every scored unit of a result with :func:`scheme_for` (``scheme``, else the recipe's ``grading``,
+    else the built-in default for the recipe's basis), refused when absolute cut-offs meet a relative basis.
 
     Floors on ``*`` apply to the children of the graded node; data criteria read the raw columns of the result's
-    year; ``within`` groups read the data's unit metadata."""
-    sch = load_scheme(scheme) if scheme is not None else (result.recipe.grading or default_scheme())
+    year; ``within`` groups read the data's unit metadata; benchmarks and units below the scheme's coverage rule
+    are not graded."""
+    sch = scheme_for(result.recipe, scheme, benchmarks=bool(np.asarray(result.data.benchmark).any()))
     fw = result.framework
     idx = sch.index or fw.root.code
     if idx not in fw:
@@ -734,8 +835,10 @@ def grades(result: Result, scheme: GradingScheme | Mapping[str, Any] | str | Pat
                           f"{did_you_mean(idx, list(fw.by_code))}")
     ti = result.data.year_index(result.year)
     data = {c.variable: result.data.column(c.variable)[ti] for c in sch.criteria if c.source == "data"}
+    cov = result.coverage.loc[list(result.units)]
     return assign_grades(result.scores, sch, result.data.benchmark, index=idx, dimensions=fw.children[idx],
-                         data=data, groups=dict(result.data.groups))
+                         data=data, groups=dict(result.data.groups), coverage=cov["coverage"].to_numpy(),
+                         with_data=cov["indicators_with_data"].tolist(), n_indicators=len(fw.indicators))
 
 
 def transition_matrix(before: Sequence[str], after: Sequence[str], tiers: Sequence[str]) -> pd.DataFrame:

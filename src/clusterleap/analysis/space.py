@@ -36,7 +36,7 @@ __all__ = ["CHOICE_STAGES", "NOMINAL", "Factor", "FrameworkChoice", "GoalpostRan
 #: The option that keeps the recipe's own plan (or the framework being evaluated).
 NOMINAL = "nominal"
 #: Stages a choice may vary (ranks are what is measured, so the rank stage is fixed).
-CHOICE_STAGES = tuple(s for s in STAGE_ORDER if s != "rank")
+CHOICE_STAGES = tuple(s for s in STAGE_ORDER if s not in ("rank", "screen"))
 
 
 # -- the space ----------------------------------------------------------------------------------------------------

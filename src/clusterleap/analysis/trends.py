@@ -1,15 +1,15 @@
 """Monitoring the leap (跃升) over the years: comparable scores, growth, distance to the world-class frontier, tier
 transitions, regional disparity, convergence and coupling coordination.
 
-**Comparable scores.** One recipe is applied to every year, and the normalisation statistics (min and max for
-min-max, mean and sd for z-scores, ...) are computed once for all years, so a score means the same in 2019 as in
-2024: with ``reference="pooled"`` (the default) from the units of every year together, with ``reference=<year>``
-(or ``"first"``) from one base year only. Pooled bounds keep every score on the normaliser's scale and privilege no
-year; base-year bounds express every year against the base year's field, so later scores may exceed the scale (a
-unit better than any unit of the base year scores above 100 with min-max), which is what some monitoring reports
-want. Either way the years are stacked on the unit axis of one pipeline run (``pipeline.prepare(..., pooled=True,
-fit=...)``), so data-driven weights are also shared by all years. Scores therefore differ from those of separate
-single-year evaluations, whose scales move with each year's field.
+**Comparable scores.** A score means the same in 2019 as in 2024 only on a comparable scoring basis (the recipe's
+``basis``: fixed goalposts, or a reference frozen into the recipe): every unit-year is then scored exactly as
+:func:`clusterleap.evaluate` scores it for that year, so the ranking, the grades, the report and the trends show one
+score per cluster-year. A relative basis (per-file min-max, z-scores) is refused unless ``reference`` fits bounds
+for the analysis: ``"pooled"`` from the units of every year together, ``"first"`` or a year from one base year only
+(the years are stacked on the unit axis of one pipeline run, ``pipeline.prepare(..., pooled=True, fit=...)``); those
+scores differ from single-year evaluations, whose scales move with each year's field, which is why they must be
+asked for. Calibrating a frozen basis on the same population (``clusterleap calibrate --on pooled``) makes them the
+scores of every analysis instead.
 
 **Growth**: change and compound annual growth rate of the index, ``CAGR = (x_last / x_first)^(1 / years) - 1``.
 **Frontier**: per year the median index of the benchmark units (or the best benchmark, or the best unit when none is
@@ -236,28 +236,44 @@ def panel_scores(
     recipe: Recipe,
     years: Sequence[int] | None = None,
     *,
-    reference: Literal["pooled", "first"] | int = "pooled",
+    reference: Literal["pooled", "first"] | int | None = None,
 ) -> tuple[FloatArray, FloatArray, tuple[int, ...]]:
-    """Scores and ranks ``(years, units, nodes)`` of every year with one normalisation (pooled over the years, or
-    fitted on a reference year), and the years."""
-    from ..pipeline import aggregate_tree, prepare, rank_scores
+    """Scores and ranks ``(years, units, nodes)`` of every year, and the years.
+
+    On a comparable basis (``reference`` None) every unit-year is scored exactly as :func:`clusterleap.evaluate`
+    scores it for that year: one score per cluster-year. Unit-years the recipe's screen rejects are missing. On a
+    relative basis the years must share bounds fitted for the analysis: ``reference`` 'pooled' (all years) or
+    'first' / a year; those scores then differ from single-year evaluations, which is why it must be asked for."""
+    from ..pipeline import aggregate_tree, prepare, rank_scores, screen
 
     yrs = tuple(data.years) if years is None else tuple(int(y) for y in years)
     for y in yrs:
         data.year_index(y)
     if len(yrs) < 2:
         raise DataError(f"{data.source}: monitoring needs at least two years (got {', '.join(map(str, yrs))})")
+    if recipe.basis.comparable and reference is not None:
+        raise RecipeError(f"monitoring: reference {reference!r} fits bounds for a relative basis, but the recipe "
+                          f"scores on {recipe.basis.describe()}, which already fixes the scale (leave reference out)")
+    if not recipe.basis.comparable and reference is None:
+        raise RecipeError(
+            f"monitoring: recipe {recipe.name or ''!r} scores on a relative basis, whose scores are not comparable "
+            "across years (each year's field sets its own scale). Score on a comparable basis (basis: goalposts, or "
+            "a frozen reference from `clusterleap calibrate`), or fit bounds for this analysis only with "
+            "reference='pooled' or a base year (--reference; its scores then differ from single-year evaluations)")
     u = len(data.units)
-    fit = None
-    if reference != "pooled":
+    data.check_against(fw)
+    kept = screen(fw, data, recipe, list(yrs)).kept  # (years, units)
+    fit = kept.reshape(-1) if not kept.all() else None
+    if reference is not None and reference != "pooled":
         ref = yrs[0] if reference == "first" else reference
         if not isinstance(ref, int) or isinstance(ref, bool) or ref not in yrs:
             raise RecipeError(f"monitoring: reference {reference!r} is not 'pooled', 'first' or one of the years "
                               f"{', '.join(map(str, yrs))}")
-        fit = np.repeat(np.array([y == ref for y in yrs]), u)
-    prep = prepare(fw, data, recipe, list(yrs), fit=fit, pooled=True)
+        year_rows = np.repeat(np.array([y == ref for y in yrs]), u)
+        fit = year_rows if fit is None else fit & year_rows
+    prep = prepare(fw, data, recipe, list(yrs), fit=fit, pooled=True, checked=True)
     scores, _ = aggregate_tree(fw, prep.normalised, recipe, units=data.units * len(yrs))
-    per_year = scores[0].reshape(len(yrs), u, -1)
+    per_year = np.where(kept[:, :, None], scores[0].reshape(len(yrs), u, -1), np.nan)
     ranks = rank_scores(per_year, recipe)
     return per_year, ranks, yrs
 
@@ -303,10 +319,14 @@ class Trends:
     coupling: pd.DataFrame
     illustrative: bool = False
     tier_names: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    #: the recipe's scoring basis in words (English, Chinese), when ``reference`` is 'basis'
+    basis_text: tuple[str, str] = ("", "")
 
     def describe_reference(self, lang: str = "en") -> str:
         """The normalisation bounds in words, in ``lang`` ('en' or 'zh')."""
         zh = lang == "zh"
+        if self.reference == "basis":
+            return self.basis_text[1 if zh else 0]
         if self.reference == "pooled":
             return "各年合并" if zh else "all years pooled"
         if self.reference == "first":
@@ -374,7 +394,7 @@ def trends(
     recipe: Recipe | str | Path | Mapping[str, Any] | None = None,
     years: Sequence[int] | None = None,
     *,
-    reference: Literal["pooled", "first"] | int = "pooled",
+    reference: Literal["pooled", "first"] | int | None = None,
     group: str | None = None,
     frontier: Literal["median", "best"] | None = None,
     scheme: GradingScheme | Mapping[str, Any] | str | Path | None = None,
@@ -383,17 +403,21 @@ def trends(
 ) -> Trends:
     """Monitor the leap over ``years`` (every year of the data by default) with one recipe and comparable scores.
 
-    ``reference``: 'pooled' normalisation bounds over all years (default), or 'first' / a year to fit them on;
+    ``reference``: leave it out on a comparable basis (every unit-year then has the score
+    :func:`clusterleap.evaluate` gives it); on a relative basis, 'pooled' normalisation bounds over all years, or
+    'first' / a year to fit them on (see :func:`panel_scores`);
     ``group``: unit metadata column for Dagum's decomposition (``region`` when the data has one); ``frontier``:
     'median' or 'best' benchmark index per year (default 'median'; the best domestic index when no benchmark is
     flagged); ``scheme``: grading scheme for the tier transitions (the recipe's, else the default); ``compare``: the
     two years of the transition matrix (first and last by default); ``coupling_weights``: ``a_i`` of the coupling
     comprehensive index, equal or the framework's dimension weights."""
     from ..api import as_dataset, as_framework, as_recipe
-    from .grades import assign_grades, load_scheme
+    from ..pipeline import screen
+    from .grades import assign_grades, scheme_for
 
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
     per_year, ranks, yrs = panel_scores(fw, ds, rc, years, reference=reference)
+    coverage = screen(fw, ds, rc, list(yrs))
     t, u, _ = per_year.shape
     root = fw.order.index(fw.root.code)
     midx = pd.MultiIndex.from_product([yrs, ds.units], names=["year", "unit"])
@@ -454,7 +478,7 @@ def trends(
     projection["reach_year"] = projection["reach_year"].astype("Int64")
 
     # grades per year and transitions
-    sch = load_scheme(scheme) if scheme is not None else (rc.grading or load_scheme(None))
+    sch = scheme_for(rc, scheme, benchmarks=bool(np.asarray(ds.benchmark).any()))
     gidx = sch.index or fw.root.code
     tiers = pd.DataFrame(index=uidx, columns=list(yrs), dtype=object)
     for k, y in enumerate(yrs):
@@ -462,7 +486,7 @@ def trends(
         sub = pd.DataFrame(per_year[k], index=uidx, columns=list(fw.order))
         vals = {c.variable: ds.column(c.variable)[ti] for c in sch.criteria if c.source == "data"}
         g = assign_grades(sub, sch, bench, index=gidx, dimensions=fw.children[gidx], data=vals,
-                          groups=dict(ds.groups))
+                          groups=dict(ds.groups), coverage=coverage.share[k])
         tiers[y] = g["tier"].to_numpy()
     y0, y1 = compare if compare is not None else (yrs[0], yrs[-1])
     for y in (y0, y1):
@@ -514,7 +538,8 @@ def trends(
     classes = [coordination_class(float(x)) for x in dd.ravel()]
     coupling = pd.DataFrame({"C": c.ravel(), "T": tt.ravel(), "D": dd.ravel(),
                              "class": [e for e, _ in classes], "class_zh": [z for _, z in classes]}, index=midx)
-    ref_txt = reference if isinstance(reference, str) else str(reference)
+    ref_txt = "basis" if reference is None else reference if isinstance(reference, str) else str(reference)
     names = {tr.code: (tr.label("en"), tr.label("zh")) for tr in sch.tiers}
     return Trends(yrs, ref_txt, grp, kind_txt, scores_df, ranks_df, index_df, growth, frontier_df, distance,
-                  projection, tiers, transitions, (y0, y1), disparity, coupling, ds.illustrative, names)
+                  projection, tiers, transitions, (y0, y1), disparity, coupling, ds.illustrative, names,
+                  (rc.basis.describe("en"), rc.basis.describe("zh")))

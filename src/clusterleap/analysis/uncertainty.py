@@ -49,11 +49,11 @@ from ..dataset import Dataset
 from ..errors import DataWarning, FrameworkError, RecipeError, SpaceError
 from ..framework import Framework, Goalposts
 from ..pipeline import (
-    _check_norm_inputs,
-    _goal_context,
     aggregate_tree,
+    check_norm_inputs,
     check_recipe_nodes,
     node_weights,
+    norm_context,
     normalise,
     prepare,
     rank_scores,
@@ -163,6 +163,7 @@ class Problem:
         rc = as_recipe(recipe)
         sp = _as_space(space)
         nominal = evaluate(fw, ds, rc, year)
+        ds = nominal.data  # the units the recipe's screen keeps: every sample scores the same units
         fw_choice = next((f for f in sp.factors if isinstance(f, FrameworkChoice)), None)
         frameworks = [fw]
         if fw_choice is not None:
@@ -277,7 +278,7 @@ class Problem:
 
     def goal_context(self, fw: Framework, lo: FloatArray, hi: FloatArray) -> NormContext:
         """Normalisation inputs with per-sample goalposts ``(S, indicators)``, oriented like the pipeline's."""
-        base = _goal_context(fw, None, self.data.units)
+        base = norm_context(fw, None, self.data.units, self.recipe.basis)
         olo = np.repeat(base.lo.astype(float), lo.shape[0], axis=0)
         ohi = np.repeat(base.hi.astype(float), lo.shape[0], axis=0)
         for j, code in enumerate(self.gp_codes):
@@ -286,7 +287,9 @@ class Problem:
                 up = fw.directions[i] > 0
                 olo[:, i] = lo[:, j] if up else -hi[:, j]
                 ohi[:, i] = hi[:, j] if up else -lo[:, j]
-        return NormContext(olo, ohi, base.cap, base.target, None, self.data.units)
+        if self.recipe.basis.kind == "goalposts":  # the basis's bounds are the goalposts, varied per sample
+            return replace(base, lo=olo, hi=ohi, bounds=(olo, ohi))
+        return replace(base, lo=olo, hi=ohi)
 
     def output_nodes(self, which: Literal["aggregates", "all"] | Sequence[str] = "aggregates") -> tuple[str, ...]:
         """Node codes reported: every framework's aggregates (or all nodes) in tree order, the index first (every
@@ -472,8 +475,8 @@ class _Prepared:
             self.normalised[(*key, recipe.normalise)] = prep.normalised
         nkey = (*key, recipe.normalise)
         if nkey not in self.normalised:
-            ctx = _goal_context(fw, None, p.data.units)
-            _check_norm_inputs(fw, recipe.normalise, ctx)
+            ctx = norm_context(fw, None, p.data.units, recipe.basis)
+            check_norm_inputs(fw, recipe.normalise, ctx)
             self.normalised[nkey] = normalise(self.treated[key], recipe.normalise, fw, ctx)
         return self.normalised[nkey], self.treated[key]
 
@@ -490,7 +493,9 @@ def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int) ->
         recipe = problem.recipe_for(combo[1:])
         normalised, treated = prepared.get(k, recipe)
         ranged = [c for c in problem.gp_codes if c in fw.indicators]
-        per_sample = any(recipe.normalise.step_for(c, 1).method == "goalposts" for c in ranged)
+        # goalposts vary per sample where a normaliser reads them: the goalposts method, or any on a goalposts basis
+        per_sample = bool(ranged) and (recipe.basis.kind == "goalposts" or any(
+            recipe.normalise.step_for(c, 1).method == "goalposts" for c in ranged))
         base_w = node_weights(fw)
         wpos = np.array([fw.order.index(c) if c in fw.by_code else -1 for c in problem.weight_codes], dtype=np.intp)
         have = wpos >= 0
@@ -652,6 +657,60 @@ class Samples:
         lost = np.isnan(self.scores) & ~np.isnan(self.nominal_scores)[None]
         return np.asarray((lost & exists[:, None, :]).any(axis=(1, 2)), dtype=bool)
 
+    def missing_scores(self) -> pd.DataFrame:
+        """Why runs failed, per node: the runs and units where the node has no score although the nominal
+        evaluation gives one, whether the index is still defined in every run, and the factor option every such run
+        shares (e.g. ``imputation = none``), when there is one. Lowest nodes first: a missing aspect often explains
+        the missing dimension above it."""
+        p = self.problem
+        lost = np.isnan(self.scores) & ~np.isnan(self.nominal_scores)[None]
+        design = self.design_table()
+        choice_cols = [b.label for b in p.blocks if b.kind in ("choice", "framework")]
+        root = 0  # the index is reported first
+        index_lost = lost[:, :, root].any(axis=1)
+        fw = p.framework
+        rows = []
+        for j, code in enumerate(self.nodes):
+            if code in fw.by_code and fw.by_code[code].is_indicator:
+                continue
+            runs = lost[:, :, j].any(axis=1)
+            if not runs.any():
+                continue
+            units = [self.units[u] for u in np.flatnonzero(lost[:, :, j].any(axis=0))]
+            cause = ""
+            for col in choice_cols:
+                taken = design[col].to_numpy()
+                opts = set(taken[runs])
+                if len(opts) == 1:
+                    opt = next(iter(opts))
+                    if not (taken[~runs] == opt).any():
+                        cause = f"{col} = {opt}"
+                        break
+            rows.append({"node": code, "level": fw.level.get(code, 0), "runs": int(runs.sum()),
+                         "units": len(units), "examples": ", ".join(units[:5]), "cause": cause,
+                         "index_defined": not bool((runs & index_lost).any())})
+        df = pd.DataFrame(rows, columns=["node", "level", "runs", "units", "examples", "cause", "index_defined"])
+        return df.sort_values(["level", "runs"], ascending=[True, False]).reset_index(drop=True)
+
+    def missing_message(self) -> str:
+        """The failures in plain words, one sentence per node (empty when no run failed)."""
+        df = self.missing_scores()
+        if df.empty:
+            return ""
+        fw = self.problem.framework
+        parts = []
+        for _, r in df.iterrows():
+            node = str(r["node"])
+            kind = fw.level_name(fw.level[node]).lower() if node in fw.by_code else "node"
+            when = f", in every run with {r['cause']}" if r["cause"] else ""
+            parts.append(f"{kind} {node} has no score for {r['units']} unit(s) ({r['examples']}) in "
+                         f"{r['runs']} of {self.n} runs{when}")
+        index_ok = bool(df["index_defined"].all())
+        tail = ("; the index is defined in every run" if index_ok
+                else "; in some of these runs the index itself is undefined for those units")
+        text = "; ".join(parts) + tail
+        return text[:1].upper() + text[1:]
+
     def frame(self, s: int) -> pd.DataFrame:
         """Sample ``s`` as a units x nodes score table."""
         return pd.DataFrame(self.scores[s], index=pd.Index(self.units, name="unit"), columns=list(self.nodes))
@@ -755,6 +814,7 @@ class Samples:
             "samples": len(self.rows),
             "base_samples": self.n_base if self.design == "saltelli" else None,
             "failed_runs": int(self.failed.sum()),
+            "missing_scores": self.missing_scores().to_dict(orient="records"),
             "seconds": round(self.seconds, 3),
             "seed": self.seed,
             "year": self.problem.year,
@@ -810,19 +870,22 @@ def grade_shares(samples: Samples, scheme: GradingScheme | None = None) -> pd.Da
     and ``ungraded`` when some samples leave a unit below every tier or without a score. Thresholds are on the
     score scale: they mean the same in every sample only when the space keeps that scale (see docs/robustness.md).
     """
-    from .grades import tier_array
+    from .grades import check_basis, tier_array
 
     problem = samples.problem
     scheme = scheme or problem.recipe.grading
     if scheme is None:
         raise RecipeError("grade probabilities need a grading scheme: set the recipe's 'grading' or pass one")
+    check_basis(scheme, problem.recipe.basis, problem.recipe.name)
     fw, data = problem.framework, problem.data
     idx = scheme.index or fw.root.code
     t = data.year_index(problem.year)
     criteria_data = {c.variable: data.column(c.variable)[t] for c in scheme.criteria if c.source == "data"}
     groups = {col: data.group_codes(col)[0] for col in data.groups}
+    coverage = problem.nominal.coverage.loc[list(data.units), "coverage"].to_numpy()
     kwargs: dict[str, Any] = {"benchmark": np.asarray(data.benchmark, dtype=bool), "index": idx,
-                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups}
+                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups,
+                              "coverage": coverage}
     rows = samples.rows
     tiers = tier_array(samples.scores[rows], samples.nodes, scheme, **kwargs)
     nominal = tier_array(samples.nominal_scores[None], samples.nodes, scheme, **kwargs)[0]
@@ -882,6 +945,7 @@ def leave_one_out(
     ``rank - nominal_rank`` (positive = worse without the indicator)."""
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
     nominal = evaluate(fw, ds, rc, year)
+    ds = nominal.data  # the units the recipe's screen keeps
     target = node or fw.root.code
     if target not in fw.by_code:
         raise FrameworkError(f"framework {fw.name!r} has no node {target!r}{did_you_mean(target, list(fw.order))}")

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
@@ -225,8 +226,7 @@ def grades_cmd(
     zh = lg == "zh"
     w = WORDS[lg]
     _notice(result.illustrative, lg)
-    counts = g["grade_zh" if zh else "grade"].value_counts()
-    console.print(", ".join(f"{k or '-'}: {v}" for k, v in counts.items()))
+    console.print(grade_summary(result, g, lg))
     t = Table(title=f"{w['grades']}, {result.year}")
     for col in ("unit", "name", "score", "grade", "reason"):
         t.add_column(w[col], overflow="fold", justify="right" if col == "score" else "left")
@@ -240,6 +240,27 @@ def grades_cmd(
     if out is not None:
         write_atomic_dir(out, lambda d: write_tables_noting(d, {"grades": g}, result.illustrative))
         console.print(f"{w['wrote']} {out}/grades.csv")
+
+
+def grade_summary(result: Result, g: pd.DataFrame, lang: str) -> str:
+    """One line: the scoring basis, domestic clusters per grade, and the units that are not graded and why."""
+    zh = lang == "zh"
+    bench = np.asarray(result.data.benchmark, dtype=bool)
+    graded = g[g["tier_pos"] >= 0]
+    counts = graded["grade_zh" if zh else "grade"].value_counts()
+    thin = int(((g["tier_pos"] < 0) & ~bench).sum())
+    parts = [f"{k}: {v}" for k, v in counts.items()]
+    head = "国内集群分级" if zh else "domestic clusters by grade"
+    line = f"{head}: {', '.join(parts) if parts else '-'}"
+    if bench.any():
+        line += (f"; 标杆 {int(bench.sum())} 个（作为参照，不分级）" if zh
+                 else f"; benchmarks: {int(bench.sum())} (references, not graded)")
+    if thin:
+        line += (f"; 未评级 {thin} 个（数据不足或指数缺失）" if zh
+                 else f"; not graded: {thin} (too little data or no index)")
+    basis = result.recipe.basis
+    line += f"\n{'评分基准' if zh else 'scores on'}: {basis.describe(lang)}"
+    return line
 
 
 # -- gaps ---------------------------------------------------------------------------------------------------------
@@ -300,8 +321,9 @@ def trends_cmd(
     recipe: RecipeOpt = None,
     years: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to monitor (repeat; default: "
                                                                            "all).")] = None,
-    reference: Annotated[str, typer.Option(help="Normalisation bounds: pooled (all years), first, or a year.")]
-    = "pooled",
+    reference: Annotated[str | None, typer.Option(help="For a recipe on a relative basis only: fit normalisation "
+                                                       "bounds on all years (pooled), the first or a given year.")]
+    = None,
     group: Annotated[str | None, typer.Option(help="Unit metadata column for Dagum's decomposition "
                                                    "(default: region).")] = None,
     scheme: SchemeOpt = None,
@@ -315,7 +337,7 @@ def trends_cmd(
     from ..analysis.trends import trends
 
     ref: Any = reference
-    if reference not in ("pooled", "first"):
+    if reference is not None and reference not in ("pooled", "first"):
         try:
             ref = int(reference)
         except ValueError:

@@ -16,6 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
+from ..errors import ClusterleapError
 from ..files import write_atomic_dir, write_atomic_file, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
@@ -209,14 +210,23 @@ def check(
     ds = as_dataset(data)
     yr = ds.years[ds.year_index(year)]
     result = evaluate(fw, ds, as_recipe(recipe), yr)  # checks the data against the framework first
-    per_ind, per_unit = quality(result)
-    console.print(Text.assemble(("ok", "green"), ": "), end="")
+    per_ind, _ = quality(result)
+    cov = result.coverage
+    k = len(fw.indicators)
+    carried = int((per_ind.coverage > 0).sum())
+    thin = carried < k / 2 or float(cov.coverage.mean()) < 0.5
+    console.print(Text.assemble(("thin data" if thin else "ok", "bold red" if thin else "green"), ": "), end="")
     console.print(f"{ds.source} fits framework {fw.name!r}: {len(ds.units)} units, "
-                  f"{len(fw.indicators)} indicators, years {ds.years[0]}-{ds.years[-1]} (checked {yr})")
+                  f"{k} indicators, years {ds.years[0]}-{ds.years[-1]} (checked {yr})")
     if ds.illustrative:
         console.print(ILLUSTRATIVE_NOTICE, style="yellow")
     overall = float(per_ind.coverage.mean())
-    console.print(f"coverage {overall:.1%}; {int(per_ind.missing.sum())} missing values")
+    console.print(f"coverage {overall:.1%}; {int(per_ind.missing.sum())} missing values; {carried} of {k} "
+                  f"indicators carry data", style="bold red" if thin else None)
+    if thin:
+        console.print(f"most of framework {fw.name!r} is empty in this data: scores would rest on {carried} "
+                      f"indicator(s); grades need data on {_share_rule(result)} of the indicators", style="bold red")
+    console.print(dimension_coverage_table(result))
     table = Table(title="Indicators with missing values or outlier flags")
     for col in ("indicator", "coverage", "missing", "skewness", "kurtosis", "flag"):
         table.add_column(col)
@@ -226,18 +236,45 @@ def check(
                       _fmt(row["kurtosis"]), "skew/kurtosis" if row["outlier_flag"] else "")
     if len(shown):
         console.print(table)
-    low = per_unit[per_unit.coverage < 0.9]
+    low = cov[cov.coverage < 0.9]
     if len(low):
         ut = Table(title="Units with less than 90 % coverage")
-        for col in ("unit", "name", "coverage", "missing"):
+        for col in ("unit", "name", "indicators", "coverage", "status"):
             ut.add_column(col)
         for code, row in low.sort_values("coverage").iterrows():
-            ut.add_row(str(code), str(row["name"]), f"{row.coverage:.1%}", str(int(row.missing)))
+            status = "screened out" if row.screened_out else ""
+            ut.add_row(str(code), str(row["name"]), f"{int(row.indicators_with_data)} of {k}",
+                       f"{row.coverage:.1%}", status)
         console.print(ut)
     if coherence:
         from ..analysis.coherence import print_coherence
 
         print_coherence(result, console)
+
+
+def _share_rule(result: Result) -> str:
+    """The coverage the grading scheme asks for, in words."""
+    from ..analysis.grades import scheme_for
+
+    try:
+        rule = scheme_for(result.recipe).min_coverage
+    except ClusterleapError:
+        rule = None
+    return f"at least {rule:.0%}" if rule else "a share set by the grading scheme"
+
+
+def dimension_coverage_table(result: Result) -> Table:
+    """Coverage per dimension: the mean share of its indicators with data, and how many units have none."""
+    cov = result.coverage
+    fw = result.framework
+    t = Table(title=f"Coverage by dimension, {result.year}")
+    for col in ("dimension", "indicators", "mean coverage", "units without data"):
+        t.add_column(col, justify="left" if col == "dimension" else "right")
+    for d in fw.children[fw.root.code]:
+        share = cov[f"coverage_{d}"]
+        t.add_row(f"{d} {fw.by_code[d].label('en')}", str(len(fw.leaves_under(d))), f"{share.mean():.0%}",
+                  str(int((share == 0).sum())))
+    return t
 
 
 def _fmt(v: float, digits: int = 2) -> str:
@@ -304,7 +341,58 @@ def evaluate_cmd(
     result = evaluate(framework, data, as_recipe(recipe), year)
     result.to_csv(out)
     console.print(ranking_table(result, top, lang.value))
-    console.print(f"wrote {out}/scores.csv, ranks.csv, stages/, provenance.json")
+    console.print(scoring_note(result, lang.value))
+    console.print(f"wrote {out}/scores.csv, ranks.csv, coverage.csv, stages/, provenance.json")
+
+
+def scoring_note(result: Result, lang: str) -> str:
+    """What the scores rest on: the basis, how many indicators carried data, and the units screened out."""
+    zh = lang == "zh"
+    k = len(result.framework.indicators)
+    n = result.indicators_with_data
+    if zh:
+        carried = f"{k} 项指标均有数据" if n == k else f"{k} 项指标中仅 {n} 项有数据"
+        out = f"评分基准：{result.recipe.basis.describe('zh')}；{carried}"
+    else:
+        carried = f"all {k} indicators carry data" if n == k else f"only {n} of the {k} indicators carry data"
+        out = f"scores on {result.recipe.basis.describe('en')}; {carried}"
+    screened = result.coverage[result.coverage.screened_out]
+    if len(screened):
+        listed = ", ".join(list(screened.index[:8])) + (", ..." if len(screened) > 8 else "")
+        out += (f"；筛除 {len(screened)} 个数据不足的单元：{listed}" if zh
+                else f"; {len(screened)} unit(s) screened out for too little data: {listed} (see coverage.csv)")
+    return out
+
+
+# -- calibrate ----------------------------------------------------------------------------------------------------
+class CalibrationUnits(StrEnum):
+    all = "all"
+    benchmarks = "benchmarks"
+    domestic = "domestic"
+
+
+@app.command()
+@guarded
+def calibrate(
+    framework: FrameworkOpt,
+    data: DataOpt,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The calibrated recipe (YAML) to write.")],
+    recipe: RecipeOpt = None,
+    units: Annotated[CalibrationUnits, typer.Option(help="Reference population: all units, the benchmarks or "
+                                                         "the domestic units.")] = CalibrationUnits.all,
+    years: Annotated[list[int] | None, typer.Option("--year", "-y", help="Reference year(s) (repeat; default: "
+                                                                           "every year, pooled).")] = None,
+    clip: Annotated[bool, typer.Option("--clip/--no-clip", help="Cap values beyond the reference range at its "
+                                                                "bounds.")] = True,
+) -> None:
+    """Freeze a scoring basis: fit each indicator's min, max, mean and sd on a reference population and write the
+    recipe with them, so that later data sets and years are scored on the same scale."""
+    from ..api import calibrate as fit
+
+    rc = fit(framework, data, as_recipe(recipe), units=units.value, years=years, clip=clip)
+    write_atomic_file(out, lambda tmp: rc.save(tmp))
+    console.print(f"wrote {out}: a frozen basis for {len(rc.basis.stats)} indicators, fitted on "
+                  f"{rc.basis.fitted_on}")
 
 
 # -- demo ---------------------------------------------------------------------------------------------------------
@@ -351,7 +439,8 @@ def demo_tables(result: Result, analytics: Analytics, trend: Trends, top: int, l
     dom_mean = trend.index.loc[~bench].mean()
     frontier = trend.frontier["frontier"]
     gini = trend.disparity["gini"]
-    leap = Table(title="跃升监测" if zh else f"The leap, {years[0]}-{years[-1]} (comparable, pooled bounds)")
+    leap = Table(title=f"跃升监测，{years[0]}-{years[-1]}（{trend.describe_reference('zh')}）" if zh
+                 else f"The leap, {years[0]}-{years[-1]} (scores on {trend.describe_reference('en')})")
     leap.add_column("")
     for y in years:
         leap.add_column(str(y), justify="right")
@@ -393,8 +482,10 @@ def demo(
         recipe.save(d / "recipe.yaml")
 
     write_atomic_dir(out, write)
-    for table in demo_tables(result, analytics, trend, top, lang.value):
+    for k, table in enumerate(demo_tables(result, analytics, trend, top, lang.value)):
         console.print(table)
+        if k == 0:
+            console.print(scoring_note(result, lang.value))
     console.print(illustrative_notice(lang.value), style="yellow")
     console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, analytics/, trends/, provenance.json, "
                   "illustrative-data.csv, recipe.yaml")

@@ -169,8 +169,7 @@ def _print_summary(result: Samples, tables: dict[str, pd.DataFrame], sobol: bool
         warn(f"{samples} base samples is not a power of 2; the Sobol' sequence is best balanced at powers of 2 "
              "(e.g. 512, 1024)")
     if n_fail:
-        warn(f"{n_fail} of {result.n} runs ({n_fail / result.n:.1%}) gave no score for some unit where the nominal "
-             "evaluation has one (e.g. a geometric mean of negative values); statistics ignore them")
+        warn(result.missing_message())
     console.print(_index_table(tables["rank_intervals"], result.nodes[0], top))
     if sobol:
         console.print(_sobol_table(tables["sobol"]))

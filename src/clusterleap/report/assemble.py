@@ -357,7 +357,7 @@ class Report:
             keys.append("coherence")
         if self.trends is not None:
             keys.append("trends")
-        keys.append("annex")
+        keys += ["quality", "annex"]
         return [(k, self.t[f"sec_{k}"]) for k in keys]
 
     @cached_property
@@ -378,7 +378,10 @@ class Report:
             "n_units": len(r.units),
             "n_bench": n_bench,
             "n_domestic": len(r.units) - n_bench,
-            "n_indicators": len(r.framework.indicators),
+            "n_indicators": r.indicators_with_data,
+            "n_framework_indicators": len(r.framework.indicators),
+            "n_screened": int(r.coverage["screened_out"].sum()),
+            "basis": r.recipe.basis.describe(self.lang),
             "n_dims": len(self.dims),
             "recipe_name": r.recipe.name,
             "recipe_description": r.recipe.description.strip(),
@@ -397,6 +400,11 @@ class Report:
         m = self.meta
         text = t["summary_text"].format(n=m["n_units"], domestic=m["n_domestic"], bench=m["n_bench"],
                                         k=m["n_indicators"], d=m["n_dims"], year=m["year"])
+        if m["n_indicators"] < m["n_framework_indicators"]:
+            text += " " + t["summary_empty"].format(k=m["n_indicators"], total=m["n_framework_indicators"])
+        text += " " + t["summary_basis"].format(basis=m["basis"])
+        if m["n_screened"]:
+            text += " " + t["summary_screened"].format(s=m["n_screened"])
         idx = self.result.score_array[:, self.result.nodes.index(self.root)]
         dom = idx[~self.benchmark] if (~self.benchmark).any() else idx
         domestic = [i for i in self.order if not self.benchmark[i]] or self.order
@@ -410,12 +418,45 @@ class Report:
             counts = g[g["tier_pos"] >= 0].groupby("tier_pos")[col].agg(["first", "size"])
             grades = [{"tier": int(str(pos)), "grade": str(r["first"]), "count": int(r["size"])}
                       for pos, r in counts.iterrows()]
-            ungraded = int((g["tier_pos"] < 0).sum())
+            # benchmarks are references, never graded: they are not counted among the domestic grades
+            ungraded = int(((g["tier_pos"] < 0) & ~self.benchmark).sum())
             if ungraded:
-                grades.append({"tier": -1, "grade": "–", "count": ungraded})
+                grades.append({"tier": -1, "grade": t["not_graded"], "count": ungraded})
         with np.errstate(all="ignore"):
             med = float(np.nanmedian(dom)) if np.isfinite(dom).any() else math.nan
         return {"text": text, "top": top, "grades": grades, "median": fmt(med), "reference": self.gap_reference}
+
+    @cached_property
+    def quality(self) -> dict[str, Any]:
+        """Data coverage: per dimension, and the clusters with incomplete data (screened out, not graded for
+        too little data, or only partly covered), worst first."""
+        t, r = self.t, self.result
+        cov = r.coverage
+        fw = r.framework
+        k = len(fw.indicators)
+        dims = [{"code": d, "name": self.label(d), "indicators": len(fw.leaves_under(d)),
+                 "coverage": f"{cov[f'coverage_{d}'].mean():.0%}", "empty": int((cov[f"coverage_{d}"] == 0).sum())}
+                for d in fw.children[fw.root.code]]
+        ungraded: set[str] = set()
+        if self.analytics is not None:
+            g = self.analytics.grades
+            ungraded = {str(u) for u in g.index[g["tier_pos"] < 0]}
+        names = dict(zip(r.source_data.units, r.source_data.names, strict=True))
+        units = []
+        for code, row in cov[cov["coverage"] < 1].sort_values("coverage").iterrows():
+            u = str(code)
+            if row["screened_out"]:
+                status = t["status_screened"]
+            elif u in ungraded and not row["benchmark"]:
+                status = t["status_not_graded"]
+            else:
+                status = ""
+            units.append({"code": u, "name": names[u], "bench": bool(row["benchmark"]),
+                          "with_data": f"{int(row['indicators_with_data'])} / {k}",
+                          "coverage": f"{row['coverage']:.0%}", "status": status})
+        text = t["quality_text"].format(k=r.indicators_with_data, total=k, mean=f"{cov['coverage'].mean():.0%}",
+                                        n=len(units))
+        return {"text": text, "dimensions": dims, "units": units}
 
     @cached_property
     def gap_reference(self) -> str:
@@ -534,6 +575,15 @@ class Report:
         factors = ", ".join(str(f) for f in s.get("factors", [])) or "–"
         note = t["robustness_note"].format(design=design, runs=s.get("runs", "–"), seed=s.get("seed", "–"),
                                            factors=factors)
+        missing = []
+        for m in s.get("missing_scores", []) or []:
+            when = t["missing_when"].format(cause=m["cause"]) if m.get("cause") else ""
+            missing.append(t["missing_node"].format(node=self.label(str(m["node"])), code=m["node"],
+                                                    units=m["units"], runs=m["runs"], total=s.get("runs", "–"),
+                                                    when=when))
+        if missing:
+            index_ok = all(bool(m.get("index_defined", True)) for m in s.get("missing_scores", []))
+            missing.append(t["missing_index_ok" if index_ok else "missing_index_lost"])
         rows: list[dict[str, Any]] = []
         for u, (lo, _med, hi) in self.intervals.items():
             i = self.result.units.index(u)
@@ -562,7 +612,8 @@ class Report:
                                  "p": [f"{100 * _num(r[c]):.0f} %" for c in grade_cols]})
             probs = {"columns": [str(c) for c in grade_cols], "rows": prow}
         p_lo, p_hi = rob.percent
-        return {"note": note, "widest": widest, "sobol": sobol, "loo": loo, "probs": probs, "lo": p_lo, "hi": p_hi}
+        return {"note": note, "widest": widest, "sobol": sobol, "loo": loo, "probs": probs, "lo": p_lo, "hi": p_hi,
+                "missing": missing}
 
     @cached_property
     def loo_summary(self) -> pd.DataFrame:
@@ -664,7 +715,8 @@ def _trends(result: Result) -> Trends | None:
     years = [y for y in result.data.years if y <= result.year]
     if len(years) < 2:
         return None
-    return trends(result.framework, result.data, result.recipe, years)
+    # the data before screening: trends screen each year themselves
+    return trends(result.framework, result.source_data, result.recipe, years)
 
 
 def build_report(

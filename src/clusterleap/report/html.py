@@ -131,6 +131,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
     return {
         "lang": report.lang, "mode": mode, "t": t, "meta": report.meta, "sections": report.sections,
         "summary": report.summary, "notes": report.notes, "method_steps": report.method_steps,
+        "quality": report.quality,
         "ranking": report.ranking, "ranking_note": t["ranking_note"].format(lo=lo, hi=hi),
         "dims": [{"code": d, "name": report.label(d)} for d in report.dims],
         "analytics": report.analytics is not None, "robustness": rob is not None,

@@ -33,6 +33,20 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
                                "({n} of {k} indicators).",
         "transform.framework.0": "The framework gives no transforms: indicators are used as they are.",
         "transform.none": "No transforms.",
+        "basis.relative": "Scores are relative: the normalisation's statistics come from the clusters in this file, "
+                          "so a score ranks them against each other and is not comparable with another file or "
+                          "year.",
+        "basis.goalposts": "Scores are measured against the framework's fixed goalposts: 0 at each indicator's floor "
+                           "and 100 at its world-class level, values beyond capped, whatever other clusters are in "
+                           "the file.",
+        "basis.frozen": "Scores are measured against a frozen reference fitted on {on}{clip}, the same for every "
+                        "file and year scored with this recipe.",
+        "basis.clip": " (values beyond its range capped)",
+        "basis.noclip": "",
+        "screen.none": "Every unit is scored, whatever its data coverage.",
+        "screen.coverage": "Units with data on fewer than {min_pct} % of the indicators{dim_rule} are screened out: "
+                           "they are listed with their coverage and neither ranked nor graded.",
+        "screen.dim_rule": " or on fewer than {dim_pct} % of any dimension's",
         "impute.none": "Missing values are left missing (aggregation deals with them).",
         "impute.mean": "A missing value takes the indicator's mean over all clusters.",
         "impute.median": "A missing value takes the indicator's median over all clusters.",
@@ -49,8 +63,11 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
                                "least {kurt_max}, its most extreme value is winsorised (at most {max_points} "
                                "values); {fallback} (COINr's default rule).",
         "treat.winsorise": "Each indicator is clipped to its {lower} % and {upper} % quantiles.",
-        "normalise.minmax": "Each indicator is rescaled linearly from its observed range to {lo}\u2013{hi}, higher "
+        "normalise.minmax": "Each indicator is rescaled linearly from {range} to {lo}\u2013{hi}, higher "
                             "being better.",
+        "range.relative": "its observed range",
+        "range.goalposts": "its goalposts (floor to world-class level)",
+        "range.frozen": "the reference range frozen in the recipe",
         "normalise.zscore": "Each indicator is standardised to mean {mean} and standard deviation {sd}.",
         "normalise.goalposts": "Each indicator is placed between the framework's goalposts on 0\u2013{scale}{cap}.",
         "normalise.rank": "Each indicator is replaced by the cluster's rank among all clusters (higher value, "
@@ -126,6 +143,16 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
         "transform.framework": "指标体系指定了变换（log 或 log1p）的指标作相应变换（{k} 项指标中的 {n} 项）。",
         "transform.framework.0": "指标体系未指定变换，指标按原值使用。",
         "transform.none": "不作变换。",
+        "basis.relative": "得分为相对值：归一化统计量来自本文件中的集群，只反映它们之间的排序，"
+                          "不能与其他文件或年份比较。",
+        "basis.goalposts": "得分以框架的固定目标值为基准：各指标底线记 0 分、世界级水平记 100 分，超出部分封顶，"
+                           "与文件中有哪些其他集群无关。",
+        "basis.frozen": "得分以冻结的参照为基准（拟合于 {on}{clip}），用本方案评价的所有文件和年份均相同。",
+        "basis.clip": "，超出其范围的数值封顶",
+        "basis.noclip": "",
+        "screen.none": "不论数据覆盖率，所有单元均参与评价。",
+        "screen.coverage": "有数据的指标少于 {min_pct}% {dim_rule}的单元被筛除：列出其覆盖率，不参与排名与分级。",
+        "screen.dim_rule": "或任一维度内少于 {dim_pct}% ",
         "impute.none": "缺失值不填补（由汇总步骤处理）。",
         "impute.mean": "缺失值以该指标在全部集群中的均值填补。",
         "impute.median": "缺失值以该指标在全部集群中的中位数填补。",
@@ -137,7 +164,10 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
         "treat.skew_kurtosis": "当指标的偏度绝对值不小于 {skew_max} 且峰度不小于 {kurt_max} 时，"
                                "逐个对最极端的值作缩尾处理（最多 {max_points} 个值）；{fallback}（COINr 的默认规则）。",
         "treat.winsorise": "各指标截断至其 {lower}% 与 {upper}% 分位数之间。",
-        "normalise.minmax": "各指标按观测范围线性缩放到 {lo}\u2013{hi}，数值越大越好。",
+        "normalise.minmax": "各指标按{range}线性缩放到 {lo}\u2013{hi}，数值越大越好。",
+        "range.relative": "观测范围",
+        "range.goalposts": "固定目标值（底线至世界级水平）",
+        "range.frozen": "方案中冻结的参照范围",
         "normalise.zscore": "各指标标准化为均值 {mean}、标准差 {sd}。",
         "normalise.goalposts": "各指标按指标体系给定的上下限缩放到 0\u2013{scale}{cap}。",
         "normalise.rank": "各指标以集群在全部集群中的排名代替（数值越大排名越高；{ties}）。",
@@ -255,6 +285,10 @@ def _fields(stage: str, step: Step, framework: Framework, phrases: Mapping[str, 
         out["cap"] = phrases["cap.goalposts" if p["cap"] is None else "cap.on" if p["cap"] else "cap.off"]
     if "ties" in p:
         out["ties"] = phrases[f"ties.{p['ties']}"]
+    if stage == "screen" and step.method == "coverage":
+        out["min_pct"] = _g(round(100 * float(p["min_share"]), 1))
+        dim = float(p["min_dimension_share"])
+        out["dim_rule"] = phrases["screen.dim_rule"].format(dim_pct=_g(round(100 * dim, 1))) if dim > 0 else ""
     if stage == "rank":
         dec = p.get("decimals")
         out["decimals"] = "" if dec is None else phrases["decimals"].format(decimals=dec)
@@ -278,13 +312,15 @@ def _fields(stage: str, step: Step, framework: Framework, phrases: Mapping[str, 
     return out
 
 
-def describe_step(stage: str, step: Step, framework: Framework, lang: str, *, omit: tuple[str, ...] = ()) -> str:
+def describe_step(stage: str, step: Step, framework: Framework, lang: str, *, omit: tuple[str, ...] = (),
+                  basis: str = "relative") -> str:
     """One step in words, in ``lang``; the phrases named in ``omit`` (e.g. ``missing``, already said by the
     stage's default step) are left out."""
     strings(lang)  # refuses an unknown language
     phrases = SENTENCES[lang]
     key = f"{stage}.{step.method}"
     fields = _fields(stage, step, framework, phrases)
+    fields["range"] = phrases[f"range.{basis}"]
     fields.update((name, "") for name in omit if name in fields)
     if stage in ("denominate", "transform") and step.method == "framework" and fields["n"] == 0:
         key += ".0"
@@ -321,13 +357,14 @@ def describe_recipe(recipe: Recipe, framework: Framework, lang: str) -> list[Sta
     out = []
     for stage in STAGE_ORDER:
         plan = recipe.plan(stage)
-        parts = [describe_step(stage, plan.default, framework, lang)]
+        kind = recipe.basis.kind
+        parts = [describe_step(stage, plan.default, framework, lang, basis=kind)]
         codes = [step_code(plan.default)]
         said = plan.default.kwargs
 
         def override(step: Step, _said: dict[str, Any] = said, _stage: str = stage) -> str:
             same = tuple(k for k in ("missing",) if k in _said and step.kwargs.get(k) == _said[k])
-            return _lower_first(describe_step(_stage, step, framework, lang, omit=same))
+            return _lower_first(describe_step(_stage, step, framework, lang, omit=same, basis=recipe.basis.kind))
 
         for level, step in plan.levels:
             prefix = phrases["at_level"].format(level=level, what=_level_what(framework, level, lang))
@@ -338,4 +375,7 @@ def describe_recipe(recipe: Recipe, framework: Framework, lang: str) -> list[Sta
             parts.append(phrases["at_node"].format(name=name, code=code) + override(step))
             codes.append(f"{code}: {step_code(step)}")
         out.append(StageText(stage, t[f"stage_{stage}"], sep.join(parts), "; ".join(codes)))
+    basis = recipe.basis
+    out.insert(0, StageText("basis", t["stage_basis"], phrases[f"basis.{basis.kind}"].format(
+        on=basis.fitted_on, clip=phrases["basis.clip" if basis.clip else "basis.noclip"]), basis.kind))
     return out

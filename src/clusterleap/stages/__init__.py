@@ -4,9 +4,10 @@ Every kernel is a pure function on float arrays with a leading sample axis, ``(s
 assumes valid input; checking happens once, at the edges (framework load, data import, recipe construction).
 """
 
-from . import aggregate, denominate, impute, normalise, rank, transform, treat, weight
+from . import aggregate, denominate, impute, normalise, rank, screen, transform, treat, weight
 
 STAGES = {
+    "screen": screen.METHODS,
     "denominate": denominate.METHODS,
     "transform": transform.METHODS,
     "impute": impute.METHODS,

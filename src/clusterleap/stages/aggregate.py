@@ -143,7 +143,8 @@ def topsis_closeness(x: FloatArray, w: FloatArray, normalisation: Normalisation 
     return out
 
 
-@METHODS.register("topsis", summary="TOPSIS: relative closeness to the ideal unit, D- / (D+ + D-), times scale",
+@METHODS.register("topsis", relative=True,
+                  summary="TOPSIS: relative closeness to the ideal unit, D- / (D+ + D-), times scale",
                   reference="Hwang & Yoon (1981) Multiple Attribute Decision Making, Springer LNEMS 186; "
                   "Opricovic & Tzeng (2004) EJOR 156, 445-455",
                   validate=lambda p: None if p["scale"] > 0 else "scale must be positive")
@@ -185,7 +186,8 @@ def vikor_srq(x: FloatArray, w: FloatArray, v: float = 0.5) -> tuple[FloatArray,
     return s_, r_, q
 
 
-@METHODS.register("vikor", summary="VIKOR compromise ranking: score (1 - Q) times scale, Q mixing group utility S "
+@METHODS.register("vikor", relative=True,
+                  summary="VIKOR compromise ranking: score (1 - Q) times scale, Q mixing group utility S "
                   "and individual regret R with weight v",
                   reference="Opricovic (1998); Opricovic & Tzeng (2004) EJOR 156, 445-455",
                   validate=lambda p: None if 0 <= p["v"] <= 1 and p["scale"] > 0 else "needs 0 <= v <= 1, scale > 0")
@@ -228,7 +230,8 @@ def copeland_net(x: FloatArray, w: FloatArray) -> FloatArray:
     return np.where(present.any(axis=-1), net, np.nan)
 
 
-@METHODS.register("copeland", summary="Copeland's pairwise outranking (a tied child counts half for each side): "
+@METHODS.register("copeland", relative=True,
+                  summary="Copeland's pairwise outranking (a tied child counts half for each side): "
                   "wins minus losses against every other unit, rescaled to [0, scale]",
                   reference="Copeland (1951); Munda & Nardo (2009) Applied Economics 41, 1513-1523; OECD/JRC "
                   "Handbook (2008), section 6.2 (non-compensatory aggregation)",

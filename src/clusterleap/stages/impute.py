@@ -45,14 +45,16 @@ def none(x: FloatArray, ctx: ImputeContext) -> FloatArray:
     return x.copy()
 
 
-@METHODS.register("mean", summary="the indicator's mean over all units",
+@METHODS.register("mean", relative=True,
+                  summary="the indicator's mean over all units",
                   reference="OECD/JRC Handbook (2008), section 1.4 (unconditional mean substitution)")
 def mean(x: FloatArray, ctx: ImputeContext) -> FloatArray:
     with quiet():
         return _fill(x, np.nanmean(x, axis=-2, keepdims=True))
 
 
-@METHODS.register("median", summary="the indicator's median over all units",
+@METHODS.register("median", relative=True,
+                  summary="the indicator's median over all units",
                   reference="OECD/JRC Handbook (2008), section 1.4")
 def median(x: FloatArray, ctx: ImputeContext) -> FloatArray:
     with quiet():
@@ -69,14 +71,16 @@ def _by_group(x: FloatArray, codes: npt.NDArray[np.int64], reducer: str) -> Floa
     return out
 
 
-@METHODS.register("group_mean", summary="the indicator's mean within the unit's group (a unit-metadata column)",
+@METHODS.register("group_mean", relative=True,
+                  summary="the indicator's mean within the unit's group (a unit-metadata column)",
                   reference="COINr i_mean_grp; OECD/JRC Handbook (2008), section 1.4")
 def group_mean(x: FloatArray, ctx: ImputeContext, *, group: str) -> FloatArray:
     """Units with no group label, and groups with no value of the indicator, stay missing."""
     return _by_group(x, ctx.group(group), "mean")
 
 
-@METHODS.register("group_median", summary="the indicator's median within the unit's group",
+@METHODS.register("group_median", relative=True,
+                  summary="the indicator's median within the unit's group",
                   reference="COINr i_median_grp")
 def group_median(x: FloatArray, ctx: ImputeContext, *, group: str) -> FloatArray:
     return _by_group(x, ctx.group(group), "median")

@@ -59,7 +59,7 @@ def _failing(v: FloatArray, skew_max: float, kurt_max: float) -> tuple[BoolArray
 
 
 @METHODS.register(
-    "skew_kurtosis",
+    "skew_kurtosis", relative=True,
     summary="COINr's default: winsorise while |skewness| and kurtosis are too high, else log fallback",
     reference="COINr Treat() defaults (winsorise, check_SkewKurt, log_CT); OECD/JRC Handbook (2008), section 1.5",
     validate=lambda p: None if p["max_points"] >= 0 else "max_points must be >= 0",
@@ -129,7 +129,7 @@ def skew_kurtosis(
 
 
 @METHODS.register(
-    "winsorise",
+    "winsorise", relative=True,
     summary="clip each indicator to its lower and upper quantiles",
     reference="OECD/JRC Handbook (2008), section 1.5 (winsorisation)",
     validate=lambda p: None if 0 <= p["lower"] < p["upper"] <= 1 else "needs 0 <= lower < upper <= 1",

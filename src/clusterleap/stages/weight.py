@@ -271,7 +271,8 @@ def entropy_weights(x: FloatArray) -> FloatArray:
     return _share(d)
 
 
-@METHODS.register("entropy", summary="entropy weight method: more weight to children whose scores differ more "
+@METHODS.register("entropy", relative=True,
+                  summary="entropy weight method: more weight to children whose scores differ more "
                   "across units (w_j = (1 - e_j) / sum(1 - e))",
                   reference="Shannon (1948); Zeleny (1982) Multiple Criteria Decision Making; Hwang & Yoon (1981) "
                   "Multiple Attribute Decision Making, section on entropy weights")
@@ -302,7 +303,8 @@ def critic_weights(x: FloatArray) -> FloatArray:
     return _share(sigma * conflict)
 
 
-@METHODS.register("critic", summary="CRITIC: weight by contrast (standard deviation) times conflict (1 - "
+@METHODS.register("critic", relative=True,
+                  summary="CRITIC: weight by contrast (standard deviation) times conflict (1 - "
                   "correlation with the other children)",
                   reference="Diakoulaki, Mavrotas & Papayannakis (1995) Computers & Operations Research 22(7), 763-770")
 def critic(x: FloatArray, nominal: FloatArray, ctx: WeightContext) -> FloatArray:
@@ -401,7 +403,8 @@ def _pca_ok(p: Mapping[str, Any]) -> str | None:
     return None
 
 
-@METHODS.register("pca", summary="weights from principal components: factors retained by the Handbook's rules "
+@METHODS.register("pca", relative=True,
+                  summary="weights from principal components: factors retained by the Handbook's rules "
                   "(eigenvalue > 1, share > 10 %, cumulative share > 60 %), varimax-rotated, squared loadings "
                   "scaled to unity, factors weighted by explained variance",
                   reference="OECD/JRC Handbook on Constructing Composite Indicators (2008), section 6.1 and step 6 "
@@ -468,7 +471,8 @@ def _bounds_ok(p: Mapping[str, Any]) -> str | None:
     return None
 
 
-@METHODS.register("bod", summary="benefit of the doubt: each unit's most favourable weights by linear programming "
+@METHODS.register("bod", relative=True,
+                  summary="benefit of the doubt: each unit's most favourable weights by linear programming "
                   "(per-unit weights)",
                   reference="Melyn & Moesen (1991); Cherchye, Moesen, Rogge & Van Puyenbroeck (2007) Social "
                   "Indicators Research 82, 111-145; OECD/JRC Handbook (2008), section 6.3",
@@ -511,7 +515,8 @@ def optimised_weights_one(xs: FloatArray, target: FloatArray, optype: str = "bal
     return _share(np.asarray(res.x, dtype=float))
 
 
-@METHODS.register("optimised", summary="weights optimised so that each child's correlation with the node score "
+@METHODS.register("optimised", relative=True,
+                  summary="weights optimised so that each child's correlation with the node score "
                   "matches target importances (equal by default)",
                   reference="Becker, Saisana, Paruolo & Vandecasteele (2017) Ecological Indicators 80, 12-22; "
                   "COINr get_opt_weights (linear version)")
@@ -555,7 +560,8 @@ def _validate_combined(p: Mapping[str, Any]) -> str | None:
     return None
 
 
-@METHODS.register("combined", summary="a subjective and an objective weight set combined: product-normalised "
+@METHODS.register("combined", relative=True,
+                  summary="a subjective and an objective weight set combined: product-normalised "
                   "(a b / sum(a b)) or convex (share a + (1 - share) b)",
                   reference="Ma, Fan & Huang (1999) EJOR 112, 397-404 (integrated subjective-objective weights); "
                   "Wang & Lee (2009) Expert Systems with Applications 36 (entropy x subjective)",
