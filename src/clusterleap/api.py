@@ -17,7 +17,7 @@ from .framework import Framework, framework_from_dict
 from .io.data_files import read_data
 from .io.framework_files import load_framework
 from .pipeline import Screening, aggregate_tree, prepare, rank_scores, screen
-from .recipe import Basis, Recipe
+from .recipe import Basis, Recipe, Step
 from .result import Provenance, Result
 
 __all__ = ["as_dataset", "as_framework", "as_recipe", "calibrate", "evaluate", "regenerate"]
@@ -61,7 +61,7 @@ def evaluate(
     screening = screen(fw, full, rc, [yr])
     kept = screening.kept[0]
     if not kept.any():
-        raise DataError(f"{full.source}: no unit passes the screening rule {rc.screen.default!r} in {yr} "
+        raise DataError(f"{full.source}: no unit passes the screening rule {_step_text(rc.screen.default)}{_in(yr)} "
                         f"(the best covered unit has data on {screening.share.max():.0%} of the "
                         f"{len(fw.indicators)} indicators)")
     ds = full if kept.all() else full.select_units(kept)
@@ -90,17 +90,17 @@ def _warn_coverage(fw: Framework, s: Screening, year: int, source: str) -> None:
     if n < k:
         empty = [c for c, has in zip(fw.indicators, with_data, strict=True) if not has]
         listed = ", ".join(empty[:6]) + (", ..." if len(empty) > 6 else "")
-        warnings.warn(f"{source}: only {n} of the {k} indicators of framework {fw.name!r} carry data in {year} "
+        warnings.warn(f"{source}: only {n} of the {k} indicators of framework {fw.name!r} carry data{_in(year)} "
                       f"({len(empty)} empty: {listed}); the scores rest on those {n}, and empty indicators are "
                       "left out of their parents' means (their weight goes to their siblings)",
                       DataWarning, stacklevel=3)
     dims_empty = [d for j, d in enumerate(s.dimensions) if not (s.by_dimension[0][kept][:, j] > 0).any()]
     if dims_empty:
         warnings.warn(f"{source}: dimension(s) {', '.join(dims_empty)} of framework {fw.name!r} have no data for "
-                      f"any unit in {year}: the index is computed without them", DataWarning, stacklevel=3)
+                      f"any unit{_in(year)}: the index is computed without them", DataWarning, stacklevel=3)
     mean_share = float(s.share[0][kept].mean())
     if mean_share < 0.5:
-        warnings.warn(f"{source}: units have data on {mean_share:.0%} of the indicators on average in {year}: "
+        warnings.warn(f"{source}: units have data on {mean_share:.0%} of the indicators on average{_in(year)}: "
                       "scores and ranks rest on little data (see `clusterleap check` for coverage per unit)",
                       DataWarning, stacklevel=3)
 
@@ -159,6 +159,16 @@ def calibrate(
     fitted_on = (f"{units} units of {Path(ds.source).name} in {_years_text(yrs)} ({int(rows.sum())} unit-years; "
                  f"data {ds.hash[:12]})")
     return replace(rc, basis=Basis("frozen", tuple(stats), clip, fitted_on))
+
+
+def _in(year: int) -> str:
+    """' in 2024', or nothing for data without a year column (read as year 0)."""
+    return f" in {year}" if year else ""
+
+
+def _step_text(step: Step) -> str:
+    params = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in step.params)
+    return f"{step.method} ({params})" if params else step.method
 
 
 def _years_text(years: Sequence[int]) -> str:

@@ -251,7 +251,7 @@ def grade_summary(result: Result, g: pd.DataFrame, lang: str) -> str:
     thin = int(((g["tier_pos"] < 0) & ~bench).sum())
     parts = [f"{k}: {v}" for k, v in counts.items()]
     head = "国内集群分级" if zh else "domestic clusters by grade"
-    line = f"{head}: {', '.join(parts) if parts else '-'}"
+    line = f"{head}: {', '.join(parts) if parts else ('无' if zh else 'none graded')}"
     if bench.any():
         line += (f"; 标杆 {int(bench.sum())} 个（作为参照，不分级）" if zh
                  else f"; benchmarks: {int(bench.sum())} (references, not graded)")

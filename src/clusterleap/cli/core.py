@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -20,6 +21,8 @@ from ..errors import ClusterleapError
 from ..files import write_atomic_dir, write_atomic_file, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
+from ..pipeline import screen
+from ..recipe import Plan, Step
 from ..result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
 
 if TYPE_CHECKING:
@@ -209,9 +212,12 @@ def check(
     fw = load_framework(framework)
     ds = as_dataset(data)
     yr = ds.years[ds.year_index(year)]
-    result = evaluate(fw, ds, as_recipe(recipe), yr)  # checks the data against the framework first
+    rc = as_recipe(recipe)
+    # every unit is evaluated, so that coverage is shown even for units the recipe's screen would remove
+    result = evaluate(fw, ds, replace(rc, screen=Plan(Step("none"))), yr)  # checks the data against the framework
     per_ind, _ = quality(result)
-    cov = result.coverage
+    cov = result.coverage.copy()
+    cov["screened_out"] = ~screen(fw, ds, rc, [yr]).kept[0]
     k = len(fw.indicators)
     carried = int((per_ind.coverage > 0).sum())
     thin = carried < k / 2 or float(cov.coverage.mean()) < 0.5
@@ -226,6 +232,10 @@ def check(
     if thin:
         console.print(f"most of framework {fw.name!r} is empty in this data: scores would rest on {carried} "
                       f"indicator(s); grades need data on {_share_rule(result)} of the indicators", style="bold red")
+    n_out = int(cov["screened_out"].sum())
+    if n_out:
+        console.print(f"{n_out} of {len(ds.units)} units fail the recipe's screening rule "
+                      f"({rc.screen.default.method}) and would be neither ranked nor graded", style="bold red")
     console.print(dimension_coverage_table(result))
     table = Table(title="Indicators with missing values or outlier flags")
     for col in ("indicator", "coverage", "missing", "skewness", "kurtosis", "flag"):

@@ -142,6 +142,7 @@ def sheets(report: Report) -> list[Sheet]:
     out += [Sheet("weights", t["sheet_weights"], r.weights, "0.0000"),
             Sheet("framework", t["sheet_framework"], _framework(report), "0.0000", index=False),
             Sheet("units", t["sheet_units"], r.units_table),
+            Sheet("coverage", t["sheet_coverage"], r.coverage, "0.###"),
             Sheet("treatment", t["sheet_treatment"], r.treatment, "0.000")]
     for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                  "normalised"):
