@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from ..errors import ClusterleapError, DataWarning
+from ..errors import ClusterleapError, DataWarning, MethodWarning
 
 app = typer.Typer(
     name="clusterleap",
@@ -45,12 +45,13 @@ def warn(message: str) -> None:
 
 
 def guarded(func: F) -> F:
-    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data warnings as one line each."""
+    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data and method warnings as one line each."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
+            warnings.simplefilter("always", MethodWarning)
             try:
                 return func(*args, **kwargs)
             except ClusterleapError as exc:
@@ -60,7 +61,8 @@ def guarded(func: F) -> F:
                 fail(f"{where}: {exc.strerror or exc}")
             finally:
                 # each distinct warning once, however many stages read the same data
-                for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning)):
+                for message in dict.fromkeys(str(w.message) for w in caught
+                                             if issubclass(w.category, DataWarning | MethodWarning)):
                     warn(message)
         return None
 
