@@ -40,9 +40,9 @@ import numpy.typing as npt
 
 __all__ = [
     "SAATY_RI",
-    "alonso_lamata_ri",
     "Judged",
     "Panel",
+    "alonso_lamata_ri",
     "complete",
     "connected",
     "consistency",

@@ -45,7 +45,8 @@ def warn(message: str) -> None:
 
 
 def guarded(func: F) -> F:
-    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data and method warnings as one line each."""
+    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data and method warnings as one line
+    each."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

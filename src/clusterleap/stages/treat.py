@@ -154,8 +154,9 @@ CODES[BOXCOX_POINT] = "Box-Cox transformed"
 
 def boxcox_shift(x: FloatArray) -> FloatArray:
     """The shift ``(samples, 1, indicators)`` added to each column before a Box-Cox transformation, which needs
-    positive values: 0 where the column's minimum is positive, else ``-min + 0.01 (max - min)`` (the log fallback's
-    rule of ``skew_kurtosis``: the smallest value becomes 1 % of the range above 0, so the shift scales with the data)."""
+    positive values: 0 where the column's minimum is positive, else ``-min + 0.01 (max - min)`` (the rule of the log
+    fallback of ``skew_kurtosis``: the smallest value becomes 1 % of the range above 0, so the shift scales with the
+    data)."""
     with quiet():
         mn = np.nanmin(x, axis=-2, keepdims=True)
         mx = np.nanmax(x, axis=-2, keepdims=True)
