@@ -194,3 +194,16 @@ def test_boxcox_in_an_evaluation_reports_its_rule() -> None:
     r = cl.evaluate(fw, cl.read_data(df), cl.Recipe(treat={"method": "boxcox", "when": "always"}))  # type: ignore[arg-type]
     assert list(r.treatment["rule"]) == ["Box-Cox", "Box-Cox"]
     assert set(r.stage("treated_points").to_numpy().ravel()) == {"Box-Cox transformed"}
+
+
+def test_em_with_a_singular_covariance() -> None:
+    """A constant indicator and fewer units than indicators make the covariance singular: the pseudo-inverse is
+    used, a constant indicator is filled with its constant, and every value filled is finite."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(6, 9))
+    x[:, 4] = 2.5
+    x[1, 4] = x[2, 0] = x[3, 7] = x[5, 1] = np.nan
+    fit = normal_em(x)
+    assert fit.converged and np.isfinite(fit.filled).all()
+    assert fit.filled[1, 4] == pytest.approx(2.5)
+    assert fit.cov[4, 4] == pytest.approx(0.0, abs=1e-12)

@@ -136,31 +136,67 @@ class NormalEM:
     converged: bool
 
 
-def _conditional(z: FloatArray, miss: BoolArray, mu: FloatArray, sigma: FloatArray
-                 ) -> tuple[FloatArray, FloatArray]:
-    """E-step: each row with its missing entries replaced by ``E[z_mis | z_obs]``, and the sum over rows of the
-    conditional covariances ``Cov[z_mis | z_obs]`` (zero outside the missing block), grouped by missingness
-    pattern: ``E = mu_M + S_MO S_OO^+ (z_O - mu_O)``, ``Cov = S_MM - S_MO S_OO^+ S_OM``."""
-    out = z.copy()
-    extra = np.zeros_like(sigma)
+def _regression(s_oo: FloatArray, s_om: FloatArray) -> FloatArray:
+    """``S_OO^-1 S_OM``: by a linear solve where ``S_OO`` is positive definite (Cholesky succeeds), else with the
+    pseudo-inverse (a constant indicator, fewer units than indicators)."""
+    try:
+        np.linalg.cholesky(s_oo)
+    except np.linalg.LinAlgError:
+        out: FloatArray = np.linalg.pinv(s_oo, hermitian=True) @ s_om
+        return out
+    solved: FloatArray = np.linalg.solve(s_oo, s_om)
+    return solved
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """The units sharing one pattern of missing indicators, with the index grids the E-step needs."""
+
+    n: int
+    obs: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # rows x observed columns
+    mis: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # rows x missing columns
+    mo: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # missing x observed
+    oo: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+    om: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+    mm: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+    m: npt.NDArray[np.intp]
+    o: npt.NDArray[np.intp]
+
+
+def _patterns(miss: BoolArray) -> list[_Pattern]:
+    """The missingness patterns of ``miss`` ``(units, indicators)`` that have a missing value."""
     patterns, inverse = np.unique(miss, axis=0, return_inverse=True)
+    out = []
     for k, pat in enumerate(patterns):
         if not pat.any():
             continue
         rows = np.flatnonzero(inverse.reshape(-1) == k)
         m, o = np.flatnonzero(pat), np.flatnonzero(~pat)
-        if o.size:
-            b = sigma[np.ix_(m, o)] @ np.linalg.pinv(sigma[np.ix_(o, o)], hermitian=True)
-            out[np.ix_(rows, m)] = mu[m] + (z[np.ix_(rows, o)] - mu[o]) @ b.T
-            c = sigma[np.ix_(m, m)] - b @ sigma[np.ix_(o, m)]
+        out.append(_Pattern(len(rows), np.ix_(rows, o), np.ix_(rows, m), np.ix_(m, o), np.ix_(o, o), np.ix_(o, m),
+                            np.ix_(m, m), m, o))
+    return out
+
+
+def _conditional(z: FloatArray, patterns: list[_Pattern], mu: FloatArray, sigma: FloatArray
+                 ) -> tuple[FloatArray, FloatArray]:
+    """E-step: each row with its missing entries replaced by ``E[z_mis | z_obs]``, and the sum over rows of the
+    conditional covariances ``Cov[z_mis | z_obs]`` (zero outside the missing block), pattern by pattern:
+    ``E = mu_M + S_MO S_OO^-1 (z_O - mu_O)``, ``Cov = S_MM - S_MO S_OO^-1 S_OM``."""
+    out = z.copy()
+    extra = np.zeros_like(sigma)
+    for p in patterns:
+        if p.o.size:
+            b = _regression(sigma[p.oo], sigma[p.om])  # S_OO^-1 S_OM, (O, M)
+            out[p.mis] = mu[p.m] + (z[p.obs] - mu[p.o]) @ b
+            c = sigma[p.mm] - sigma[p.mo] @ b
         else:
-            out[np.ix_(rows, m)] = mu[m]
-            c = sigma[np.ix_(m, m)]
-        extra[np.ix_(m, m)] += len(rows) * c
+            out[p.mis] = mu[p.m]
+            c = sigma[p.mm]
+        extra[p.mm] += p.n * c
     return out, extra
 
 
-def normal_em(x: FloatArray, max_iter: int = 1000, tol: float = 1e-8) -> NormalEM:
+def normal_em(x: FloatArray, max_iter: int = 1000, tol: float = 1e-6) -> NormalEM:
     """EM for the mean and covariance of a multivariate normal from ``x`` ``(units, indicators)`` with NaN missing
     (Dempster, Laird & Rubin 1977; Little & Rubin 2019, section 11.2), and the missing values filled by their
     conditional means under the fitted model.
@@ -191,16 +227,17 @@ def normal_em(x: FloatArray, max_iter: int = 1000, tol: float = 1e-8) -> NormalE
         sigma = np.diag(np.nan_to_num(np.nanvar(np.where(miss, np.nan, z), axis=0)))
     converged = not miss.any()
     it = 0
+    patterns = _patterns(miss)
     while not converged and it < max_iter:
         it += 1
-        zh, extra = _conditional(z, miss, mu, sigma)
+        zh, extra = _conditional(z, patterns, mu, sigma)
         mu_new = zh.mean(axis=0)
         d = zh - mu_new
         sigma_new = (d.T @ d + extra) / u
         change = max(float(np.max(np.abs(mu_new - mu))), float(np.max(np.abs(sigma_new - sigma))))
         mu, sigma = mu_new, sigma_new
         converged = change <= tol
-    zh, _ = _conditional(z, miss, mu, sigma)
+    zh, _ = _conditional(z, patterns, mu, sigma)
     filled[:, cols] = np.where(miss, zh * sd + loc, sub)
     mean[cols] = mu * sd + loc
     cov[np.ix_(cols, cols)] = sigma * np.outer(sd, sd)
@@ -220,7 +257,7 @@ def _em_ok(p: Mapping[str, object]) -> str | None:
                   reference="Dempster, Laird & Rubin (1977) JRSS B 39, 1-38; Little & Rubin (2019) Statistical "
                   "Analysis with Missing Data, 3rd ed., chapter 11; OECD/JRC Handbook (2008), section 1.4",
                   validate=_em_ok)
-def em(x: FloatArray, ctx: ImputeContext, *, max_iter: int = 1000, tol: float = 1e-8) -> FloatArray:
+def em(x: FloatArray, ctx: ImputeContext, *, max_iter: int = 1000, tol: float = 1e-6) -> FloatArray:
     """Per sample (year), the units are draws of a multivariate normal over the indicators, fitted by EM (see
     :func:`normal_em`); observed values are kept. EM that has not converged after ``max_iter`` iterations still
     fills the values, with a MethodWarning."""
