@@ -142,10 +142,12 @@ def _regression(s_oo: FloatArray, s_om: FloatArray) -> FloatArray:
     try:
         np.linalg.cholesky(s_oo)
     except np.linalg.LinAlgError:
-        out: FloatArray = np.linalg.pinv(s_oo, hermitian=True) @ s_om
-        return out
-    solved: FloatArray = np.linalg.solve(s_oo, s_om)
-    return solved
+        pseudo: FloatArray = np.linalg.pinv(s_oo, hermitian=True) @ s_om
+        return pseudo
+    return np.asarray(np.linalg.solve(s_oo, s_om), dtype=np.float64)
+
+
+_Grid = tuple[npt.NDArray[np.intp], ...]  # an np.ix_ index grid
 
 
 @dataclass(frozen=True)
@@ -153,12 +155,12 @@ class _Pattern:
     """The units sharing one pattern of missing indicators, with the index grids the E-step needs."""
 
     n: int
-    obs: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # rows x observed columns
-    mis: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # rows x missing columns
-    mo: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]  # missing x observed
-    oo: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
-    om: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
-    mm: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]
+    obs: _Grid  # rows x observed columns
+    mis: _Grid  # rows x missing columns
+    mo: _Grid  # missing x observed
+    oo: _Grid
+    om: _Grid
+    mm: _Grid
     m: npt.NDArray[np.intp]
     o: npt.NDArray[np.intp]
 
