@@ -231,8 +231,8 @@ def test_dagum_failures_are_said() -> None:
                                        cl.Node("x", "D1", kind="indicator"), cl.Node("y", "D2", kind="indicator")])
     df = pd.DataFrame({"unit": ["A", "B", "C"] * 2, "year": [2020] * 3 + [2021] * 3, "region": ["e", "w", "e"] * 2,
                        "x": [0.0, 10, 5, 10, 20, 5], "y": [0.0, 10, 5, 10, 20, 5], "benchmark": [0, 0, 1] * 2})
-    with pytest.warns(MethodWarning, match=r"Dagum's decomposition .* by 'region' could not be made for 2020 "
-                                           r"\(Dagum decomposition needs values with a positive mean"):
+    with pytest.warns(MethodWarning, match=r"Dagum's decomposition .* by 'region' could not be made for 2020"
+                                           r": Dagum decomposition needs values with a positive mean"):
         tr = trends(fw, cl.read_data(df), reference=2021)  # 2020 scored on 2021 bounds: A -33, B 33
     assert np.isnan(tr.disparity.loc[2020, "within"]) and np.isfinite(tr.disparity.loc[2021, "within"])
 

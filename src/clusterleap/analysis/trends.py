@@ -548,7 +548,8 @@ def trends(
     if undecomposed:
         first = next(iter(undecomposed.values()))
         warnings.warn(f"trends: Dagum's decomposition of the Gini coefficient by {grp!r} could not be made for "
-                      f"{', '.join(map(str, undecomposed))} ({first}); the within, between and transvariation "
+                      f"{', '.join(map(str, undecomposed))}: {first}; the within, between and "
+                      "transvariation "
                       "columns of the disparity table are empty for "
                       f"{'that year' if len(undecomposed) == 1 else 'those years'}", MethodWarning, stacklevel=2)
 
