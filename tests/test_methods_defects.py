@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 import clusterleap as cl
@@ -281,3 +282,20 @@ def test_linear_imputation_on_unequally_spaced_years_in_an_evaluation() -> None:
                        "a": [10.0, 1, np.nan, 2, 60, 3], "b": [1.0, 2, 3, 4, 5, 6]})
     r = cl.evaluate(fw, cl.read_data(df), cl.Recipe(impute="linear"), year=2016)  # type: ignore[arg-type]
     assert r.stage("imputed").loc["u", "a"] == pytest.approx(10 + 50 / 5)
+
+
+def test_the_cli_flags_an_inconsistent_node_of_seventeen_children(tmp_path: Path) -> None:
+    n = 17
+    kids = [f"k{i}" for i in range(n)]
+    fw = {"name": "wide", "indicators": {k: {"direction": 1} for k in kids},
+          "tree": {"code": "I", "children": [{"code": "D", "children": kids}]}}
+    (tmp_path / "wide.yaml").write_text(yaml.safe_dump(fw), encoding="utf-8")
+    a = _perturbed(n, 1.5, 1)
+    up = [[round(v) if v >= 1 else f"1/{round(1 / v)}" for v in a[i, i + 1 :]] for i in range(n - 1)]
+    blocks = {"judgements": [{"expert": "Li", "node": "D", "criteria": kids, "upper": up}]}
+    (tmp_path / "j.yaml").write_text(yaml.safe_dump(blocks), encoding="utf-8")
+    res = CliRunner().invoke(app, ["weights", "ahp", "-f", str(tmp_path / "wide.yaml"), "-j", str(tmp_path / "j.yaml")],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "CR > 0.1" in res.output and "D: Li" in res.output and "n/a" not in res.output
+    assert "within Saaty's limit" not in res.output
