@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize, stats
 
@@ -187,8 +188,6 @@ def test_boxcox_leaves_columns_it_cannot_estimate_and_can_act_on_skewed_ones_onl
 def test_boxcox_in_an_evaluation_reports_its_rule() -> None:
     fw = cl.Framework.from_nodes("t", [cl.Node("I", None), cl.Node("a", "I", kind="indicator"),
                                        cl.Node("b", "I", kind="indicator")])
-    import pandas as pd
-
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"unit": [f"u{i}" for i in range(12)], "a": rng.lognormal(0, 1, 12), "b": rng.normal(5, 1, 12)})
     r = cl.evaluate(fw, cl.read_data(df), cl.Recipe(treat={"method": "boxcox", "when": "always"}))  # type: ignore[arg-type]
