@@ -19,6 +19,7 @@ from clusterleap import ahp
 from clusterleap.analysis import gaps as gaps_mod
 from clusterleap.analysis.trends import coupling_coordination, dimension_scale, trends
 from clusterleap.cli import app
+from clusterleap.cli.app import shown_once
 from clusterleap.errors import MethodWarning
 from clusterleap.stages import impute
 from clusterleap.stages import weight as W
@@ -299,3 +300,18 @@ def test_the_cli_flags_an_inconsistent_node_of_seventeen_children(tmp_path: Path
     assert res.exit_code == 0, res.output
     assert "CR > 0.1" in res.output and "D: Li" in res.output and "n/a" not in res.output
     assert "within Saaty's limit" not in res.output
+
+
+def test_method_warnings_are_shown_once_per_place() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for s in range(3):
+            warnings.warn(f"weight, node 'P', optimised: missed by 0.{s}", MethodWarning, stacklevel=1)
+        warnings.warn("weight, node 'P', optimised: missed by 0.0", MethodWarning, stacklevel=1)
+        warnings.warn("gaps: path average at D", MethodWarning, stacklevel=1)
+        warnings.warn("data.csv: column 'x' ignored", cl.DataWarning, stacklevel=1)
+        warnings.warn("data.csv: column 'x' ignored", cl.DataWarning, stacklevel=1)
+        warnings.warn("numpy noise", RuntimeWarning, stacklevel=1)
+    assert shown_once(caught) == ["data.csv: column 'x' ignored",
+                                  "weight, node 'P', optimised: missed by 0.0 (and 2 more like it)",
+                                  "gaps: path average at D"]
