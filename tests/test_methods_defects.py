@@ -315,3 +315,9 @@ def test_method_warnings_are_shown_once_per_place() -> None:
     assert shown_once(caught) == ["data.csv: column 'x' ignored",
                                   "weight, node 'P', optimised: missed by 0.0 (and 2 more like it)",
                                   "gaps: path average at D"]
+
+
+def test_optimised_names_a_child_that_does_not_vary() -> None:
+    x = np.array([[[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0]]])
+    with pytest.warns(MethodWarning, match=r"because 'b' does not vary over the units"):
+        W.optimised(x, np.ones((1, 2)), W.WeightContext("Q", ("a", "b")))

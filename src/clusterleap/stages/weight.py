@@ -492,13 +492,15 @@ OPTIMISED_TOLERANCE = 1e-3
 class Optimised:
     """The outcome of one ``optimised`` weighting: ``weights`` ``(C,)``, the ``importances`` they achieve (each
     child's correlation with the node score as a share of their sum), the ``target`` shares, whether the solver
-    reported ``success`` and its ``message``."""
+    reported ``success`` and its ``message``; ``flat``: the children that do not vary over the units (they cannot
+    correlate with anything, so no weights give them importance)."""
 
     weights: FloatArray
     importances: FloatArray
     target: FloatArray
     success: bool
     message: str
+    flat: tuple[int, ...] = ()
 
 
 def _importances(xs: FloatArray, w: FloatArray) -> FloatArray:
@@ -531,7 +533,10 @@ def optimise_weights(xs: FloatArray, target: FloatArray, optype: str = "balance"
     w = _share(np.asarray(res.x, dtype=float))
     r = _importances(xs, w)
     shares = r / r.sum() if r.sum() != 0 else np.full(c, 1.0 / c)
-    return Optimised(w, shares, t, bool(res.success), str(res.message))
+    with quiet():
+        spread = np.nanmax(xs, axis=0) - np.nanmin(xs, axis=0)
+    flat = tuple(int(k) for k in np.flatnonzero(~(spread > 0)))
+    return Optimised(w, shares, t, bool(res.success), str(res.message), flat)
 
 
 def optimised_weights_one(xs: FloatArray, target: FloatArray, optype: str = "balance") -> FloatArray:
@@ -555,9 +560,15 @@ def _optimised_miss(runs: list[Optimised], optype: str, ctx: WeightContext) -> s
     if missed:
         o = max(missed, key=lambda r: float(np.max(np.abs(r.importances - r.target))))
         k = int(np.argmax(np.abs(o.importances - o.target)))
-        why = (f"the solver stopped without converging ({o.message})" if not o.success else
-               "no non-negative weights give these importances (the children's correlations with one another tie "
-               "their importances together)")
+        flat = [ctx.children[j] for j in o.flat if o.target[j] > 0]
+        if flat:
+            why = (f"{', '.join(repr(f) for f in flat)} {'does' if len(flat) == 1 else 'do'} not vary over the units, "
+                   "so no weights give it any importance")
+        elif not o.success:
+            why = f"the solver stopped without converging ({o.message})"
+        else:
+            why = ("no non-negative weights give these importances (the children's correlations with one another tie "
+                   "their importances together)")
         return (f"{where}: the target importances {_shares(o.target)} of {', '.join(ctx.children)} are not "
                 f"reached{of}; the closest weights found, {_shares(o.weights)}, give importances "
                 f"{_shares(o.importances)} ({ctx.children[k]!r} {o.importances[k]:.2f} instead of "
