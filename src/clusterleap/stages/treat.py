@@ -171,15 +171,18 @@ def boxcox_transform(x: FloatArray, lmbda: FloatArray) -> FloatArray:
         return np.where(lam == 0, np.log(x), power)
 
 
-def boxcox_lambda(x: FloatArray) -> FloatArray:
+def boxcox_lambda(x: FloatArray, only: BoolArray | None = None) -> FloatArray:
     """Per column of positive ``x`` ``(samples, units, indicators)`` (NaN ignored), the lambda that maximises the
     Box-Cox profile log-likelihood, ``(samples, indicators)``, as ``scipy.stats.boxcox`` finds it; NaN for a column
-    with fewer than 3 values or no spread (nothing to estimate)."""
+    with fewer than 3 values or no spread (nothing to estimate), and for columns ``only`` ``(samples, indicators)``
+    leaves out."""
     from scipy import stats  # heavy, and needed by this method only
 
     out = np.full((x.shape[0], x.shape[-1]), np.nan)
     for s in range(x.shape[0]):
         for i in range(x.shape[-1]):
+            if only is not None and not only[s, i]:
+                continue
             v = x[s, :, i]
             v = v[~np.isnan(v)]
             if v.size >= 3 and v.max() > v.min():
@@ -211,16 +214,15 @@ def boxcox(
     its rule 3."""
     shift = boxcox_shift(x)
     pos = x + shift
+    wanted = _failing(x, skew_max, kurt_max)[0] if when == "skewed" else None
     if lmbda is None:
-        lam = boxcox_lambda(pos)
+        lam = boxcox_lambda(pos, wanted)
     else:
         _, _, n = sample_moments(x)
         with quiet():
             spread = np.nanmax(x, axis=-2) > np.nanmin(x, axis=-2)
         lam = np.where((n >= 3) & spread, float(lmbda), np.nan)
-    use = ~np.isnan(lam)
-    if when == "skewed":
-        use &= _failing(x, skew_max, kurt_max)[0]
+    use = ~np.isnan(lam) if wanted is None else ~np.isnan(lam) & wanted
     lam_b = np.where(use, lam, 1.0)[:, None, :]
     y = np.where(use[:, None, :], boxcox_transform(np.where(use[:, None, :], pos, 1.0), lam_b), x)
     y = np.where(np.isnan(x), np.nan, y)
