@@ -123,7 +123,7 @@ def _result(n_ind: int) -> cl.Result:
 
 
 def test_gaps_name_the_path_average_beyond_fourteen_children() -> None:
-    with pytest.warns(MethodWarning, match=r"gaps: the parts of D \(16 children, geometric mean\) .* not by "
+    with pytest.warns(MethodWarning, match=r"gaps: the parts of D \(16 children, geometric aggregation\) .* not by "
                                            r"Shapley values .* add up to the gap$"):
         g = gaps_mod.gaps(_result(16), "best")
     assert g.decomposition == {"I": "Shapley", "D": "path average"}

@@ -440,7 +440,8 @@ def gaps(result: Result, benchmark: str = "median", units: Sequence[str] | None 
             raise DataError(f"no unit {missing[0]!r}{unit_hint(missing[0], result.units)}")
         g = Gaps(result, benchmark, what, g.reference.loc[list(units)], g.contribution.loc[list(units)], how)
     if g.approximated:
-        listed = ", ".join(f"{c} ({len(fw.children[c])} children, {_method(result, c)} aggregation)" for c in g.approximated)
+        listed = ", ".join(f"{c} ({len(fw.children[c])} children, {_method(result, c)} aggregation)"
+                           for c in g.approximated)
         same = all(_method(result, c) == "arithmetic" for c in g.approximated)
         warnings.warn(f"gaps: the parts of {listed} are split over their children by the average of the forward and "
                       f"backward sequential decompositions, not by Shapley values (exact Shapley values are computed "
