@@ -206,3 +206,18 @@ def test_em_with_a_singular_covariance() -> None:
     assert fit.converged and np.isfinite(fit.filled).all()
     assert fit.filled[1, 4] == pytest.approx(2.5)
     assert fit.cov[4, 4] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_em_in_an_evaluation_fills_what_the_mask_says() -> None:
+    rng = np.random.default_rng(8)
+    fw = cl.Framework.from_nodes("t", [cl.Node("I", None), *(cl.Node(c, "I", kind="indicator") for c in "abc")])
+    base = rng.normal(size=15)
+    df = pd.DataFrame({"unit": [f"u{i}" for i in range(15)], "a": 10 + base + rng.normal(0, 0.3, 15),
+                       "b": 5 + 2 * base + rng.normal(0, 0.3, 15), "c": rng.normal(0, 1, 15)})
+    df.loc[[2, 7], "a"] = np.nan
+    df.loc[[4], "b"] = np.nan
+    r = cl.evaluate(fw, cl.read_data(df), cl.Recipe(impute="em"))  # type: ignore[arg-type]
+    mask = r.stage("imputed_mask")
+    assert mask.to_numpy().sum() == 3 and bool(mask.loc["u2", "a"]) and bool(mask.loc["u4", "b"])
+    expect = normal_em(df[["a", "b", "c"]].to_numpy()).filled
+    np.testing.assert_allclose(r.stage("imputed").to_numpy(dtype=float), expect, rtol=1e-12)
