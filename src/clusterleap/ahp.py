@@ -6,7 +6,10 @@ converse), with ``a_ji = 1 / a_ij`` and ``a_ii = 1``. ``NaN`` marks a missing ju
 
 - Priorities: the principal (Perron) eigenvector of ``A``, normalised to sum to 1 (Saaty 1977, 1980).
 - Consistency: ``CI = (lambda_max - n) / (n - 1)``, ``CR = CI / RI(n)`` with Saaty's random indices; ``CR > 0.1``
-  calls for the judgements to be revised (Saaty 1980).
+  calls for the judgements to be revised (Saaty 1980). Saaty's table stops at n = 15; beyond it RI comes from Alonso
+  & Lamata's (2006) fit of the mean ``lambda_max`` of random reciprocal matrices, ``2.7699 n - 4.3513``, that is
+  ``RI(n) = (1.7699 n - 4.3513) / (n - 1)`` (1.586 at n = 15, against Saaty's 1.59), so that CR is defined for any n.
+  A CR that cannot be computed (NaN) never counts as acceptable.
 - Incomplete matrices: completed by Harker's method (Harker 1987): a missing ``a_ij`` is set to ``w_i / w_j`` of the
   very vector being computed, which makes ``w`` the Perron vector of the matrix ``C`` with 0 for each missing entry
   and ``1 + m_i`` on the diagonal (``m_i`` = missing entries in row i). Alternatively the logarithmic least squares
@@ -22,7 +25,8 @@ converse), with ``a_ji = 1 / a_ij`` and ``a_ii = 1``. ``NaN`` marks a missing ju
 References: Saaty, T. L. (1977) J. Math. Psychology 15, 234-281; Saaty (1980) The Analytic Hierarchy Process,
 McGraw-Hill; Harker, P. T. (1987) Mathematical Modelling 9, 837-848; Aczél, J. & Saaty, T. L. (1983) J. Math.
 Psychology 27, 93-102; Forman, E. & Peniwati, K. (1998) EJOR 108, 165-169; Bozóki, S., Fülöp, J. & Rónyai, L. (2010)
-Mathematical and Computer Modelling 52, 318-333.
+Mathematical and Computer Modelling 52, 318-333; Alonso, J. A. & Lamata, M. T. (2006) International Journal of
+Uncertainty, Fuzziness and Knowledge-Based Systems 14(4), 445-459.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "SAATY_RI",
     "Judged",
     "Panel",
+    "alonso_lamata_ri",
     "complete",
     "connected",
     "consistency",
@@ -68,9 +73,18 @@ SCALE_LO, SCALE_HI = 1.0 / 9.0, 9.0
 RECIPROCAL_TOL = 0.02
 
 
+def alonso_lamata_ri(n: int) -> float:
+    """Alonso & Lamata's (2006) random index ``(1.7699 n - 4.3513) / (n - 1)``, from their linear fit
+    ``2.7699 n - 4.3513`` of the mean principal eigenvalue of random reciprocal matrices of order n (n >= 3)."""
+    return (1.7699 * n - 4.3513) / (n - 1)
+
+
 def random_index(n: int) -> float:
-    """Saaty's random index RI(n); NaN beyond the tabulated n = 15."""
-    return SAATY_RI.get(n, float("nan"))
+    """The random index RI(n): Saaty's table for n <= 15, Alonso & Lamata's (2006) formula beyond
+    (:func:`alonso_lamata_ri`)."""
+    if n < 1:
+        raise ValueError(f"a comparison matrix has at least one criterion (got n = {n})")
+    return SAATY_RI[n] if n in SAATY_RI else alonso_lamata_ri(n)
 
 
 def principal_eigen(a: FloatArray) -> tuple[float, FloatArray]:
@@ -142,8 +156,9 @@ class Judged:
 
     @property
     def acceptable(self) -> bool:
-        """Saaty's rule: CR <= 0.1 (matrices of order 1-2 are always consistent)."""
-        return not self.cr > 0.1
+        """Saaty's rule: CR <= 0.1 (matrices of order 1-2 are always consistent); a CR that is not a number is not
+        acceptable."""
+        return bool(self.cr <= 0.1)
 
 
 def consistency(a: FloatArray) -> tuple[float, float, float]:

@@ -19,6 +19,7 @@ __all__ = [
     "DataWarning",
     "FrameworkError",
     "JudgementError",
+    "MethodWarning",
     "RecipeError",
     "SpaceError",
 ]
@@ -50,3 +51,8 @@ class SpaceError(ClusterleapError):
 
 class DataWarning(UserWarning):
     """Data that is used anyway but deserves attention (e.g. columns the framework ignores)."""
+
+
+class MethodWarning(UserWarning):
+    """A method's result is used anyway but is not exactly what was asked, and a user must know it (a solver that
+    missed its target, an approximation in place of an exact computation, a decomposition that could not be made)."""

@@ -222,7 +222,7 @@ class Result:
     def treatment(self) -> pd.DataFrame:
         """Per indicator: skewness and kurtosis before and after treatment, points changed, rule applied."""
         t = self.prepared.treated
-        rules = {0: "none", 1: "winsorised", 2: "log fallback"}
+        rules = {0: "none", 1: "winsorised", 2: "log fallback", 3: "Box-Cox"}
         return pd.DataFrame(
             {
                 "skew_before": t.skew_before[0],

@@ -20,8 +20,13 @@ framework based on the Shapley value", Journal of Economic Inequality 11, 99-126
 over its own children in proportion to their Shapley values at that node, down to the indicators. The parts add up
 exactly to the total (Shapley values add up to the difference at every node). For an arithmetic mean the Shapley
 value of a child is ``w_c (b_c - a_c)``, so an indicator's part is its effective weight times its normalised
-difference: ``e_j (ref_j - x_j)``. Nodes with more than 14 children use the average of the forward and backward
-sequential (path) decomposition instead, which is exact as well. Below a node whose own score equals the
+difference: ``e_j (ref_j - x_j)``. The exact enumeration evaluates the aggregation on ``2^C`` mixes of a node's
+``C`` children; it runs in chunks of units (and, for aggregations that compare units, of mixes) so that no array
+exceeds :data:`MAX_SHAPLEY_BYTES`. Nodes with more than :data:`MAX_SHAPLEY_CHILDREN` (14) children are not
+decomposed by Shapley values: their parts are the average of the forward and backward sequential (path)
+decompositions, which add up exactly to the node's gap as well but are not Shapley values (they coincide with them
+for an arithmetic mean, and depend on the children's order otherwise). :attr:`Gaps.decomposition` names the method
+used at each node, and a MethodWarning says where the path average was used. Below a node whose own score equals the
 reference's (or is missing), its part (zero, or the effect of the missing score) is spread over its children that
 differ in proportion to their weights.
 
@@ -34,15 +39,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, DataWarning
+from ..errors import DataError, DataWarning, MethodWarning
 from ..registry import did_you_mean
 from ..stages import STAGES
 from ..stages._arrays import FloatArray, quiet
@@ -50,11 +55,22 @@ from ..stages._arrays import FloatArray, quiet
 if TYPE_CHECKING:
     from ..result import Result
 
-__all__ = ["UNITWISE", "Gaps", "decompose", "gaps", "is_unitwise", "reaggregate", "reference_indicators",
-           "reference_scores", "shapley", "unit_hint"]
+__all__ = ["MAX_SHAPLEY_BYTES", "MAX_SHAPLEY_CHILDREN", "PATH_AVERAGE", "SHAPLEY", "UNITWISE", "Gaps", "decompose",
+           "decomposition_method", "gaps", "is_unitwise", "reaggregate", "reference_indicators", "reference_scores",
+           "shapley", "unit_hint"]
 
 #: Largest number of children decomposed by exact Shapley enumeration (2^C evaluations).
 MAX_SHAPLEY_CHILDREN = 14
+#: Largest array (bytes) the exact enumeration builds at once: the ``2^C`` mixes of a chunk of units' children.
+MAX_SHAPLEY_BYTES = 64 * 2**20
+#: The names of the decompositions at a node, as :attr:`Gaps.decomposition` gives them.
+SHAPLEY, PATH_AVERAGE = "Shapley", "path average"
+
+
+def decomposition_method(children: int) -> str:
+    """How a node with ``children`` children is decomposed: exact Shapley values, or (beyond
+    :data:`MAX_SHAPLEY_CHILDREN`) the average of the forward and backward sequential decompositions."""
+    return SHAPLEY if children <= MAX_SHAPLEY_CHILDREN else PATH_AVERAGE
 
 
 # -- re-aggregation with the result's weights ---------------------------------------------------------------------
@@ -119,11 +135,28 @@ def shapley(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs:
     ``func(x (S, U, C), w, **kwargs) -> (S, U)``; they sum to ``f(b) - f(a)`` per unit.
 
     ``phi_k = sum over subsets S without k of |S|! (C - |S| - 1)! / C! * (f(S + k) - f(S))``, where ``f(S)`` takes
-    the children in ``S`` from ``b`` and the others from ``a``. Children equal in ``a`` and ``b`` get exactly 0."""
+    the children in ``S`` from ``b`` and the others from ``a``. Children equal in ``a`` and ``b`` get exactly 0.
+
+    Units are taken in chunks so that the ``(2^C, units, C)`` mixes stay within :data:`MAX_SHAPLEY_BYTES`. Beyond
+    :data:`MAX_SHAPLEY_CHILDREN` children this returns the path average (:func:`_path_average`), not Shapley
+    values."""
+    c = a.shape[-1]
+    if c > MAX_SHAPLEY_CHILDREN:
+        return _path_average(func, a, b, w, **kwargs)
+    u = a.shape[0]
+    step = max(1, MAX_SHAPLEY_BYTES // (2**c * c * 8))
+    if u <= step:
+        return _shapley_exact(func, a, b, w, **kwargs)
+    per_unit = w.ndim == 3 and w.shape[1] == u and u > 1
+    parts = [_shapley_exact(func, a[i : i + step], b[i : i + step], w[:, i : i + step] if per_unit else w,
+                            **kwargs) for i in range(0, u, step)]
+    return np.concatenate(parts, axis=0)
+
+
+def _shapley_exact(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+    """Shapley values by enumerating all ``2^C`` subsets at once (see :func:`shapley`)."""
     c = a.shape[-1]
     agg = func  # a kernel of the aggregate registry
-    if c > MAX_SHAPLEY_CHILDREN:
-        return _path_average(agg, a, b, w, **kwargs)
     subsets = np.arange(2**c)
     bits = ((subsets[:, None] >> np.arange(c)[None, :]) & 1).astype(bool)  # (2^C, C)
     mixes = np.where(bits[:, None, :], b[None], a[None])  # (2^C, U, C)
@@ -146,18 +179,25 @@ def _shapley_in_place(func: object, a: FloatArray, b: FloatArray, w: FloatArray,
     """Shapley values ``(C,)`` for unit ``i`` alone switching from ``a[i]`` to ``b[i]`` while the other units keep
     ``a``: for aggregations that compare units (TOPSIS, VIKOR, Copeland)."""
 
+    block = max(1, MAX_SHAPLEY_BYTES // max(1, a.size * 8))  # mixes per call: (block, U, C) within the bound
+
     def f_i(x: FloatArray, ww: FloatArray, **kw: object) -> FloatArray:
-        full = np.repeat(a[None], x.shape[0], axis=0)
-        full[:, i] = x[:, 0]
-        return func(full, ww, **kw)[:, i : i + 1]  # type: ignore[operator, no-any-return]
+        out = []
+        for start in range(0, x.shape[0], block):
+            part = x[start : start + block]
+            full = np.repeat(a[None], part.shape[0], axis=0)
+            full[:, i] = part[:, 0]
+            out.append(func(full, ww, **kw)[:, i : i + 1])  # type: ignore[operator]
+        return np.concatenate(out, axis=0)
 
     phi: FloatArray = shapley(f_i, a[i : i + 1], b[i : i + 1], w, **kwargs)[0]
     return phi
 
 
 def _path_average(agg: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
-    """Average of the forward (children switched in order) and backward sequential decompositions: exact, with
-    ``2 (C + 1)`` evaluations."""
+    """Average of the forward (children switched in order) and backward sequential decompositions, with
+    ``2 (C + 1)`` evaluations: the parts add up exactly to ``f(b) - f(a)``, but they are Shapley values only for an
+    additive aggregation (an arithmetic mean); otherwise they depend on the children's order."""
     c = a.shape[-1]
     steps = np.tril(np.ones((c + 1, c), dtype=bool), -1)  # row r: the first r children switched
     fwd_mix = np.where(steps[:, None, :], b[None], a[None])
@@ -246,7 +286,8 @@ def _unit_name(result: Result, i: int, lang: str) -> str:
 
 def _targets_normalised(result: Result) -> FloatArray:
     """The framework's targets normalised like the data, ``(indicators,)`` (NaN where an indicator has none, or
-    where treatment log-transformed the indicator so that its target cannot be placed on the same scale)."""
+    where treatment log- or Box-Cox-transformed the indicator so that its target cannot be placed on the same
+    scale)."""
     from ..pipeline import norm_context, normalise
 
     fw = result.framework
@@ -254,11 +295,13 @@ def _targets_normalised(result: Result) -> FloatArray:
     if np.isnan(tgt).all():
         raise DataError(f"framework {fw.name!r} gives no world-class targets (no indicator has a 'target')")
     rule = result.prepared.treated.rule[0]
-    logged = [c for c, r in zip(fw.indicators, rule, strict=True) if r == 2 and c in fw.by_code
+    # rule 2: the log fallback of skew_kurtosis; rule 3: Box-Cox (both change the scale with data-driven constants)
+    logged = [c for c, r in zip(fw.indicators, rule, strict=True) if r in (2, 3) and c in fw.by_code
               and fw.by_code[c].target is not None]
     if logged:
-        warnings.warn(f"targets of {', '.join(logged)} are left out of the gap: outlier treatment log-transformed "
-                      "these indicators, so their targets are not on the same scale", DataWarning, stacklevel=3)
+        warnings.warn(f"targets of {', '.join(logged)} are left out of the gap: outlier treatment log- or "
+                      "Box-Cox-transformed these indicators, so their targets are not on the same scale", DataWarning,
+                      stacklevel=3)
         tgt[[fw.indicators.index(c) for c in logged]] = np.nan
     x = result.prepared.treated.x[:1]
     aug = np.concatenate([x, tgt[None, None, :]], axis=1)
@@ -304,6 +347,14 @@ class Gaps:
     description: str
     reference: pd.DataFrame
     contribution: pd.DataFrame
+    #: How each aggregate node's part was split over its children: "Shapley" or "path average" (more than
+    #: MAX_SHAPLEY_CHILDREN children; see :func:`decomposition_method`).
+    decomposition: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def approximated(self) -> list[str]:
+        """The nodes whose part was split by the path average, not by Shapley values."""
+        return [code for code, how in self.decomposition.items() if how == PATH_AVERAGE]
 
     @property
     def scores(self) -> pd.DataFrame:
@@ -378,12 +429,23 @@ def gaps(result: Result, benchmark: str = "median", units: Sequence[str] | None 
     unit_scores = result.score_array
     part = decompose(result, unit_scores, ref_scores)
     idx = pd.Index(result.units, name="unit")
-    cols = list(result.framework.order)
+    fw = result.framework
+    cols = list(fw.order)
+    how = {code: decomposition_method(len(fw.children[code])) for code in fw.order if fw.children[code]}
     g = Gaps(result, benchmark, what, pd.DataFrame(ref_scores, index=idx, columns=cols),
-             pd.DataFrame(part, index=idx, columns=cols))
+             pd.DataFrame(part, index=idx, columns=cols), how)
     if units is not None:
         missing = [u for u in units if u not in result.units]
         if missing:
             raise DataError(f"no unit {missing[0]!r}{unit_hint(missing[0], result.units)}")
-        g = Gaps(result, benchmark, what, g.reference.loc[list(units)], g.contribution.loc[list(units)])
+        g = Gaps(result, benchmark, what, g.reference.loc[list(units)], g.contribution.loc[list(units)], how)
+    if g.approximated:
+        listed = ", ".join(f"{c} ({len(fw.children[c])} children, {_method(result, c)} aggregation)"
+                           for c in g.approximated)
+        same = all(_method(result, c) == "arithmetic" for c in g.approximated)
+        warnings.warn(f"gaps: the parts of {listed} are split over their children by the average of the forward and "
+                      f"backward sequential decompositions, not by Shapley values (exact Shapley values are computed "
+                      f"for nodes of up to {MAX_SHAPLEY_CHILDREN} children); the parts still add up to the gap"
+                      + ("; for an arithmetic mean of children without missing values the two are the same" if same
+                         else ""), MethodWarning, stacklevel=2)
     return g

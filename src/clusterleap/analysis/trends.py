@@ -24,7 +24,9 @@ transvariation parts that add up to ``G`` exactly (Dagum C. 1997, "A new approac
 income inequality ratio", Empirical Economics 22, 515-531); **sigma convergence**: the coefficient of variation
 (population standard deviation over the mean) and the standard deviation of the log index per year, falling values
 meaning convergence (Barro R. and Sala-i-Martin X. 1992, "Convergence", Journal of Political Economy 100, 223-251).
-**Coupling coordination** of the dimensions of each unit and year, with the dimension scores ``U_i`` on a 0-1 scale:
+**Coupling coordination** of the dimensions of each unit and year, with the dimension scores ``U_i`` on a 0-1 scale
+(the recipe's own scale, see :func:`dimension_scale`; the observed range, with a MethodWarning, for normalisers
+without one, such as z-scores):
 coupling ``C = n (prod U_i)^(1/n) / sum U_i`` (that is ``n [prod U_i / (sum U_i)^n]^(1/n)``, in [0, 1]), the
 comprehensive index ``T = sum a_i U_i`` (equal weights ``a_i = 1/n`` by default) and the coordination degree
 ``D = sqrt(C T)``, in the normative form stated by Wang S., Kong W., Ren L., Zhi D., Dai B. (2021), "Research on
@@ -35,6 +37,7 @@ coordination, as is usual in those studies.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,9 +46,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, RecipeError
+from ..errors import DataError, MethodWarning, RecipeError
 from ..registry import did_you_mean
 from ..stages._arrays import FloatArray, quiet
+from .profile import scale_bounds
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
@@ -61,6 +65,7 @@ __all__ = [
     "coordination_class",
     "coupling_coordination",
     "dagum",
+    "dimension_scale",
     "gini",
     "linear_crossing",
     "panel_scores",
@@ -131,8 +136,11 @@ def dagum(x: Sequence[float] | FloatArray, groups: Sequence[Any]) -> Dagum:
     v = v[keep]
     lab = [labels[i] for i in keep]
     n = len(v)
-    if n < 2 or v.mean() <= 0:
-        raise DataError(f"Dagum decomposition needs at least 2 values with a positive mean (got {n})")
+    if n < 2:
+        raise DataError(f"Dagum decomposition needs at least 2 values with a group label (got {n})")
+    if v.mean() <= 0:
+        raise DataError(f"Dagum decomposition needs values with a positive mean (the mean of the {n} values is "
+                        f"{v.mean():.4g})")
     mu = v.mean()
     names = sorted(set(lab), key=str)
     ys = {g: v[[i for i in range(n) if lab[i] == g]] for g in names}
@@ -204,7 +212,8 @@ def coupling_coordination(u: FloatArray, weights: Sequence[float] | None = None)
                                                                                          FloatArray]:
     """Coupling ``C``, comprehensive index ``T`` and coordination degree ``D`` of systems ``u`` ``(..., n)`` on a
     0-1 scale: ``C = n (prod u)^(1/n) / sum u``, ``T = sum a_i u_i``, ``D = sqrt(C T)``. ``weights`` ``a_i``
-    (renormalised to sum to 1; equal by default). ``C`` is 0 when a system is 0; NaN where a system is missing."""
+    (renormalised to sum to 1; equal by default). ``C`` is 0 when a system is 0 and undefined (NaN) when every
+    system is 0, where ``D`` is 0 (``C`` is bounded, ``T`` is 0); all three are NaN where a system is missing."""
     x = np.asarray(u, dtype=float)
     n = x.shape[-1]
     a = np.full(n, 1.0 / n) if weights is None else np.asarray(weights, dtype=float) / float(np.sum(weights))
@@ -214,7 +223,8 @@ def coupling_coordination(u: FloatArray, weights: Sequence[float] | None = None)
         total = x.sum(axis=-1)
         c = np.where(total > 0, n * gm / np.where(total > 0, total, 1.0), np.nan)
         t = (x * a).sum(axis=-1)
-        d = np.sqrt(c * t)
+        # every system at 0: C is 0 / 0, but C lies in [0, 1] wherever it is defined, so D = sqrt(C T) is 0
+        d = np.where(total == 0, 0.0, np.sqrt(c * t))
     bad = np.isnan(x).any(axis=-1)
     return np.where(bad, np.nan, c), np.where(bad, np.nan, t), np.where(bad, np.nan, d)
 
@@ -244,6 +254,18 @@ def panel_scores(
     scores it for that year: one score per cluster-year. Unit-years the recipe's screen rejects are missing. On a
     relative basis the years must share bounds fitted for the analysis: ``reference`` 'pooled' (all years) or
     'first' / a year; those scores then differ from single-year evaluations, which is why it must be asked for."""
+    per_year, ranks, yrs, _ = _panel(fw, data, recipe, years, reference)
+    return per_year, ranks, yrs
+
+
+def _panel(
+    fw: Framework,
+    data: Dataset,
+    recipe: Recipe,
+    years: Sequence[int] | None,
+    reference: Literal["pooled", "first"] | int | None,
+) -> tuple[FloatArray, FloatArray, tuple[int, ...], FloatArray]:
+    """:func:`panel_scores` and the normalised indicators ``(1, years x units, indicators)`` behind them."""
     from ..pipeline import aggregate_tree, prepare, rank_scores, screen
 
     yrs = tuple(data.years) if years is None else tuple(int(y) for y in years)
@@ -275,7 +297,7 @@ def panel_scores(
     scores, _ = aggregate_tree(fw, prep.normalised, recipe, units=data.units * len(yrs))
     per_year = np.where(kept[:, :, None], scores[0].reshape(len(yrs), u, -1), np.nan)
     ranks = rank_scores(per_year, recipe)
-    return per_year, ranks, yrs
+    return per_year, ranks, yrs, prep.normalised
 
 
 # -- the result ----------------------------------------------------------------------------------------------------
@@ -379,13 +401,35 @@ class Trends:
         return write_atomic_dir(directory, lambda d: write_tables_noting(d, self.tables(), self.illustrative))
 
 
-def _scale(recipe: Recipe) -> tuple[float, float]:
-    """The 0-1 mapping of aggregate scores: the default normaliser's range (min-max lo/hi, else 0..scale)."""
-    step = recipe.normalise.default
-    kw = step.kwargs
-    if step.method == "minmax":
-        return float(kw.get("lo", 0.0)), float(kw.get("hi", 100.0))
-    return 0.0, float(kw.get("scale", 100.0))
+def dimension_scale(fw: Framework, recipe: Recipe, normalised: FloatArray, dims: Sequence[str]
+                    ) -> tuple[FloatArray, FloatArray, list[str]]:
+    """The ``(lo, hi)`` that map each of ``dims``' scores onto 0-1 for the coupling model, and the dimensions whose
+    scale is only the observed range.
+
+    A dimension's scale is that of its indicators as :func:`profile.scale_bounds` gives it (the one place that knows
+    a normaliser's range: min-max ``lo``-``hi``, ``0``-``scale`` for goalposts, targets, frontier, reference,
+    proportion and percentile, ``1``-``n`` for ranks), widened over the indicators under it; where the dimension
+    itself is aggregated by a method with a ``scale`` (TOPSIS, VIKOR, Copeland), ``0``-``scale``. A normaliser with
+    no range of its own (z-scores) falls back to the observed range of the normalised indicators over every unit and
+    year monitored: those dimensions are listed, as their coordination degrees are relative to this panel."""
+    ilo, ihi = scale_bounds(recipe, fw, normalised)
+    # scale_bounds falls back to the observed range exactly where the normaliser has no range of its own: such
+    # bounds move when the data move, fixed ones do not
+    slo, shi = scale_bounds(recipe, fw, normalised + 1.0)
+    observed = (slo != ilo) | (shi != ihi)
+    pos = {c: i for i, c in enumerate(fw.indicators)}
+    lo, hi, relative = np.full(len(dims), np.nan), np.full(len(dims), np.nan), []
+    for k, d in enumerate(dims):
+        step = recipe.aggregate.step_for(d, fw.level[d])
+        if "scale" in step.kwargs and not fw.by_code[d].is_indicator:
+            lo[k], hi[k] = 0.0, float(step.kwargs["scale"])
+            continue
+        leaves = [pos[c] for c in (fw.leaves_under(d) if not fw.by_code[d].is_indicator else (d,))]
+        with quiet():
+            lo[k], hi[k] = np.nanmin(ilo[leaves]), np.nanmax(ihi[leaves])
+        if observed[leaves].any():
+            relative.append(d)
+    return lo, hi, relative
 
 
 def trends(
@@ -416,7 +460,7 @@ def trends(
     from .grades import assign_grades, scheme_for
 
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
-    per_year, ranks, yrs = panel_scores(fw, ds, rc, years, reference=reference)
+    per_year, ranks, yrs, normalised = _panel(fw, ds, rc, years, reference)
     coverage = screen(fw, ds, rc, list(yrs))
     t, u, _ = per_year.shape
     root = fw.order.index(fw.root.code)
@@ -503,6 +547,7 @@ def trends(
     if grp is not None and grp not in ds.groups:
         raise DataError(f"{ds.source}: no unit metadata column {grp!r}{did_you_mean(grp, list(ds.groups))}")
     drows = []
+    undecomposed: dict[int, str] = {}
     for k in range(len(yrs)):
         v = idx[dom, k]
         ok = ~np.isnan(v)
@@ -520,16 +565,29 @@ def trends(
                 row.update(within=dg.within, between=dg.between, transvariation=dg.transvariation,
                            within_share=dg.within / dg.total, between_share=dg.between / dg.total,
                            transvariation_share=dg.transvariation / dg.total)
-            except DataError:
-                pass
+            except DataError as exc:
+                undecomposed[yrs[k]] = str(exc)
         drows.append(row)
     disparity = pd.DataFrame(drows, index=pd.Index(yrs, name="year"))
+    if undecomposed:
+        first = next(iter(undecomposed.values()))
+        warnings.warn(f"trends: Dagum's decomposition of the Gini coefficient by {grp!r} could not be made for "
+                      f"{', '.join(map(str, undecomposed))}: {first}; the within, between and "
+                      "transvariation "
+                      "columns of the disparity table are empty for "
+                      f"{'that year' if len(undecomposed) == 1 else 'those years'}", MethodWarning, stacklevel=2)
 
     # coupling coordination of the dimensions
     dims = list(fw.children[fw.root.code])
-    lo, hi = _scale(rc)
+    lo, hi, relative = dimension_scale(fw, rc, normalised, dims)
+    if relative:
+        warnings.warn(f"trends, coupling coordination: the indicators of {', '.join(relative)} are normalised "
+                      "without a fixed range (e.g. z-scores), so the dimension scores are put on 0-1 by the range "
+                      "observed over these units and years: the coordination degrees and their classes are relative "
+                      "to this panel", MethodWarning, stacklevel=2)
     dpos = [fw.order.index(d) for d in dims]
-    u01 = np.clip((per_year[:, :, dpos] - lo) / (hi - lo), 0.0, 1.0)
+    with quiet():
+        u01 = np.clip((per_year[:, :, dpos] - lo) / np.where(hi > lo, hi - lo, np.nan), 0.0, 1.0)
     weights = None
     if coupling_weights == "framework":
         nominal = fw.nominal_weights()

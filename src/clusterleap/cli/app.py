@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from ..errors import ClusterleapError, DataWarning
+from ..errors import ClusterleapError, DataWarning, MethodWarning
 
 app = typer.Typer(
     name="clusterleap",
@@ -44,13 +44,32 @@ def warn(message: str) -> None:
     err_console.print(Text.assemble(("warning:", "yellow"), " ", message.strip()), highlight=False, soft_wrap=True)
 
 
+def shown_once(caught: list[warnings.WarningMessage]) -> list[str]:
+    """The warnings a user sees: each distinct data warning once, however many stages read the same data; method
+    warnings once per place (the text before the first colon, e.g. ``weight, node 'P', optimised``), since the
+    samples of an uncertainty analysis repeat a method's warning with other figures; the first is shown, with a
+    count of the others."""
+    data = dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning))
+    places: dict[str, list[str]] = {}
+    for w in caught:
+        if issubclass(w.category, MethodWarning):
+            text = str(w.message)
+            seen = places.setdefault(text.split(":", 1)[0], [])
+            if text not in seen:
+                seen.append(text)
+    method = [m[0] + (f" (and {len(m) - 1} more like it)" if len(m) > 1 else "") for m in places.values()]
+    return [*data, *method]
+
+
 def guarded(func: F) -> F:
-    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data warnings as one line each."""
+    """Turn ClusterleapErrors into one line on stderr and exit code 2; show data and method warnings as one line
+    each."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
+            warnings.simplefilter("always", MethodWarning)
             try:
                 return func(*args, **kwargs)
             except ClusterleapError as exc:
@@ -59,8 +78,7 @@ def guarded(func: F) -> F:
                 where = exc.filename if exc.filename is not None else "output"
                 fail(f"{where}: {exc.strerror or exc}")
             finally:
-                # each distinct warning once, however many stages read the same data
-                for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning)):
+                for message in shown_once(caught):
                     warn(message)
         return None
 

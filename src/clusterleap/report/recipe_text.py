@@ -58,6 +58,12 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
                        "observation carried forward).",
         "impute.linear": "Missing values are interpolated linearly between the cluster's observed years (no "
                          "extrapolation).",
+        "impute.em": "Missing values take their conditional means given the cluster's other indicators, under a "
+                     "multivariate normal distribution of the indicators fitted by EM (at most {max_iter} "
+                     "iterations, tolerance {tol}).",
+        "treat.boxcox": "Indicators get a Box-Cox power transformation (lambda estimated per indicator by maximum "
+                        "likelihood unless the recipe fixes it; values are first shifted to be positive where the "
+                        "minimum is not).",
         "treat.none": "No outlier treatment.",
         "treat.skew_kurtosis": "While an indicator's absolute skewness is at least {skew_max} and its kurtosis at "
                                "least {kurt_max}, its most extreme value is winsorised (at most {max_points} "
@@ -160,6 +166,10 @@ SENTENCES: Mapping[str, Mapping[str, str]] = {
         "impute.group_median": "缺失值以该指标在\u201c{group}\u201d相同的集群中的中位数填补。",
         "impute.locf": "缺失值沿用该集群此前年份的最近观测值（末次观测值结转）。",
         "impute.linear": "缺失值在该集群的观测年份之间线性插值（不外推）。",
+        "impute.em": "缺失值取其在其他指标观测值下的条件均值，指标的多元正态分布由 EM 算法估计"
+                     "（最多 {max_iter} 次迭代，容差 {tol}）。",
+        "treat.boxcox": "各指标作博克斯-考克斯幂变换（除非配方固定 λ，否则按最大似然逐指标估计 λ；"
+                        "最小值不为正时先平移为正值）。",
         "treat.none": "不处理异常值。",
         "treat.skew_kurtosis": "当指标的偏度绝对值不小于 {skew_max} 且峰度不小于 {kurt_max} 时，"
                                "逐个对最极端的值作缩尾处理（最多 {max_points} 个值）；{fallback}（COINr 的默认规则）。",

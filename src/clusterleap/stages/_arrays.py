@@ -13,11 +13,19 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+#: The RuntimeWarnings numpy gives for NaN-aware reductions over empty or all-NaN slices, which return NaN as the
+#: kernels want; other RuntimeWarnings (an overflow, say) are not silenced.
+EMPTY_SLICE_WARNINGS = ("Mean of empty slice", "All-NaN slice encountered", "All-NaN axis encountered",
+                        "Degrees of freedom <= 0 for slice", "invalid value encountered", "divide by zero encountered")
+
+
 @contextmanager
 def quiet() -> Iterator[None]:
-    """Silence the RuntimeWarnings of NaN-aware reductions over all-NaN slices (they return NaN, as we want)."""
+    """Silence the RuntimeWarnings of NaN-aware reductions over all-NaN slices and of 0 / 0 (they give NaN, as we
+    want), and those only."""
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
+        for message in EMPTY_SLICE_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=RuntimeWarning)
         yield
 
 

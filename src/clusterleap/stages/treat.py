@@ -144,3 +144,88 @@ def winsorise(x: FloatArray, *, lower: float = 0.05, upper: float = 0.95) -> Tre
     out = np.clip(x, lo, hi)
     rule: npt.NDArray[np.int8] = np.asarray((points > 0).any(axis=-2), dtype=np.int8)
     return _record(x, np.where(np.isnan(x), np.nan, out), points, rule)
+
+
+# -- Box-Cox -------------------------------------------------------------------------------------------------------
+#: Point code of a value that the Box-Cox transformation changed, and the per-indicator rule code of it.
+BOXCOX_POINT, BOXCOX_RULE = 6, 3
+CODES[BOXCOX_POINT] = "Box-Cox transformed"
+
+
+def boxcox_shift(x: FloatArray) -> FloatArray:
+    """The shift ``(samples, 1, indicators)`` added to each column before a Box-Cox transformation, which needs
+    positive values: 0 where the column's minimum is positive, else ``-min + 0.01 (max - min)`` (the rule of the log
+    fallback of ``skew_kurtosis``: the smallest value becomes 1 % of the range above 0, so the shift scales with the
+    data)."""
+    with quiet():
+        mn = np.nanmin(x, axis=-2, keepdims=True)
+        mx = np.nanmax(x, axis=-2, keepdims=True)
+    return np.where(mn > 0, 0.0, 0.01 * (mx - mn) - mn)
+
+
+def boxcox_transform(x: FloatArray, lmbda: FloatArray) -> FloatArray:
+    """``(x^lambda - 1) / lambda``, ``log x`` where ``lambda = 0``; ``lmbda`` broadcasts against positive ``x``."""
+    lam = np.asarray(lmbda, dtype=float)
+    with quiet():
+        power = (np.power(x, lam) - 1.0) / np.where(lam == 0, 1.0, lam)
+        return np.where(lam == 0, np.log(x), power)
+
+
+def boxcox_lambda(x: FloatArray, only: BoolArray | None = None) -> FloatArray:
+    """Per column of positive ``x`` ``(samples, units, indicators)`` (NaN ignored), the lambda that maximises the
+    Box-Cox profile log-likelihood, ``(samples, indicators)``, as ``scipy.stats.boxcox`` finds it; NaN for a column
+    with fewer than 3 values or no spread (nothing to estimate), and for columns ``only`` ``(samples, indicators)``
+    leaves out."""
+    from scipy import stats  # heavy, and needed by this method only
+
+    out = np.full((x.shape[0], x.shape[-1]), np.nan)
+    for s in range(x.shape[0]):
+        for i in range(x.shape[-1]):
+            if only is not None and not only[s, i]:
+                continue
+            v = x[s, :, i]
+            v = v[~np.isnan(v)]
+            if v.size >= 3 and v.max() > v.min():
+                out[s, i] = float(stats.boxcox_normmax(v, method="mle"))
+    return out
+
+
+@METHODS.register(
+    "boxcox", relative=True,
+    summary="Box-Cox power transformation per indicator, lambda by maximum likelihood (or fixed), shifted to "
+            "positive values where needed",
+    reference="Box & Cox (1964) JRSS B 26, 211-252; scipy.stats.boxcox; COINr boxcox; OECD/JRC Handbook (2008), "
+              "section 1.5",
+)
+def boxcox(
+    x: FloatArray,
+    *,
+    lmbda: float | None = None,
+    when: Literal["always", "skewed"] = "always",
+    skew_max: float = 2.0,
+    kurt_max: float = 3.5,
+) -> Treated:
+    """``(x^lambda - 1) / lambda`` (``log x`` for lambda 0) of each indicator, after :func:`boxcox_shift` where
+    its minimum is not positive. ``lmbda``: a fixed lambda for every indicator, or None (default) for each
+    indicator's maximum-likelihood lambda (:func:`boxcox_lambda`, as ``scipy.stats.boxcox``). ``when``: transform
+    every indicator (``always``) or only those failing the skewness-kurtosis rule of ``skew_kurtosis``
+    (``|skew| >= skew_max`` and ``kurtosis >= kurt_max``; ``skewed``). An indicator with fewer than 3 values or no
+    spread is left as it is. The record marks every value of a transformed indicator ``Box-Cox transformed`` and
+    its rule 3."""
+    shift = boxcox_shift(x)
+    pos = x + shift
+    wanted = _failing(x, skew_max, kurt_max)[0] if when == "skewed" else None
+    if lmbda is None:
+        lam = boxcox_lambda(pos, wanted)
+    else:
+        _, _, n = sample_moments(x)
+        with quiet():
+            spread = np.nanmax(x, axis=-2) > np.nanmin(x, axis=-2)
+        lam = np.where((n >= 3) & spread, float(lmbda), np.nan)
+    use = ~np.isnan(lam) if wanted is None else ~np.isnan(lam) & wanted
+    lam_b = np.where(use, lam, 1.0)[:, None, :]
+    y = np.where(use[:, None, :], boxcox_transform(np.where(use[:, None, :], pos, 1.0), lam_b), x)
+    y = np.where(np.isnan(x), np.nan, y)
+    points = np.where(use[:, None, :] & ~np.isnan(x), BOXCOX_POINT, 0).astype(np.int8)
+    rule = np.where(use, BOXCOX_RULE, 0).astype(np.int8)
+    return _record(x, y, points, rule)

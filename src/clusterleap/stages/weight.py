@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import ahp as ahp_math
-from ..errors import DataWarning, RecipeError
+from ..errors import DataWarning, MethodWarning, RecipeError
 from ..registry import Registry
 from ._arrays import FloatArray, quiet
 
@@ -487,22 +487,44 @@ def bod(x: FloatArray, nominal: FloatArray, ctx: WeightContext, *, lower: float 
     return np.stack([_bod_one(x[s], lower, upper)[1] for s in range(x.shape[0])])
 
 
-def optimised_weights_one(xs: FloatArray, target: FloatArray, optype: str = "balance") -> FloatArray:
+#: How far (absolute, in shares of the correlations' sum) the importances an ``optimised`` weighting achieves may be
+#: from its target before a MethodWarning says so.
+OPTIMISED_TOLERANCE = 1e-3
+
+
+@dataclass(frozen=True)
+class Optimised:
+    """The outcome of one ``optimised`` weighting: ``weights`` ``(C,)``, the ``importances`` they achieve (each
+    child's correlation with the node score as a share of their sum), the ``target`` shares, whether the solver
+    reported ``success`` and its ``message``; ``flat``: the children that do not vary over the units (they cannot
+    correlate with anything, so no weights give them importance)."""
+
+    weights: FloatArray
+    importances: FloatArray
+    target: FloatArray
+    success: bool
+    message: str
+    flat: tuple[int, ...] = ()
+
+
+def _importances(xs: FloatArray, w: FloatArray) -> FloatArray:
+    y = _mean_score(xs[None], w[None, None, :])
+    out: FloatArray = np.nan_to_num(corr_with(xs[None], y)[0], nan=0.0)
+    return out
+
+
+def optimise_weights(xs: FloatArray, target: FloatArray, optype: str = "balance") -> Optimised:
     """Weights ``(C,)`` for one sample ``(U, C)`` such that each child's Pearson correlation with the weighted
     arithmetic mean of the children, as a share of the correlations' sum, matches ``target`` (``balance``), or
-    such that the correlations' sum is largest (``infomax``). SLSQP over the simplex, started at ``target``."""
+    such that the correlations' sum is largest (``infomax``). SLSQP over the simplex, started at ``target``; the
+    result says what the weights achieve and whether the solver succeeded."""
     from scipy.optimize import minimize
 
     c = xs.shape[1]
     t = target / target.sum()
 
-    def corrs(w: FloatArray) -> FloatArray:
-        y = _mean_score(xs[None], w[None, None, :])
-        out: FloatArray = np.nan_to_num(corr_with(xs[None], y)[0], nan=0.0)
-        return out
-
     def objective(w: FloatArray) -> float:
-        r = corrs(np.clip(w, 0.0, None))
+        r = _importances(xs, np.clip(w, 0.0, None))
         if optype == "infomax":
             return -float(r.sum())
         total = r.sum()
@@ -512,7 +534,52 @@ def optimised_weights_one(xs: FloatArray, target: FloatArray, optype: str = "bal
     res = minimize(objective, t, method="SLSQP", bounds=[(0.0, 1.0)] * c,
                    constraints=[{"type": "eq", "fun": lambda w: float(w.sum() - 1.0)}],
                    options={"ftol": 1e-14, "maxiter": 500})
-    return _share(np.asarray(res.x, dtype=float))
+    w = _share(np.asarray(res.x, dtype=float))
+    r = _importances(xs, w)
+    shares = r / r.sum() if r.sum() != 0 else np.full(c, 1.0 / c)
+    with quiet():
+        spread = np.nanmax(xs, axis=0) - np.nanmin(xs, axis=0)
+    flat = tuple(int(k) for k in np.flatnonzero(~(spread > 0)))
+    return Optimised(w, shares, t, bool(res.success), str(res.message), flat)
+
+
+def optimised_weights_one(xs: FloatArray, target: FloatArray, optype: str = "balance") -> FloatArray:
+    """The weights of :func:`optimise_weights`."""
+    return optimise_weights(xs, target, optype).weights
+
+
+def _shares(v: FloatArray) -> str:
+    return "(" + ", ".join(f"{a:.2f}" for a in v) + ")"
+
+
+def _optimised_miss(runs: list[Optimised], optype: str, ctx: WeightContext) -> str | None:
+    """One plain sentence on what the optimised weights of a node failed to achieve over its samples, or None."""
+    failed = [o for o in runs if not o.success]
+    missed = [o for o in runs if optype == "balance" and np.max(np.abs(o.importances - o.target))
+              > OPTIMISED_TOLERANCE]
+    if not failed and not missed:
+        return None
+    where = f"weight, node {ctx.node!r}, optimised"
+    of = f" in {len(set(map(id, failed + missed)))} of {len(runs)} samples" if len(runs) > 1 else ""
+    if missed:
+        o = max(missed, key=lambda r: float(np.max(np.abs(r.importances - r.target))))
+        k = int(np.argmax(np.abs(o.importances - o.target)))
+        flat = [ctx.children[j] for j in o.flat if o.target[j] > 0]
+        if flat:
+            why = (f"{', '.join(repr(f) for f in flat)} {'does' if len(flat) == 1 else 'do'} not vary over the units, "
+                   "so no weights give it any importance")
+        elif not o.success:
+            why = f"the solver stopped without converging ({o.message})"
+        else:
+            why = ("no non-negative weights give these importances (the children's correlations with one another tie "
+                   "their importances together)")
+        return (f"{where}: the target importances {_shares(o.target)} of {', '.join(ctx.children)} are not "
+                f"reached{of}; the closest weights found, {_shares(o.weights)}, give importances "
+                f"{_shares(o.importances)} ({ctx.children[k]!r} {o.importances[k]:.2f} instead of "
+                f"{o.target[k]:.2f}), because {why}; these weights are used")
+    o = failed[0]
+    return (f"{where}: the solver did not converge{of} ({o.message}); the weights {_shares(o.weights)} of "
+            f"{', '.join(ctx.children)} are its last iterate and are used")
 
 
 @METHODS.register("optimised", relative=True,
@@ -524,13 +591,19 @@ def optimised(x: FloatArray, nominal: FloatArray, ctx: WeightContext, *, target:
               optype: Literal["balance", "infomax"] = "balance") -> FloatArray:
     """``target``: relative importances in children order (empty = equal). Importance of a child = its Pearson
     correlation with the node's weighted arithmetic mean, normalised to sum to 1 over the children (COINr's
-    ``balance``); ``infomax`` maximises the sum of the correlations instead."""
+    ``balance``); ``infomax`` maximises the sum of the correlations instead. When the solver fails, or the
+    importances achieved are more than :data:`OPTIMISED_TOLERANCE` from the target, the weights found are used and
+    one MethodWarning names the node, the target, what was achieved and why."""
     c = x.shape[-1]
     t = np.ones(c) if not target else np.asarray(target, dtype=float)
     if t.shape != (c,) or not (t >= 0).all() or t.sum() <= 0:
         raise RecipeError(f"weight, node {ctx.node!r}, optimised: target {list(target)} must give one non-negative "
                           f"importance per child ({c}: {', '.join(ctx.children)})")
-    out = np.stack([optimised_weights_one(x[s], t, optype) for s in range(x.shape[0])])
+    runs = [optimise_weights(x[s], t, optype) for s in range(x.shape[0])]
+    miss = _optimised_miss(runs, optype, ctx)
+    if miss:
+        warnings.warn(miss, MethodWarning, stacklevel=2)
+    out = np.stack([o.weights for o in runs])
     return out[:, None, :]
 
 
