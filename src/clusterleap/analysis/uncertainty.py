@@ -31,11 +31,12 @@ Constructing Composite Indicators (2008), step 7; COINr ``get_sensitivity``.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -74,6 +75,7 @@ from .space import (
     WeightNoise,
     _option_label,
 )
+from .streaming import RankSummary
 
 if TYPE_CHECKING:
     from .grades import GradingScheme
@@ -444,6 +446,106 @@ def _run_chunk(c: _Chunk) -> FloatArray:
     return scores
 
 
+@dataclass(frozen=True)
+class _PartOut:
+    """What propagating one part of the samples gives: their scores and ranks (when kept), failure flags and index
+    rank shifts, and the summary of their independent samples."""
+
+    cat: IntArray
+    scores: FloatArray | None
+    ranks: FloatArray | None
+    failed: npt.NDArray[np.bool_]
+    shift: FloatArray
+    summary: RankSummary
+
+
+#: Samples decoded at a time: the decoded weights of a slice stay small (about 30 MB for a few dozen weights).
+DECODE_SLICE = 65_536
+
+
+def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chunk: int,
+                    independent: npt.NDArray[np.bool_], keep: bool,
+                    progress: Callable[[int], None] | None = None) -> _PartOut:
+    """Score, rank and summarise the samples ``u`` chunk by chunk (decoded a slice at a time); full arrays are made
+    only when kept."""
+    s, n_units, k = u.shape[0], len(problem.units), len(nodes)
+    nominal_scores, nominal_ranks = _nominal(problem, nodes)
+    lost = {i: ~np.isnan(nominal_scores)[None] & _exists(problem, fw, nodes)[None, None, :]
+            for i, fw in enumerate(problem.frameworks)}
+    scores_all = np.full((s, n_units, k), np.nan) if keep else None
+    ranks_all = np.full((s, n_units, k), np.nan) if keep else None
+    failed = np.zeros(s, dtype=bool)
+    shift = np.full(s, np.nan)
+    summary = RankSummary.empty(n_units, k)
+    cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
+    for start in range(0, s, DECODE_SLICE):
+        draws = problem.decode(u[start : start + DECODE_SLICE])
+        cat[start : start + DECODE_SLICE] = draws.cat
+        for sub, c in _chunks(problem, draws, nodes, chunk):
+            _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent, summary,
+                             (scores_all, ranks_all, failed, shift))
+            if progress is not None:
+                progress(len(sub))
+    return _PartOut(cat, scores_all, ranks_all, failed, shift, summary)
+
+
+def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores: FloatArray,
+                     nominal_ranks: FloatArray, lost: Mapping[int, npt.NDArray[np.bool_]],
+                     independent: npt.NDArray[np.bool_], summary: RankSummary,
+                     out: tuple[FloatArray | None, FloatArray | None, npt.NDArray[np.bool_], FloatArray]) -> None:
+    """One chunk: scores and ranks, its samples' failure flags and index shifts into ``out``, its independent
+    samples into ``summary``, and the scores and ranks into ``out`` when kept."""
+    scores_all, ranks_all, failed, shift = out
+    n_units, k = nominal_ranks.shape
+    r0 = nominal_ranks[:, 0]
+    ok0 = ~np.isnan(r0)
+    res = _run_chunk(c)
+    cols = np.flatnonzero(c.positions >= 0)
+    if len(cols) == k:
+        scores = res
+    else:
+        scores = np.full((len(sub), n_units, k), np.nan)
+        scores[:, :, cols] = res
+    # ranking is per sample and node, so ranking a chunk gives what ranking every sample alone gives
+    ranks = rank_scores(scores, problem.recipe)
+    fw_i = next(i for i, f in enumerate(problem.frameworks) if f is c.framework)
+    failed[sub] = (np.isnan(scores) & lost[fw_i]).any(axis=(1, 2))
+    shift[sub] = np.abs(ranks[:, ok0, 0] - r0[ok0]).mean(axis=1)
+    ind = independent[sub]
+    if ind.all():
+        summary.add(ranks, scores, nominal_ranks)
+    elif ind.any():
+        summary.add(ranks[ind], scores[ind], nominal_ranks)
+    if scores_all is not None and ranks_all is not None:
+        scores_all[sub] = scores
+        ranks_all[sub] = ranks
+
+
+#: The problem a worker process propagates parts of (set once per process by :func:`_init_worker`).
+_WORKER_PROBLEM: list[Problem] = []
+
+
+def _init_worker(problem: Problem) -> None:
+    _WORKER_PROBLEM[:] = [problem]
+
+
+def _worker_part(u: FloatArray, nodes: tuple[str, ...], chunk: int, independent: npt.NDArray[np.bool_],
+                 keep: bool) -> _PartOut:
+    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep)
+
+
+def _nominal(problem: Problem, nodes: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+    """Nominal scores and ranks ``(units, nodes)`` of the output nodes (NaN where the framework lacks one)."""
+    pos = problem.positions(problem.framework, nodes)
+    n_units = len(problem.units)
+    scores = np.full((n_units, len(nodes)), np.nan)
+    ranks = np.full((n_units, len(nodes)), np.nan)
+    have = pos >= 0
+    scores[:, have] = problem.nominal.score_array[:, pos[have]]
+    ranks[:, have] = problem.nominal.rank_array[:, pos[have]]
+    return scores, ranks
+
+
 _TREAT_STAGES = ("denominate", "transform", "impute", "treat")
 
 
@@ -504,6 +606,21 @@ def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int) ->
                               problem.units)
 
 
+def _exists(problem: Problem, fw: Framework, nodes: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Output nodes that are aggregates of ``fw`` (where a missing score means the sample failed)."""
+    pos = problem.positions(fw, nodes)
+    return np.array([p >= 0 and not fw.by_code[fw.order[p]].is_indicator for p in pos], dtype=bool)
+
+
+def _independent(n: int, n_factors: int, design: str) -> npt.NDArray[np.bool_]:
+    """The samples that are independent draws (see :attr:`Samples.rows`)."""
+    if design != "saltelli":
+        return np.ones(n, dtype=bool)
+    width = n_factors + 2
+    pos = np.arange(n) % width
+    return np.asarray((pos == 0) | (pos == width - 1), dtype=bool)
+
+
 def propagate(
     problem: Problem,
     uniforms: FloatArray,
@@ -514,15 +631,20 @@ def propagate(
     progress: Callable[[int, int], None] | None = None,
     design: Literal["montecarlo", "saltelli"] = "montecarlo",
     seed: int | None = None,
+    keep: bool = True,
 ) -> Samples:
     """Scores and ranks of every sample ``uniforms`` ``(S, dims)``, all at once on the sample axis.
 
     ``nodes``: which nodes to keep (default every aggregate; ``"all"`` adds indicators). ``chunk``: samples per
-    array pass (default: about a million cells, 8 MB per array). ``workers > 1`` runs chunks in that many processes.
-    ``progress(done, total)`` is called after each chunk."""
+    array pass (default: about a million cells, 8 MB per array). ``workers > 1`` splits the samples into parts
+    propagated in that many processes (each gets the problem once). ``progress(done, total)`` is called after each
+    chunk (after each part with workers). ``keep=False`` keeps no sample's scores or ranks, only the summaries
+    accumulated chunk by chunk (rank counts for exact rank intervals, score means and bounds, and per sample the
+    failure flag and the index rank shift): memory is then bounded by the chunk and those per-sample figures, not
+    by samples x units x nodes."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
-    draws = problem.decode(u)
+    problem.decode(u[:1])  # checks the shape
     out_nodes = problem.output_nodes(nodes)
     s, n_units, k = u.shape[0], len(problem.units), len(out_nodes)
     if chunk is None:
@@ -530,46 +652,49 @@ def propagate(
         chunk = max(1, CHUNK_CELLS // (n_units * widest))
     if chunk < 1:
         raise SpaceError(f"chunk {chunk} must be at least 1 sample")
-    scores = np.full((s, n_units, k), np.nan)
+    nominal_scores, nominal_ranks = _nominal(problem, out_nodes)
+    independent = _independent(s, len(problem.blocks), design)
     done = 0
 
-    def store(sub: IntArray, c: _Chunk, res: FloatArray) -> None:
+    def tick(n: int) -> None:
         nonlocal done
-        cols = np.flatnonzero(c.positions >= 0)
-        if len(cols) == k:
-            scores[sub] = res
-        else:
-            scores[np.ix_(sub, np.arange(n_units), cols)] = res
-        done += len(sub)
+        done += n
         if progress is not None:
             progress(done, s)
 
-    if workers <= 1:
-        for sub, c in _chunks(problem, draws, out_nodes, chunk):
-            store(sub, c, _run_chunk(c))
+    if workers <= 1 or s <= chunk:
+        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, tick)
+        cat, scores, ranks, failed, shift, summary = out.cat, out.scores, out.ranks, out.failed, out.shift, out.summary
     else:
-        # "spawn": forking a process that runs threads (a progress bar's refresher) can deadlock the children
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures: list[tuple[IntArray, _Chunk, Future[FloatArray]]] = [
-                (sub, c, pool.submit(_run_chunk, c)) for sub, c in _chunks(problem, draws, out_nodes, chunk)
-            ]
-            for sub, c, fut in futures:
-                store(sub, c, fut.result())
-    # Ranks last, over every sample at once (the rank step is the same for all; a node a sample's framework lacks
-    # stays NaN): ranking is per sample and node, so batching it changes nothing but the speed.
-    ranks = np.empty_like(scores)
-    step = max(chunk, 1024)
-    for start in range(0, s, step):
-        ranks[start : start + step] = rank_scores(scores[start : start + step], problem.recipe)
-    nom_pos = problem.positions(problem.framework, out_nodes)
-    nominal_scores = np.full((n_units, k), np.nan)
-    nominal_ranks = np.full((n_units, k), np.nan)
-    have = nom_pos >= 0
-    nominal_scores[:, have] = problem.nominal.score_array[:, nom_pos[have]]
-    nominal_ranks[:, have] = problem.nominal.rank_array[:, nom_pos[have]]
+        # contiguous parts, a few per worker (for progress and balance); each process gets the problem once.
+        # "spawn": forking a process that runs threads (a progress bar's refresher) can deadlock the children.
+        n_parts = min(-(-s // chunk), 4 * workers)
+        bounds = np.linspace(0, s, n_parts + 1).astype(int)
+        scores = np.full((s, n_units, k), np.nan) if keep else None
+        ranks = np.full((s, n_units, k), np.nan) if keep else None
+        cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
+        failed = np.zeros(s, dtype=bool)
+        shift = np.full(s, np.nan)
+        summary = RankSummary.empty(n_units, k)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(problem,)) as pool:
+            futures = [(a, b, pool.submit(_worker_part, u[a:b], out_nodes, chunk, independent[a:b], keep))
+                       for a, b in itertools.pairwise(bounds) if b > a]
+            for a, b, fut in futures:
+                part = fut.result()
+                if scores is not None and ranks is not None and part.scores is not None and part.ranks is not None:
+                    scores[a:b] = part.scores
+                    ranks[a:b] = part.ranks
+                cat[a:b] = part.cat
+                failed[a:b] = part.failed
+                shift[a:b] = part.shift
+                summary.merge(part.summary)
+                tick(int(b - a))
     n_base = s // (len(problem.blocks) + 2) if design == "saltelli" else s
-    return Samples(problem, u, draws.cat, out_nodes, scores, ranks, nominal_scores, nominal_ranks, design, n_base,
-                   seed, time.perf_counter() - t0)
+    empty = np.empty((0, n_units, k))
+    return Samples(problem, u, cat, out_nodes, empty if scores is None else scores,
+                   empty if ranks is None else ranks, nominal_scores, nominal_ranks, design, n_base, seed,
+                   time.perf_counter() - t0, keep, summary, failed, shift)
 
 
 def uncertainty_analysis(
@@ -586,10 +711,12 @@ def uncertainty_analysis(
     chunk: int | None = None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    keep: bool = True,
 ) -> Samples:
     """Build the problem, draw ``samples`` (Monte Carlo; with ``sobol``, ``samples`` base points of the Saltelli
     design, so ``samples (factors + 2)`` runs) from ``seed`` and propagate them. Without a seed one is drawn from
-    the operating system and recorded in :attr:`Samples.seed`."""
+    the operating system and recorded in :attr:`Samples.seed`. ``keep=False``: summaries only (see
+    :func:`propagate`)."""
     if samples < 1:
         raise SpaceError(f"samples {samples} must be at least 1")
     problem = Problem.build(framework, data, recipe, space, year)
@@ -597,7 +724,7 @@ def uncertainty_analysis(
         seed = int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
     u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
     return propagate(problem, u, nodes=nodes, chunk=chunk, workers=workers, progress=progress,
-                     design="saltelli" if sobol else "montecarlo", seed=seed)
+                     design="saltelli" if sobol else "montecarlo", seed=seed, keep=keep)
 
 
 # -- outputs ----------------------------------------------------------------------------------------------------------
@@ -605,7 +732,11 @@ def uncertainty_analysis(
 class Samples:
     """Every sample's scores and ranks ``(samples, units, nodes)`` with the nominal ones ``(units, nodes)``; the
     uniforms and categorical options that made them; the design (``montecarlo`` or ``saltelli`` with ``n_base``
-    base points) and the seed."""
+    base points) and the seed.
+
+    ``kept`` tells whether every sample's scores and ranks were kept (``propagate(..., keep=False)`` keeps none:
+    ``scores`` and ``ranks`` are then empty, and the summaries come from ``rank_counts``, the rank counts and score
+    bounds accumulated chunk by chunk, and from the per-sample failure flags and index rank shifts)."""
 
     problem: Problem
     uniforms: FloatArray
@@ -619,6 +750,14 @@ class Samples:
     n_base: int
     seed: int | None
     seconds: float = field(default=0.0, compare=False)
+    kept: bool = True
+    rank_counts: RankSummary | None = field(default=None, repr=False)
+    run_failed: npt.NDArray[np.bool_] | None = field(default=None, repr=False)
+    run_shift: FloatArray | None = field(default=None, repr=False)
+
+    def _need_samples(self, what: str) -> None:
+        if not self.kept:
+            raise SpaceError(f"{what} needs every sample's scores: propagate with keep=True (the default)")
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -626,7 +765,7 @@ class Samples:
 
     @property
     def n(self) -> int:
-        return int(self.scores.shape[0])
+        return int(self.uniforms.shape[0])
 
     @property
     def rows(self) -> IntArray:
@@ -644,6 +783,8 @@ class Samples:
         combination, such as a geometric mean of negative values, or, with imputation off and ``missing=propagate``,
         a unit with a gap). Nodes a sample's framework lacks, and indicators (missing values are data), do not
         count."""
+        if self.run_failed is not None:
+            return self.run_failed
         exists = np.zeros((self.n, len(self.nodes)), dtype=bool)
         for k, fw in enumerate(self.problem.frameworks):
             pos = self.problem.positions(fw, self.nodes)
@@ -654,6 +795,7 @@ class Samples:
 
     def frame(self, s: int) -> pd.DataFrame:
         """Sample ``s`` as a units x nodes score table."""
+        self._need_samples("a sample's score table")
         return pd.DataFrame(self.scores[s], index=pd.Index(self.units, name="unit"), columns=list(self.nodes))
 
     def nominal_frame(self) -> pd.DataFrame:
@@ -666,6 +808,8 @@ class Samples:
     def index_shift(self) -> FloatArray:
         """Per sample: the mean absolute shift of the units' index ranks from their nominal ranks, ``mean_u
         |r_su - r0_u|`` (COINr's sensitivity output); NaN for failed samples."""
+        if self.run_shift is not None:
+            return self.run_shift
         r, r0 = self.ranks[:, :, 0], self.nominal_ranks[:, 0]
         ok = ~np.isnan(r0)
         out: FloatArray = np.abs(r[:, ok] - r0[ok]).mean(axis=1)
@@ -673,16 +817,25 @@ class Samples:
 
     def rank_intervals(self, quantiles: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
         """Per node and unit: nominal rank, median rank, the ``quantiles`` of the rank, mean absolute rank shift,
-        and the same for the score, over the independent samples (:attr:`rows`; failed ones ignored)."""
-        rows = self.rows
-        r, sc = self.ranks[rows], self.scores[rows]
+        and the same for the score, over the independent samples (:attr:`rows`; failed ones ignored).
+
+        Rank quantiles come from the counts of every rank (exact: ranks are whole or half numbers). Score quantiles
+        need the scores: when they were not kept (``keep=False``) the score columns are the mean, minimum and
+        maximum score instead (``mean_score``, ``min_score``, ``max_score``)."""
+        summary = self.rank_summary()
         qs = [quantiles[0], 0.5, quantiles[1]]
-        with quiet():
-            rq = np.nanquantile(r, qs, axis=0) if np.isnan(r).any() else np.quantile(r, qs, axis=0)
-            sq = np.nanquantile(sc, qs, axis=0) if np.isnan(sc).any() else np.quantile(sc, qs, axis=0)
-            shift = np.nanmean(np.abs(r - self.nominal_ranks[None]), axis=0)
-        valid = (~np.isnan(r)).sum(axis=0)
+        rq = summary.rank_quantiles(qs)
+        shift = summary.mean_abs_shift()
+        valid = summary.valid
         lo, hi = (f"p{q * 100:g}" for q in quantiles)
+        if self.kept:
+            sc = self.scores if self.design != "saltelli" else self.scores[self.rows]
+            with quiet():
+                sq = np.nanquantile(sc, qs, axis=0) if np.isnan(sc).any() else np.quantile(sc, qs, axis=0)
+            score_cols = {"median_score": sq[1], f"score_{lo}": sq[0], f"score_{hi}": sq[2]}
+        else:
+            smin, smax = summary.score_bounds()
+            score_cols = {"mean_score": summary.mean_score(), "min_score": smin, "max_score": smax}
         n_u, n_k = len(self.units), len(self.nodes)
         names = dict(zip(self.units, self.problem.data.names, strict=True))
         df = pd.DataFrame({
@@ -696,12 +849,24 @@ class Samples:
             f"rank_{hi}": rq[2].T.ravel(),
             "mean_abs_shift": shift.T.ravel(),
             "nominal_score": self.nominal_scores.T.ravel(),
-            "median_score": sq[1].T.ravel(),
-            f"score_{lo}": sq[0].T.ravel(),
-            f"score_{hi}": sq[2].T.ravel(),
+            **{name: col.T.ravel() for name, col in score_cols.items()},
             "n_valid": valid.T.ravel(),
         })
         return df
+
+    def rank_summary(self) -> RankSummary:
+        """Rank counts, shifts and score bounds of the independent samples (:attr:`rows`): accumulated during
+        propagation, or counted here from the kept samples."""
+        if self.rank_counts is not None:
+            return self.rank_counts
+        self._need_samples("a rank summary")
+        out = RankSummary.empty(len(self.units), len(self.nodes))
+        rows = self.rows
+        step = max(1, CHUNK_CELLS // max(1, len(self.units) * len(self.nodes)))
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            out.add(self.ranks[part], self.scores[part], self.nominal_ranks)
+        return out
 
     def sobol(
         self,
