@@ -16,6 +16,7 @@ from clusterleap.analysis.streaming import RankSummary, quantiles_from_counts
 from clusterleap.analysis.uncertainty import MethodChoice, Problem, Space, WeightNoise, propagate
 from clusterleap.errors import SpaceError
 from clusterleap.stages import aggregate as A
+from clusterleap.stages import treat as T
 from tests.test_robustness_uncertainty import tiny_data, tiny_framework
 
 QS = (0.05, 0.5, 0.95)
@@ -161,3 +162,24 @@ def test_batched_topsis_and_vikor_equal_the_textbook_formulas(seed: int, shared:
     xb = np.broadcast_to(x, (s, u, c))
     np.testing.assert_allclose(A.topsis_closeness(xb, w), textbook_topsis(np.array(xb), w), rtol=0, atol=1e-12)
     np.testing.assert_allclose(A.vikor_srq(xb, w)[2], textbook_vikor_q(np.array(xb), w), rtol=0, atol=1e-12)
+
+
+# -- the treatment's record: moments recomputed only where a step changed values -----------------------------------
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 4), st.integers(5, 60), st.integers(1, 9), st.booleans())
+def test_skew_kurtosis_records_a_batch_as_each_sample_alone(seed: int, s: int, u: int, c: int, log: bool) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(0, rng.uniform(0.5, 2.5), (s, u, c))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    fallback = "log" if log else "none"
+    batch = T.skew_kurtosis(x, fallback=fallback)
+    fields = ("x", "points", "skew_before", "kurt_before", "skew_after", "kurt_after", "changed", "rule")
+    for i in range(s):
+        alone = T.skew_kurtosis(x[i : i + 1], fallback=fallback)
+        for f in fields:
+            np.testing.assert_array_equal(getattr(batch, f)[i : i + 1], getattr(alone, f), err_msg=f)
+    # the moments after treatment are those of the treated values (up to the order of summation)
+    with np.errstate(all="ignore"):
+        skew, kurt, _ = T.sample_moments(batch.x)
+    np.testing.assert_allclose(batch.skew_after, skew, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(batch.kurt_after, kurt, rtol=1e-12, atol=1e-12)

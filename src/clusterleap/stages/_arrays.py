@@ -59,6 +59,26 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
         return _rank_against(x, ref, ties)
     # units on the last, contiguous axis: sorting and scattering back are then plain row operations
     a = np.ascontiguousarray(np.moveaxis(x, -2, -1))
+    n = a.shape[-1]
+    rows = a.reshape(-1, n)
+    # rows a block at a time: the sort's index arrays and the tie bookkeeping stay bounded (a few MB) however
+    # many units or samples; rows are ranked independently, so blocking changes no value
+    step = max(1, RANK_BLOCK_CELLS // max(n, 1))
+    if step >= rows.shape[0]:
+        out = _rank_rows(rows, ties)
+    else:
+        out = np.empty(rows.shape)
+        for i in range(0, rows.shape[0], step):
+            out[i : i + step] = _rank_rows(rows[i : i + step], ties)
+    return np.moveaxis(out.reshape(a.shape), -1, -2)
+
+
+#: Values ranked per block (8 MB of float64).
+RANK_BLOCK_CELLS = 1 << 20
+
+
+def _rank_rows(a: FloatArray, ties: str) -> FloatArray:
+    """Ranks along the last axis of the rows ``a`` ``(rows, n)``."""
     # Equal values get equal ranks whatever their order after sorting, so an unstable (faster) sort will do.
     order = np.argsort(a, axis=-1)
     s = np.sort(a, axis=-1)  # the values in that order (NaN last), faster than gathering them through ``order``
@@ -84,8 +104,8 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
         r = np.where(missing, np.nan, r)
     # scatter back: row i's value at sorted position j belongs at column order[i, j] (flat indices, one pass)
     out = np.empty(a.size)
-    out[(order.reshape(-1, n) + (np.arange(a.size // n) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
-    return np.moveaxis(out.reshape(a.shape), -1, -2)
+    out[(order + (np.arange(a.shape[0]) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
+    return out.reshape(a.shape)
 
 
 def _rank_against(x: FloatArray, ref: FloatArray, ties: str) -> FloatArray:
