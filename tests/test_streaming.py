@@ -183,3 +183,29 @@ def test_skew_kurtosis_records_a_batch_as_each_sample_alone(seed: int, s: int, u
         skew, kurt, _ = T.sample_moments(batch.x)
     np.testing.assert_allclose(batch.skew_after, skew, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(batch.kurt_after, kurt, rtol=1e-12, atol=1e-12)
+
+
+# -- evaluate without the stage tables -------------------------------------------------------------------------------
+@pytest.mark.parametrize("recipe", [None, {"treat": "skew_kurtosis"}, {"treat": "winsorise", "normalise": "zscore"}])
+def test_evaluate_without_stage_tables_gives_the_same_result(recipe: dict[str, str] | None) -> None:
+    import clusterleap as cl
+    from clusterleap.illustrative import illustrative_data
+
+    data = illustrative_data()
+    before = data.values.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cl.DataWarning)
+        full = cl.evaluate("world-class", data, recipe)
+        lean = cl.evaluate("world-class", data, recipe, keep=False)
+    np.testing.assert_array_equal(lean.score_array, full.score_array)
+    np.testing.assert_array_equal(lean.rank_array, full.rank_array)
+    np.testing.assert_array_equal(lean.prepared.normalised, full.prepared.normalised)
+    assert lean.treatment.equals(full.treatment)
+    assert not lean.prepared.kept and lean.prepared.raw.size == 0
+    assert lean.stage("normalised").equals(full.stage("normalised"))
+    with pytest.raises(KeyError, match="keep=True"):
+        lean.stage("raw")
+    assert set(full.tables()) - set(lean.tables()) == {f"stages/{n}" for n in (
+        "raw", "denominated", "transformed", "imputed", "treated", "treated_points")}
+    # the data set itself is never written to by the in-place steps
+    np.testing.assert_array_equal(data.values, before)

@@ -9,7 +9,7 @@ analysis calls the same functions with many samples at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,9 @@ class Prepared:
     imputed_mask: BoolArray
     treated: Treated
     normalised: FloatArray
+    #: False when made with ``keep=False``: the raw to treated values were let go (empty), only the normalised
+    #: values, the imputation mask and the treatment record remain.
+    kept: bool = True
 
 
 def check_recipe_nodes(fw: Framework, recipe: Recipe) -> None:
@@ -76,6 +79,13 @@ def _by_step(plan: Plan, codes: Sequence[str], fw: Framework) -> Iterator[tuple[
         groups.setdefault(plan.step_for(c, fw.level[c]), []).append(i)
     for step, idx in groups.items():
         yield step, np.array(idx, dtype=np.intp)
+
+
+def _cols(a: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
+    """``a[..., idx]``, or ``a`` itself (no copy) when ``idx`` is every column in order."""
+    if len(idx) == a.shape[-1] and (idx == np.arange(len(idx))).all():
+        return a
+    return a[..., idx]
 
 
 def _apply_columns(
@@ -143,18 +153,22 @@ def prepare(
     *,
     fit: BoolArray | None = None,
     pooled: bool = False,
+    keep: bool = True,
 ) -> Prepared:
     """Run denominate to normalise for the given years.
 
     Panel imputation sees every year of the data; the result keeps ``years`` on the sample axis, or, when
     ``pooled``, stacked on the unit axis (rows year-major) so that normalisation bounds are shared across years;
-    ``fit`` then selects the rows statistics come from (e.g. one reference year)."""
+    ``fit`` then selects the rows statistics come from (e.g. one reference year). With ``keep=False`` the stage
+    arrays before normalisation are let go as soon as the next stage has run (memory for large runs)."""
     data.check_against(fw)
     check_recipe_nodes(fw, recipe)
     codes = fw.indicators
     col = [data.variables.index(c) for c in codes]
-    raw_all = data.values[:, :, col]
-    den = np.ones(raw_all.shape)
+    # the data's own array when its variables are the indicators in order (no copy)
+    raw_all = data.values if col == list(range(data.values.shape[-1])) else data.values[:, :, col]
+    has_den = any(fw.by_code[c].denominator for c in codes)
+    den = np.ones(raw_all.shape) if has_den else np.ones((1, 1, len(codes)))
     for i, c in enumerate(codes):
         dn = fw.by_code[c].denominator
         if dn:
@@ -166,14 +180,14 @@ def prepare(
                                 "or leave the cell empty for a missing value)")
     # denominate and transform: elementwise, whole panel
     def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["denominate"].get(s.method).func(raw_all[..., idx], den[..., idx])  # type: ignore[no-any-return]
+        return STAGES["denominate"].get(s.method).func(_cols(raw_all, idx), _cols(den, idx))  # type: ignore[no-any-return]
 
     denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
     tcodes = np.array([transform_stage.CODES[fw.by_code[c].transform] for c in codes], dtype=np.int64)
     uses_transform = np.array([recipe.transform.step_for(c, 1).method != "none" for c in codes])
     _check_domain(denom, np.where(uses_transform, tcodes, 0), fw, data, data.years)
     def transform(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["transform"].get(s.method).func(denom[..., idx], tcodes[idx])  # type: ignore[no-any-return]
+        return STAGES["transform"].get(s.method).func(_cols(denom, idx), tcodes[idx])  # type: ignore[no-any-return]
 
     trans = _apply_columns(denom, recipe.transform, fw, transform)
     # impute: panel methods along years, the others per year
@@ -184,7 +198,7 @@ def prepare(
 
     def impute(step: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
         func: Callable[..., FloatArray] = STAGES["impute"].get(step.method).func
-        return func(trans[..., idx], ictx, **step.kwargs)
+        return func(_cols(trans, idx), ictx, **step.kwargs)
 
     src = recipe.source or "recipe"
     for step, _ in _by_step(recipe.impute, codes, fw):
@@ -199,22 +213,36 @@ def prepare(
                               f"{data.source}{did_you_mean(group, list(data.groups))}")
     imp = _apply_columns(trans, recipe.impute, fw, impute)
     ti = [data.year_index(y) for y in years]
-    raw, denom_s, trans_s, imp_s = raw_all[ti], denom[ti], trans[ti], imp[ti]
+    # one year: views, not copies
+    pick: list[int] | slice = slice(ti[0], ti[0] + 1) if len(ti) == 1 else ti
+    raw, denom_s, trans_s, imp_s = raw_all[pick], denom[pick], trans[pick], imp[pick]
+    if not keep:
+        del raw_all, denom, trans, imp
     if pooled:
         width = raw.shape[-1]
         raw, denom_s, trans_s, imp_s = (a.reshape(1, -1, width) for a in (raw, denom_s, trans_s, imp_s))
     mask = np.isnan(trans_s) & ~np.isnan(imp_s)
-    treated = _treat(imp_s, recipe.treat, fw)
     units = data.units * (len(years) if pooled else 1)
     ctx = _goal_context(fw, fit, units)
     _check_norm_inputs(fw, recipe.normalise, ctx)
-    normalised = normalise(treated.x, recipe.normalise, fw, ctx)
-    return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
+    if keep:
+        treated = _treat(imp_s, recipe.treat, fw)
+        normalised = normalise(treated.x, recipe.normalise, fw, ctx)
+        return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
+    width = raw.shape[-1]
+    del raw, denom_s, trans_s
+    treated = _treat(imp_s, recipe.treat, fw)
+    del imp_s
+    # the treated values are the pipeline's own buffer here: oriented in place, then let go
+    normalised = normalise(treated.x, recipe.normalise, fw, ctx, in_place=True)
+    none = np.empty((0, 0, width))
+    treated = replace(treated, x=none)
+    return Prepared(none, none, none, none, mask, treated, normalised, kept=False)
 
 
 def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
     """Apply each indicator's treatment and merge the records into one."""
-    parts = [(idx, STAGES["treat"].get(step.method).func(x[..., idx], **step.kwargs))
+    parts = [(idx, STAGES["treat"].get(step.method).func(_cols(x, idx), **step.kwargs))
              for step, idx in _by_step(plan, fw.indicators, fw)]
     if len(parts) == 1:
         return parts[0][1]  # type: ignore[no-any-return]
@@ -229,12 +257,19 @@ def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
     return Treated(**merged)
 
 
-def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext) -> FloatArray:
-    """Apply directions, then each indicator's normaliser (grouped by step)."""
+def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext, *, in_place: bool = False) -> FloatArray:
+    """Apply directions, then each indicator's normaliser (grouped by step). ``in_place``: orient ``x`` itself
+    (a buffer the caller owns and no longer needs) instead of a copy."""
     d = fw.directions
-    oriented = x * d
+    oriented = np.multiply(x, d, out=x) if in_place else x * d
+    groups = list(_by_step(plan, fw.indicators, fw))
+    if len(groups) == 1 and len(groups[0][1]) == oriented.shape[-1]:
+        step, idx = groups[0]
+        sub = NormContext(ctx.lo[:, idx], ctx.hi[:, idx], ctx.cap[:, idx], ctx.target[:, idx], ctx.fit, ctx.units)
+        one: FloatArray = STAGES["normalise"].get(step.method).func(_cols(oriented, idx), sub, **step.kwargs)
+        return one
     out = np.empty_like(oriented)
-    for step, idx in _by_step(plan, fw.indicators, fw):
+    for step, idx in groups:
         sub = NormContext(ctx.lo[:, idx], ctx.hi[:, idx], ctx.cap[:, idx], ctx.target[:, idx], ctx.fit, ctx.units)
         out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], sub, **step.kwargs)
     return out

@@ -30,6 +30,10 @@ ILLUSTRATIVE_NOTICE = (
 ILLUSTRATIVE_NOTICE_ZH = "示意数据：由 clusterleap 演示数据生成器生成，并非任何集群的真实测量值。"
 
 
+#: Stage tables a result evaluated with ``keep=False`` still has.
+_KEPT_ALWAYS = ("imputed_mask", "normalised")
+
+
 #: The file every output folder made from illustrative data holds.
 ILLUSTRATIVE_FILE = "ILLUSTRATIVE-DATA.txt"
 
@@ -178,6 +182,9 @@ class Result:
             from .registry import did_you_mean
 
             raise KeyError(f"no stage table {name!r}{did_you_mean(name, list(arrays))}")
+        if not p.kept and name not in _KEPT_ALWAYS:
+            raise KeyError(f"stage table {name!r} was not kept (evaluated with keep=False; kept: "
+                           f"{', '.join(_KEPT_ALWAYS)}); evaluate with keep=True for every stage table")
         return self._frame(arrays[name](), ind)
 
     @cached_property
@@ -236,7 +243,8 @@ class Result:
                "units": self.units_table}
         for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                      "normalised"):
-            out[f"stages/{name}"] = self.stage(name)
+            if self.prepared.kept or name in _KEPT_ALWAYS:
+                out[f"stages/{name}"] = self.stage(name)
         out["stages/aggregated"] = self.scores[[c for c in self.nodes if c in self.framework.aggregates]]
         return out
 
