@@ -182,14 +182,24 @@ def prepare(
     def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
         return STAGES["denominate"].get(s.method).func(_cols(raw_all, idx), _cols(den, idx))  # type: ignore[no-any-return]
 
-    denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
+    # without any denominator both registered methods give the values themselves: no copy
+    plain = {"framework", "none"}
+    if not has_den and {st.method for st, _ in _by_step(recipe.denominate, codes, fw)} <= plain:
+        denom = raw_all
+    else:
+        denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
     tcodes = np.array([transform_stage.CODES[fw.by_code[c].transform] for c in codes], dtype=np.int64)
     uses_transform = np.array([recipe.transform.step_for(c, 1).method != "none" for c in codes])
     _check_domain(denom, np.where(uses_transform, tcodes, 0), fw, data, data.years)
     def transform(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
         return STAGES["transform"].get(s.method).func(_cols(denom, idx), tcodes[idx])  # type: ignore[no-any-return]
 
-    trans = _apply_columns(denom, recipe.transform, fw, transform)
+    if not tcodes.any() and {st.method for st, _ in _by_step(recipe.transform, codes, fw)} <= plain:
+        trans = denom
+    else:
+        trans = _apply_columns(denom, recipe.transform, fw, transform)
+    if not keep:
+        del denom
     # impute: panel methods along years, the others per year
     groups = {}
     for g in data.groups:
@@ -215,9 +225,15 @@ def prepare(
     ti = [data.year_index(y) for y in years]
     # one year: views, not copies
     pick: list[int] | slice = slice(ti[0], ti[0] + 1) if len(ti) == 1 else ti
-    raw, denom_s, trans_s, imp_s = raw_all[pick], denom[pick], trans[pick], imp[pick]
     if not keep:
-        del raw_all, denom, trans, imp
+        mask = np.isnan(trans[pick]) & ~np.isnan(imp[pick])
+        handed = [imp[pick]]
+        del raw_all, trans, imp
+        if pooled:
+            width = handed[0].shape[-1]
+            handed, mask = [handed[0].reshape(1, -1, width)], mask.reshape(1, -1, width)
+        return _prepare_lean(fw, data, recipe, years, fit, pooled, handed, mask)
+    raw, denom_s, trans_s, imp_s = raw_all[pick], denom[pick], trans[pick], imp[pick]
     if pooled:
         width = raw.shape[-1]
         raw, denom_s, trans_s, imp_s = (a.reshape(1, -1, width) for a in (raw, denom_s, trans_s, imp_s))
@@ -225,19 +241,27 @@ def prepare(
     units = data.units * (len(years) if pooled else 1)
     ctx = _goal_context(fw, fit, units)
     _check_norm_inputs(fw, recipe.normalise, ctx)
-    if keep:
-        treated = _treat(imp_s, recipe.treat, fw)
-        normalised = normalise(treated.x, recipe.normalise, fw, ctx)
-        return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
-    width = raw.shape[-1]
-    del raw, denom_s, trans_s
     treated = _treat(imp_s, recipe.treat, fw)
+    normalised = normalise(treated.x, recipe.normalise, fw, ctx)
+    return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
+
+
+def _prepare_lean(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[int], fit: BoolArray | None,
+                  pooled: bool, handed: list[FloatArray], mask: BoolArray) -> Prepared:
+    """Treat and normalise for ``prepare(..., keep=False)``, letting go of each array once used: the imputed
+    values are handed over in a list (emptied here), so that no caller's frame keeps them alive."""
+    imp_s = handed.pop()
+    units = data.units * (len(years) if pooled else 1)
+    ctx = _goal_context(fw, fit, units)
+    _check_norm_inputs(fw, recipe.normalise, ctx)
+    width = imp_s.shape[-1]
+    treated = _treat(imp_s, recipe.treat, fw)
+    # the treated values are then the pipeline's own buffer (never the data's): oriented in place, then let go
+    own = not np.may_share_memory(treated.x, data.values) and not np.may_share_memory(treated.x, imp_s)
     del imp_s
-    # the treated values are the pipeline's own buffer here: oriented in place, then let go
-    normalised = normalise(treated.x, recipe.normalise, fw, ctx, in_place=True)
+    normalised = normalise(treated.x, recipe.normalise, fw, ctx, in_place=own)
     none = np.empty((0, 0, width))
-    treated = replace(treated, x=none)
-    return Prepared(none, none, none, none, mask, treated, normalised, kept=False)
+    return Prepared(none, none, none, none, mask, replace(treated, x=none), normalised, kept=False)
 
 
 def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
