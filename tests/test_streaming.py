@@ -158,6 +158,7 @@ def test_batched_topsis_and_vikor_equal_the_textbook_formulas(seed: int, shared:
     x = rng.uniform(1, 100, (1 if shared else s, u, c))
     x[rng.random(x.shape) < 0.1] = np.nan
     x[:, 0, :] = rng.uniform(1, 100, c)  # every child has a value somewhere
+    x[:, :, 0] = rng.uniform(1, 100, u)  # and every unit a child (else its score is missing, not compared here)
     w = rng.uniform(0.2, 2.0, (s, 1, c))
     xb = np.broadcast_to(x, (s, u, c))
     np.testing.assert_allclose(A.topsis_closeness(xb, w), textbook_topsis(np.array(xb), w), rtol=0, atol=1e-12)
@@ -209,3 +210,24 @@ def test_evaluate_without_stage_tables_gives_the_same_result(recipe: dict[str, s
         "raw", "denominated", "transformed", "imputed", "treated", "treated_points")}
     # the data set itself is never written to by the in-place steps
     np.testing.assert_array_equal(data.values, before)
+
+
+def test_grade_shares_counted_during_propagation_equal_those_of_kept_samples() -> None:
+    import clusterleap as cl
+    from clusterleap.analysis.grades import builtin_schemes
+    from clusterleap.analysis.uncertainty import grade_shares
+    from clusterleap.illustrative import illustrative_data
+
+    scheme = builtin_schemes()["relative"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cl.DataWarning)
+        problem = Problem.build("world-class", illustrative_data(), None,
+                                Space((WeightNoise(0.4), MethodChoice("aggregate", ("arithmetic", "geometric")))))
+    u = problem.sample(60, seed=2)
+    kept = grade_shares(propagate(problem, u), scheme)
+    for workers in (1, 2):
+        lean = propagate(problem, u, keep=False, grading=scheme, chunk=7, workers=workers)
+        assert grade_shares(lean, scheme).equals(kept)
+    assert kept.drop(columns="nominal").to_numpy().std() > 0  # the grades do vary
+    with pytest.raises(SpaceError, match="grading=scheme"):
+        grade_shares(propagate(problem, u, keep=False), scheme)

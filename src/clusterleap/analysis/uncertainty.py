@@ -457,6 +457,7 @@ class _PartOut:
     failed: npt.NDArray[np.bool_]
     shift: FloatArray
     summary: RankSummary
+    grades: IntArray | None  # (tiers + 1, units): counts per tier, the last row ungraded
 
 
 #: Samples decoded at a time: the decoded weights of a slice stay small (about 30 MB for a few dozen weights).
@@ -464,7 +465,7 @@ DECODE_SLICE = 65_536
 
 
 def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chunk: int,
-                    independent: npt.NDArray[np.bool_], keep: bool,
+                    independent: npt.NDArray[np.bool_], keep: bool, grading: GradingScheme | None = None,
                     progress: Callable[[int], None] | None = None) -> _PartOut:
     """Score, rank and summarise the samples ``u`` chunk by chunk (decoded a slice at a time); full arrays are made
     only when kept."""
@@ -478,23 +479,51 @@ def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chu
     shift = np.full(s, np.nan)
     summary = RankSummary.empty(n_units, k)
     cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
+    grades = None if grading is None else np.zeros((len(grading.tiers) + 1, n_units), dtype=np.int64)
+    grader = None if grading is None else _grader(problem, grading, nodes)
     for start in range(0, s, DECODE_SLICE):
         draws = problem.decode(u[start : start + DECODE_SLICE])
         cat[start : start + DECODE_SLICE] = draws.cat
         for sub, c in _chunks(problem, draws, nodes, chunk):
-            _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent, summary,
-                             (scores_all, ranks_all, failed, shift))
+            scores = _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent,
+                                      summary, (scores_all, ranks_all, failed, shift))
+            if grades is not None and grader is not None:
+                ind = independent[start + sub]
+                tiers = grader(scores[ind] if not ind.all() else scores)
+                for k in range(grades.shape[0] - 1):
+                    grades[k] += (tiers == k).sum(axis=0)
+                grades[-1] += (tiers < 0).sum(axis=0)
             if progress is not None:
                 progress(len(sub))
-    return _PartOut(cat, scores_all, ranks_all, failed, shift, summary)
+    return _PartOut(cat, scores_all, ranks_all, failed, shift, summary, grades)
+
+
+def _grader(problem: Problem, scheme: GradingScheme, nodes: Sequence[str]) -> Callable[[FloatArray], IntArray]:
+    """Tier positions ``(S, units)`` of score arrays ``(S, units, nodes)`` under ``scheme``, with the data's
+    benchmark flags, criteria and groups (:func:`clusterleap.analysis.grades.tier_array`)."""
+    from .grades import tier_array
+
+    fw, data = problem.framework, problem.data
+    idx = scheme.index or fw.root.code
+    t = data.year_index(problem.year)
+    criteria_data = {c.variable: data.column(c.variable)[t] for c in scheme.criteria if c.source == "data"}
+    groups = {col: data.group_codes(col)[0] for col in data.groups}
+    kwargs: dict[str, Any] = {"benchmark": np.asarray(data.benchmark, dtype=bool), "index": idx,
+                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups}
+
+    def grade(scores: FloatArray) -> IntArray:
+        out: IntArray = tier_array(scores, nodes, scheme, **kwargs)
+        return out
+
+    return grade
 
 
 def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores: FloatArray,
                      nominal_ranks: FloatArray, lost: Mapping[int, npt.NDArray[np.bool_]],
                      independent: npt.NDArray[np.bool_], summary: RankSummary,
-                     out: tuple[FloatArray | None, FloatArray | None, npt.NDArray[np.bool_], FloatArray]) -> None:
+                     out: tuple[FloatArray | None, FloatArray | None, npt.NDArray[np.bool_], FloatArray]) -> FloatArray:
     """One chunk: scores and ranks, its samples' failure flags and index shifts into ``out``, its independent
-    samples into ``summary``, and the scores and ranks into ``out`` when kept."""
+    samples into ``summary``, and the scores and ranks into ``out`` when kept. Returns the chunk's scores."""
     scores_all, ranks_all, failed, shift = out
     n_units, k = nominal_ranks.shape
     r0 = nominal_ranks[:, 0]
@@ -519,6 +548,7 @@ def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores:
     if scores_all is not None and ranks_all is not None:
         scores_all[sub] = scores
         ranks_all[sub] = ranks
+    return scores
 
 
 #: The problem a worker process propagates parts of (set once per process by :func:`_init_worker`).
@@ -530,8 +560,8 @@ def _init_worker(problem: Problem) -> None:
 
 
 def _worker_part(u: FloatArray, nodes: tuple[str, ...], chunk: int, independent: npt.NDArray[np.bool_],
-                 keep: bool) -> _PartOut:
-    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep)
+                 keep: bool, grading: GradingScheme | None) -> _PartOut:
+    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep, grading)
 
 
 def _nominal(problem: Problem, nodes: Sequence[str]) -> tuple[FloatArray, FloatArray]:
@@ -632,6 +662,7 @@ def propagate(
     design: Literal["montecarlo", "saltelli"] = "montecarlo",
     seed: int | None = None,
     keep: bool = True,
+    grading: GradingScheme | None = None,
 ) -> Samples:
     """Scores and ranks of every sample ``uniforms`` ``(S, dims)``, all at once on the sample axis.
 
@@ -641,7 +672,8 @@ def propagate(
     chunk (after each part with workers). ``keep=False`` keeps no sample's scores or ranks, only the summaries
     accumulated chunk by chunk (rank counts for exact rank intervals, score means and bounds, and per sample the
     failure flag and the index rank shift): memory is then bounded by the chunk and those per-sample figures, not
-    by samples x units x nodes."""
+    by samples x units x nodes. ``grading``: also count every independent sample's grades under that scheme, so
+    that :func:`grade_shares` needs no kept samples."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
     problem.decode(u[:1])  # checks the shape
@@ -663,8 +695,9 @@ def propagate(
             progress(done, s)
 
     if workers <= 1 or s <= chunk:
-        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, tick)
+        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, grading, tick)
         cat, scores, ranks, failed, shift, summary = out.cat, out.scores, out.ranks, out.failed, out.shift, out.summary
+        grades = out.grades
     else:
         # contiguous parts, a few per worker (for progress and balance); each process gets the problem once.
         # "spawn": forking a process that runs threads (a progress bar's refresher) can deadlock the children.
@@ -676,9 +709,11 @@ def propagate(
         failed = np.zeros(s, dtype=bool)
         shift = np.full(s, np.nan)
         summary = RankSummary.empty(n_units, k)
+        grades = None if grading is None else np.zeros((len(grading.tiers) + 1, n_units), dtype=np.int64)
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_init_worker, initargs=(problem,)) as pool:
-            futures = [(a, b, pool.submit(_worker_part, u[a:b], out_nodes, chunk, independent[a:b], keep))
+            futures = [(a, b, pool.submit(_worker_part, u[a:b], out_nodes, chunk, independent[a:b], keep,
+                                                  grading))
                        for a, b in itertools.pairwise(bounds) if b > a]
             for a, b, fut in futures:
                 part = fut.result()
@@ -689,12 +724,15 @@ def propagate(
                 failed[a:b] = part.failed
                 shift[a:b] = part.shift
                 summary.merge(part.summary)
+                if grades is not None and part.grades is not None:
+                    grades += part.grades
                 tick(int(b - a))
     n_base = s // (len(problem.blocks) + 2) if design == "saltelli" else s
     empty = np.empty((0, n_units, k))
     return Samples(problem, u, cat, out_nodes, empty if scores is None else scores,
                    empty if ranks is None else ranks, nominal_scores, nominal_ranks, design, n_base, seed,
-                   time.perf_counter() - t0, keep, summary, failed, shift)
+                   time.perf_counter() - t0, keep, summary, failed, shift,
+                   None if grading is None or grades is None else (grading, grades))
 
 
 def uncertainty_analysis(
@@ -754,6 +792,7 @@ class Samples:
     rank_counts: RankSummary | None = field(default=None, repr=False)
     run_failed: npt.NDArray[np.bool_] | None = field(default=None, repr=False)
     run_shift: FloatArray | None = field(default=None, repr=False)
+    grade_counts: tuple[GradingScheme, IntArray] | None = field(default=None, repr=False)
 
     def _need_samples(self, what: str) -> None:
         if not self.kept:
@@ -887,6 +926,7 @@ class Samples:
                                 seed=boot_seed)
             df = res.to_frame()
         elif output == "units":
+            self._need_samples("Sobol' indices per unit")
             res = sobol_indices(self.ranks[:, :, 0], labels, num_resamples=num_resamples, conf_level=conf_level,
                                 seed=boot_seed)
             df = res.to_frame(self.units).rename(columns={"output": "unit"})
@@ -975,28 +1015,28 @@ def grade_shares(samples: Samples, scheme: GradingScheme | None = None) -> pd.Da
     and ``ungraded`` when some samples leave a unit below every tier or without a score. Thresholds are on the
     score scale: they mean the same in every sample only when the space keeps that scale (see docs/robustness.md).
     """
-    from .grades import tier_array
-
     problem = samples.problem
     scheme = scheme or problem.recipe.grading
     if scheme is None:
         raise RecipeError("grade probabilities need a grading scheme: set the recipe's 'grading' or pass one")
-    fw, data = problem.framework, problem.data
-    idx = scheme.index or fw.root.code
-    t = data.year_index(problem.year)
-    criteria_data = {c.variable: data.column(c.variable)[t] for c in scheme.criteria if c.source == "data"}
-    groups = {col: data.group_codes(col)[0] for col in data.groups}
-    kwargs: dict[str, Any] = {"benchmark": np.asarray(data.benchmark, dtype=bool), "index": idx,
-                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups}
+    grade = _grader(problem, scheme, samples.nodes)
     rows = samples.rows
-    tiers = tier_array(samples.scores[rows], samples.nodes, scheme, **kwargs)
-    nominal = tier_array(samples.nominal_scores[None], samples.nodes, scheme, **kwargs)[0]
     codes = [tier.code for tier in scheme.tiers]
+    counted = samples.grade_counts
+    if samples.kept:
+        tiers = grade(samples.scores[rows])
+        counts = np.stack([*((tiers == k).sum(axis=0) for k in range(len(codes))), (tiers < 0).sum(axis=0)])
+    elif counted is not None and counted[0] == scheme:
+        counts = counted[1]
+    else:
+        raise SpaceError("grade probabilities without kept samples need the grades counted during propagation: "
+                         "propagate(..., keep=False, grading=scheme) with this scheme, or keep=True")
+    nominal = grade(samples.nominal_scores[None])[0]
     df = pd.DataFrame({"nominal": [codes[k] if k >= 0 else "" for k in nominal]},
                       index=pd.Index(samples.units, name="unit"))
     for k, code in enumerate(codes):
-        df[code] = (tiers == k).mean(axis=0)
-    ungraded = (tiers < 0).mean(axis=0)
+        df[code] = counts[k] / len(rows)
+    ungraded = counts[-1] / len(rows)
     if ungraded.any():
         df["ungraded"] = ungraded
     return df
