@@ -49,10 +49,14 @@ def evaluate(
     data: Dataset | str | Path | pd.DataFrame,
     recipe: Recipe | str | Path | Mapping[str, Any] | None = None,
     year: int | None = None,
+    *,
+    keep: bool = True,
 ) -> Result:
     """Evaluate every unit of ``data`` on ``framework`` with ``recipe`` for ``year`` (the latest by default).
 
-    The same framework, data and recipe always give the same result, bit for bit."""
+    The same framework, data and recipe always give the same result, bit for bit. ``keep=False`` lets go of the
+    stage tables before normalisation (raw to treated values) as soon as they are used: for large runs, memory
+    then stays a few times the input's (scores, ranks, normalised values and the treatment record remain)."""
     fw = as_framework(framework)
     full = as_dataset(data)
     rc = as_recipe(recipe)
@@ -66,7 +70,7 @@ def evaluate(
                         f"{len(fw.indicators)} indicators)")
     ds = full if kept.all() else full.select_units(kept)
     _warn_coverage(fw, screening, yr, full.source)
-    prep = prepare(fw, ds, rc, [yr], checked=True)
+    prep = prepare(fw, ds, rc, [yr], checked=True, keep=keep)
     scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
     ranks = rank_scores(scores, rc)
     prov = Provenance(

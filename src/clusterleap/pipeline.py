@@ -57,6 +57,9 @@ class Prepared:
     imputed_mask: BoolArray
     treated: Treated
     normalised: FloatArray
+    #: False when made with ``keep=False``: the raw to treated values were let go (empty), only the normalised
+    #: values, the imputation mask and the treatment record remain.
+    kept: bool = True
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,13 @@ def _by_step(plan: Plan, codes: Sequence[str], fw: Framework) -> Iterator[tuple[
         yield step, np.array(idx, dtype=np.intp)
 
 
+def _cols(a: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
+    """``a[..., idx]``, or ``a`` itself (no copy) when ``idx`` is every column in order."""
+    if len(idx) == a.shape[-1] and (idx == np.arange(len(idx))).all():
+        return a
+    return a[..., idx]
+
+
 def _apply_columns(
     x: FloatArray, plan: Plan, fw: Framework, call: Callable[[Step, npt.NDArray[np.intp]], FloatArray]
 ) -> FloatArray:
@@ -213,11 +223,14 @@ def check_norm_inputs(fw: Framework, plan: Plan, ctx: NormContext) -> None:
                                   f"{did_you_mean(unit, list(ctx.units))}")
 
 
-def check_norm_values(fw: Framework, plan: Plan, ctx: NormContext, oriented: FloatArray) -> None:
+def check_norm_values(fw: Framework, plan: Plan, ctx: NormContext, treated: FloatArray) -> None:
     """Raise where a normaliser's formula is undefined for these values: a target not beyond the worst value, a
-    reference unit at the worst value or without one, proportions of values of both signs. ``oriented``: the
-    treated values times the directions, ``(samples, units, indicators)``, as the kernels see them; the worst value
-    is the basis's lower bound, else the lowest oriented value of the fit rows."""
+    reference unit at the worst value or without one, proportions of values of both signs. ``treated``: the
+    values the normalisers get, ``(samples, units, indicators)``, before their directions; the worst value is the
+    basis's lower bound, else the lowest oriented value of the fit rows."""
+    if not any(s.method in ("target", "reference", "proportion") for s in plan.steps()):
+        return  # nothing to check: no oriented copy of a large array
+    oriented = treated * fw.directions
     with quiet():
         if ctx.bounds is not None:
             floor = np.broadcast_to(ctx.bounds[0], (oriented.shape[0], oriented.shape[2]))
@@ -278,20 +291,24 @@ def prepare(
     fit: BoolArray | None = None,
     pooled: bool = False,
     checked: bool = False,
+    keep: bool = True,
 ) -> Prepared:
     """Run denominate to normalise for the given years.
 
     Panel imputation sees every year of the data; the result keeps ``years`` on the sample axis, or, when
     ``pooled``, stacked on the unit axis (rows year-major) so that normalisation bounds are shared across years;
     ``fit`` then selects the rows statistics come from (e.g. one reference year). ``checked``: the data was
-    already checked against the framework."""
+    already checked against the framework. With ``keep=False`` the stage arrays before normalisation are let go as
+    soon as the next stage has run (memory for large runs)."""
     if not checked:
         data.check_against(fw)
     check_recipe_nodes(fw, recipe)
     codes = fw.indicators
     col = [data.variables.index(c) for c in codes]
-    raw_all = data.values[:, :, col]
-    den = np.ones(raw_all.shape)
+    # the data's own array when its variables are the indicators in order (no copy)
+    raw_all = data.values if col == list(range(data.values.shape[-1])) else data.values[:, :, col]
+    has_den = any(fw.by_code[c].denominator for c in codes)
+    den = np.ones(raw_all.shape) if has_den else np.ones((1, 1, len(codes)))
     for i, c in enumerate(codes):
         dn = fw.by_code[c].denominator
         if dn:
@@ -303,16 +320,26 @@ def prepare(
                                 "or leave the cell empty for a missing value)")
     # denominate and transform: elementwise, whole panel
     def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["denominate"].get(s.method).func(raw_all[..., idx], den[..., idx])  # type: ignore[no-any-return]
+        return STAGES["denominate"].get(s.method).func(_cols(raw_all, idx), _cols(den, idx))  # type: ignore[no-any-return]
 
-    denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
+    # without any denominator both registered methods give the values themselves: no copy
+    plain = {"framework", "none"}
+    if not has_den and {st.method for st, _ in _by_step(recipe.denominate, codes, fw)} <= plain:
+        denom = raw_all
+    else:
+        denom = _apply_columns(raw_all, recipe.denominate, fw, denominate)
     tcodes = np.array([transform_stage.CODES[fw.by_code[c].transform] for c in codes], dtype=np.int64)
     uses_transform = np.array([recipe.transform.step_for(c, 1).method != "none" for c in codes])
     _check_domain(denom, np.where(uses_transform, tcodes, 0), fw, data, data.years)
     def transform(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["transform"].get(s.method).func(denom[..., idx], tcodes[idx])  # type: ignore[no-any-return]
+        return STAGES["transform"].get(s.method).func(_cols(denom, idx), tcodes[idx])  # type: ignore[no-any-return]
 
-    trans = _apply_columns(denom, recipe.transform, fw, transform)
+    if not tcodes.any() and {st.method for st, _ in _by_step(recipe.transform, codes, fw)} <= plain:
+        trans = denom
+    else:
+        trans = _apply_columns(denom, recipe.transform, fw, transform)
+    if not keep:
+        del denom
     # impute: panel methods along years, the others per year
     groups = {}
     for g in data.groups:
@@ -321,7 +348,7 @@ def prepare(
 
     def impute(step: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
         func: Callable[..., FloatArray] = STAGES["impute"].get(step.method).func
-        return func(trans[..., idx], ictx, **step.kwargs)
+        return func(_cols(trans, idx), ictx, **step.kwargs)
 
     src = recipe.source or "recipe"
     for step, _ in _by_step(recipe.impute, codes, fw):
@@ -334,23 +361,52 @@ def prepare(
                               f"{data.source}{did_you_mean(group, list(data.groups))}")
     imp = _apply_columns(trans, recipe.impute, fw, impute)
     ti = [data.year_index(y) for y in years]
-    raw, denom_s, trans_s, imp_s = raw_all[ti], denom[ti], trans[ti], imp[ti]
+    # one year: views, not copies
+    pick: list[int] | slice = slice(ti[0], ti[0] + 1) if len(ti) == 1 else ti
+    if not keep:
+        mask = np.isnan(trans[pick]) & ~np.isnan(imp[pick])
+        handed = [imp[pick]]
+        del raw_all, trans, imp
+        if pooled:
+            width = handed[0].shape[-1]
+            handed, mask = [handed[0].reshape(1, -1, width)], mask.reshape(1, -1, width)
+        return _prepare_lean(fw, data, recipe, years, fit, pooled, handed, mask)
+    raw, denom_s, trans_s, imp_s = raw_all[pick], denom[pick], trans[pick], imp[pick]
     if pooled:
         width = raw.shape[-1]
         raw, denom_s, trans_s, imp_s = (a.reshape(1, -1, width) for a in (raw, denom_s, trans_s, imp_s))
     mask = np.isnan(trans_s) & ~np.isnan(imp_s)
-    treated = _treat(imp_s, recipe.treat, fw)
     units = data.units * (len(years) if pooled else 1)
     ctx = norm_context(fw, fit, units, recipe.basis)
     check_norm_inputs(fw, recipe.normalise, ctx)
-    check_norm_values(fw, recipe.normalise, ctx, treated.x * fw.directions)
+    treated = _treat(imp_s, recipe.treat, fw)
+    check_norm_values(fw, recipe.normalise, ctx, treated.x)
     normalised = normalise(treated.x, recipe.normalise, fw, ctx)
     return Prepared(raw, denom_s, trans_s, imp_s, mask, treated, normalised)
 
 
+def _prepare_lean(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[int], fit: BoolArray | None,
+                  pooled: bool, handed: list[FloatArray], mask: BoolArray) -> Prepared:
+    """Treat and normalise for ``prepare(..., keep=False)``, letting go of each array once used: the imputed
+    values are handed over in a list (emptied here), so that no caller's frame keeps them alive."""
+    imp_s = handed.pop()
+    units = data.units * (len(years) if pooled else 1)
+    ctx = norm_context(fw, fit, units, recipe.basis)
+    check_norm_inputs(fw, recipe.normalise, ctx)
+    width = imp_s.shape[-1]
+    treated = _treat(imp_s, recipe.treat, fw)
+    check_norm_values(fw, recipe.normalise, ctx, treated.x)
+    # the treated values are then the pipeline's own buffer (never the data's): oriented in place, then let go
+    own = not np.may_share_memory(treated.x, data.values) and not np.may_share_memory(treated.x, imp_s)
+    del imp_s
+    normalised = normalise(treated.x, recipe.normalise, fw, ctx, in_place=own)
+    none = np.empty((0, 0, width))
+    return Prepared(none, none, none, none, mask, replace(treated, x=none), normalised, kept=False)
+
+
 def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
     """Apply each indicator's treatment and merge the records into one."""
-    parts = [(idx, STAGES["treat"].get(step.method).func(x[..., idx], **step.kwargs))
+    parts = [(idx, STAGES["treat"].get(step.method).func(_cols(x, idx), **step.kwargs))
              for step, idx in _by_step(plan, fw.indicators, fw)]
     if len(parts) == 1:
         return parts[0][1]  # type: ignore[no-any-return]
@@ -365,17 +421,27 @@ def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
     return Treated(**merged)
 
 
-def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext) -> FloatArray:
+def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext, *, in_place: bool = False) -> FloatArray:
     """Apply directions, cap values at the basis's bounds where it says so (as the HDI caps at its goalposts), then
-    each indicator's normaliser (grouped by step)."""
+    each indicator's normaliser (grouped by step). ``in_place``: orient ``x`` itself (a buffer the caller owns and
+    no longer needs) instead of a copy."""
     d = fw.directions
-    oriented = x * d
+    oriented = np.multiply(x, d, out=x) if in_place else x * d  # either way a buffer of our own from here on
     if ctx.bounds is not None and ctx.clip is not None and ctx.clip.any():
+        lo, hi = ctx.bounds[0][:, None, :], ctx.bounds[1][:, None, :]
         with np.errstate(invalid="ignore"):
-            capped = np.clip(oriented, ctx.bounds[0][:, None, :], ctx.bounds[1][:, None, :])
-        oriented = np.where(ctx.clip[:, None, :], capped, oriented)
+            if ctx.clip.all():
+                np.clip(oriented, lo, hi, out=oriented)
+            else:
+                oriented = np.where(ctx.clip[:, None, :], np.clip(oriented, lo, hi), oriented)
+    groups = list(_by_step(plan, fw.indicators, fw))
+    if len(groups) == 1 and len(groups[0][1]) == oriented.shape[-1]:
+        step, idx = groups[0]
+        one: FloatArray = STAGES["normalise"].get(step.method).func(_cols(oriented, idx), ctx.columns(idx),
+                                                                    **step.kwargs)
+        return one
     out = np.empty_like(oriented)
-    for step, idx in _by_step(plan, fw.indicators, fw):
+    for step, idx in groups:
         out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], ctx.columns(idx),
                                                                   **step.kwargs)
     return out

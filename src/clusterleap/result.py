@@ -30,6 +30,10 @@ ILLUSTRATIVE_NOTICE = (
 ILLUSTRATIVE_NOTICE_ZH = "示意数据：由 clusterleap 演示数据生成器生成，并非任何集群的真实测量值。"
 
 
+#: Stage tables a result evaluated with ``keep=False`` still has.
+_KEPT_ALWAYS = ("imputed_mask", "normalised")
+
+
 #: The file every output folder made from illustrative data holds.
 ILLUSTRATIVE_FILE = "ILLUSTRATIVE-DATA.txt"
 
@@ -181,6 +185,9 @@ class Result:
             from .registry import did_you_mean
 
             raise KeyError(f"no stage table {name!r}{did_you_mean(name, list(arrays))}")
+        if not p.kept and name not in _KEPT_ALWAYS:
+            raise KeyError(f"stage table {name!r} was not kept (evaluated with keep=False; kept: "
+                           f"{', '.join(_KEPT_ALWAYS)}); evaluate with keep=True for every stage table")
         return self._frame(arrays[name](), ind)
 
     @cached_property
@@ -216,7 +223,8 @@ class Result:
     def indicators_with_data(self) -> int:
         """How many of the framework's indicators carry data for at least one scored unit in the evaluated year:
         what "evaluated on N indicators" may honestly say."""
-        return int((~np.isnan(self.prepared.denominated[0])).any(axis=0).sum())
+        s = self.screening
+        return int(s.present[0][s.kept[0]].any(axis=0).sum())
 
     @cached_property
     def treatment(self) -> pd.DataFrame:
@@ -274,7 +282,8 @@ class Result:
                "units": self.units_table, "coverage": self.coverage}
         for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                      "normalised"):
-            out[f"stages/{name}"] = self.stage(name)
+            if self.prepared.kept or name in _KEPT_ALWAYS:
+                out[f"stages/{name}"] = self.stage(name)
         out["stages/aggregated"] = self.scores[[c for c in self.nodes if c in self.framework.aggregates]]
         return out
 

@@ -31,11 +31,12 @@ Constructing Composite Indicators (2008), step 7; COINr ``get_sensitivity``.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -74,6 +75,7 @@ from .space import (
     WeightNoise,
     _option_label,
 )
+from .streaming import RankSummary
 
 if TYPE_CHECKING:
     from .grades import GradingScheme
@@ -447,6 +449,139 @@ def _run_chunk(c: _Chunk) -> FloatArray:
     return scores
 
 
+@dataclass(frozen=True)
+class _PartOut:
+    """What propagating one part of the samples gives: their scores and ranks (when kept), failure flags and index
+    rank shifts, and the summary of their independent samples."""
+
+    cat: IntArray
+    scores: FloatArray | None
+    ranks: FloatArray | None
+    failed: npt.NDArray[np.bool_]
+    shift: FloatArray
+    summary: RankSummary
+    grades: IntArray | None  # (tiers + 1, units): counts per tier, the last row ungraded
+
+
+#: Samples decoded at a time: the decoded weights of a slice stay small (about 30 MB for a few dozen weights).
+DECODE_SLICE = 65_536
+
+
+def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chunk: int,
+                    independent: npt.NDArray[np.bool_], keep: bool, grading: GradingScheme | None = None,
+                    progress: Callable[[int], None] | None = None) -> _PartOut:
+    """Score, rank and summarise the samples ``u`` chunk by chunk (decoded a slice at a time); full arrays are made
+    only when kept."""
+    s, n_units, k = u.shape[0], len(problem.units), len(nodes)
+    nominal_scores, nominal_ranks = _nominal(problem, nodes)
+    lost = {i: ~np.isnan(nominal_scores)[None] & _exists(problem, fw, nodes)[None, None, :]
+            for i, fw in enumerate(problem.frameworks)}
+    scores_all = np.full((s, n_units, k), np.nan) if keep else None
+    ranks_all = np.full((s, n_units, k), np.nan) if keep else None
+    failed = np.zeros(s, dtype=bool)
+    shift = np.full(s, np.nan)
+    summary = RankSummary.empty(n_units, k)
+    cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
+    grades = None if grading is None else np.zeros((len(grading.tiers) + 1, n_units), dtype=np.int64)
+    grader = None if grading is None else _grader(problem, grading, nodes)
+    for start in range(0, s, DECODE_SLICE):
+        draws = problem.decode(u[start : start + DECODE_SLICE])
+        cat[start : start + DECODE_SLICE] = draws.cat
+        for sub, c in _chunks(problem, draws, nodes, chunk):
+            scores = _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent,
+                                      summary, (scores_all, ranks_all, failed, shift))
+            if grades is not None and grader is not None:
+                ind = independent[start + sub]
+                tiers = grader(scores[ind] if not ind.all() else scores)
+                for k in range(grades.shape[0] - 1):
+                    grades[k] += (tiers == k).sum(axis=0)
+                grades[-1] += (tiers < 0).sum(axis=0)
+            if progress is not None:
+                progress(len(sub))
+    return _PartOut(cat, scores_all, ranks_all, failed, shift, summary, grades)
+
+
+def _grader(problem: Problem, scheme: GradingScheme, nodes: Sequence[str]) -> Callable[[FloatArray], IntArray]:
+    """Tier positions ``(S, units)`` of score arrays ``(S, units, nodes)`` under ``scheme``, with the data's
+    benchmark flags, criteria and groups (:func:`clusterleap.analysis.grades.tier_array`)."""
+    from .grades import check_basis, tier_array
+
+    check_basis(scheme, problem.recipe.basis, problem.recipe.name)
+    fw, data = problem.framework, problem.data
+    idx = scheme.index or fw.root.code
+    t = data.year_index(problem.year)
+    criteria_data = {c.variable: data.column(c.variable)[t] for c in scheme.criteria if c.source == "data"}
+    groups = {col: data.group_codes(col)[0] for col in data.groups}
+    coverage = problem.nominal.coverage.loc[list(data.units), "coverage"].to_numpy()
+    kwargs: dict[str, Any] = {"benchmark": np.asarray(data.benchmark, dtype=bool), "index": idx,
+                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups,
+                              "coverage": coverage}
+
+    def grade(scores: FloatArray) -> IntArray:
+        out: IntArray = tier_array(scores, nodes, scheme, **kwargs)
+        return out
+
+    return grade
+
+
+def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores: FloatArray,
+                     nominal_ranks: FloatArray, lost: Mapping[int, npt.NDArray[np.bool_]],
+                     independent: npt.NDArray[np.bool_], summary: RankSummary,
+                     out: tuple[FloatArray | None, FloatArray | None, npt.NDArray[np.bool_], FloatArray]) -> FloatArray:
+    """One chunk: scores and ranks, its samples' failure flags and index shifts into ``out``, its independent
+    samples into ``summary``, and the scores and ranks into ``out`` when kept. Returns the chunk's scores."""
+    scores_all, ranks_all, failed, shift = out
+    n_units, k = nominal_ranks.shape
+    r0 = nominal_ranks[:, 0]
+    ok0 = ~np.isnan(r0)
+    res = _run_chunk(c)
+    cols = np.flatnonzero(c.positions >= 0)
+    if len(cols) == k:
+        scores = res
+    else:
+        scores = np.full((len(sub), n_units, k), np.nan)
+        scores[:, :, cols] = res
+    # ranking is per sample and node, so ranking a chunk gives what ranking every sample alone gives
+    ranks = rank_scores(scores, problem.recipe)
+    fw_i = next(i for i, f in enumerate(problem.frameworks) if f is c.framework)
+    failed[sub] = (np.isnan(scores) & lost[fw_i]).any(axis=(1, 2))
+    shift[sub] = np.abs(ranks[:, ok0, 0] - r0[ok0]).mean(axis=1)
+    ind = independent[sub]
+    if ind.all():
+        summary.add(ranks, scores, nominal_ranks)
+    elif ind.any():
+        summary.add(ranks[ind], scores[ind], nominal_ranks)
+    if scores_all is not None and ranks_all is not None:
+        scores_all[sub] = scores
+        ranks_all[sub] = ranks
+    return scores
+
+
+#: The problem a worker process propagates parts of (set once per process by :func:`_init_worker`).
+_WORKER_PROBLEM: list[Problem] = []
+
+
+def _init_worker(problem: Problem) -> None:
+    _WORKER_PROBLEM[:] = [problem]
+
+
+def _worker_part(u: FloatArray, nodes: tuple[str, ...], chunk: int, independent: npt.NDArray[np.bool_],
+                 keep: bool, grading: GradingScheme | None) -> _PartOut:
+    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep, grading)
+
+
+def _nominal(problem: Problem, nodes: Sequence[str]) -> tuple[FloatArray, FloatArray]:
+    """Nominal scores and ranks ``(units, nodes)`` of the output nodes (NaN where the framework lacks one)."""
+    pos = problem.positions(problem.framework, nodes)
+    n_units = len(problem.units)
+    scores = np.full((n_units, len(nodes)), np.nan)
+    ranks = np.full((n_units, len(nodes)), np.nan)
+    have = pos >= 0
+    scores[:, have] = problem.nominal.score_array[:, pos[have]]
+    ranks[:, have] = problem.nominal.rank_array[:, pos[have]]
+    return scores, ranks
+
+
 _TREAT_STAGES = ("denominate", "transform", "impute", "treat")
 
 
@@ -509,6 +644,21 @@ def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int) ->
                               problem.units)
 
 
+def _exists(problem: Problem, fw: Framework, nodes: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Output nodes that are aggregates of ``fw`` (where a missing score means the sample failed)."""
+    pos = problem.positions(fw, nodes)
+    return np.array([p >= 0 and not fw.by_code[fw.order[p]].is_indicator for p in pos], dtype=bool)
+
+
+def _independent(n: int, n_factors: int, design: str) -> npt.NDArray[np.bool_]:
+    """The samples that are independent draws (see :attr:`Samples.rows`)."""
+    if design != "saltelli":
+        return np.ones(n, dtype=bool)
+    width = n_factors + 2
+    pos = np.arange(n) % width
+    return np.asarray((pos == 0) | (pos == width - 1), dtype=bool)
+
+
 def propagate(
     problem: Problem,
     uniforms: FloatArray,
@@ -519,15 +669,22 @@ def propagate(
     progress: Callable[[int, int], None] | None = None,
     design: Literal["montecarlo", "saltelli"] = "montecarlo",
     seed: int | None = None,
+    keep: bool = True,
+    grading: GradingScheme | None = None,
 ) -> Samples:
     """Scores and ranks of every sample ``uniforms`` ``(S, dims)``, all at once on the sample axis.
 
     ``nodes``: which nodes to keep (default every aggregate; ``"all"`` adds indicators). ``chunk``: samples per
-    array pass (default: about a million cells, 8 MB per array). ``workers > 1`` runs chunks in that many processes.
-    ``progress(done, total)`` is called after each chunk."""
+    array pass (default: about a million cells, 8 MB per array). ``workers > 1`` splits the samples into parts
+    propagated in that many processes (each gets the problem once). ``progress(done, total)`` is called after each
+    chunk (after each part with workers). ``keep=False`` keeps no sample's scores or ranks, only the summaries
+    accumulated chunk by chunk (rank counts for exact rank intervals, score means and bounds, and per sample the
+    failure flag and the index rank shift): memory is then bounded by the chunk and those per-sample figures, not
+    by samples x units x nodes. ``grading``: also count every independent sample's grades under that scheme, so
+    that :func:`grade_shares` needs no kept samples."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
-    draws = problem.decode(u)
+    problem.decode(u[:1])  # checks the shape
     out_nodes = problem.output_nodes(nodes)
     s, n_units, k = u.shape[0], len(problem.units), len(out_nodes)
     if chunk is None:
@@ -535,46 +692,55 @@ def propagate(
         chunk = max(1, CHUNK_CELLS // (n_units * widest))
     if chunk < 1:
         raise SpaceError(f"chunk {chunk} must be at least 1 sample")
-    scores = np.full((s, n_units, k), np.nan)
+    nominal_scores, nominal_ranks = _nominal(problem, out_nodes)
+    independent = _independent(s, len(problem.blocks), design)
     done = 0
 
-    def store(sub: IntArray, c: _Chunk, res: FloatArray) -> None:
+    def tick(n: int) -> None:
         nonlocal done
-        cols = np.flatnonzero(c.positions >= 0)
-        if len(cols) == k:
-            scores[sub] = res
-        else:
-            scores[np.ix_(sub, np.arange(n_units), cols)] = res
-        done += len(sub)
+        done += n
         if progress is not None:
             progress(done, s)
 
-    if workers <= 1:
-        for sub, c in _chunks(problem, draws, out_nodes, chunk):
-            store(sub, c, _run_chunk(c))
+    if workers <= 1 or s <= chunk:
+        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, grading, tick)
+        cat, scores, ranks, failed, shift, summary = out.cat, out.scores, out.ranks, out.failed, out.shift, out.summary
+        grades = out.grades
     else:
-        # "spawn": forking a process that runs threads (a progress bar's refresher) can deadlock the children
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures: list[tuple[IntArray, _Chunk, Future[FloatArray]]] = [
-                (sub, c, pool.submit(_run_chunk, c)) for sub, c in _chunks(problem, draws, out_nodes, chunk)
-            ]
-            for sub, c, fut in futures:
-                store(sub, c, fut.result())
-    # Ranks last, over every sample at once (the rank step is the same for all; a node a sample's framework lacks
-    # stays NaN): ranking is per sample and node, so batching it changes nothing but the speed.
-    ranks = np.empty_like(scores)
-    step = max(chunk, 1024)
-    for start in range(0, s, step):
-        ranks[start : start + step] = rank_scores(scores[start : start + step], problem.recipe)
-    nom_pos = problem.positions(problem.framework, out_nodes)
-    nominal_scores = np.full((n_units, k), np.nan)
-    nominal_ranks = np.full((n_units, k), np.nan)
-    have = nom_pos >= 0
-    nominal_scores[:, have] = problem.nominal.score_array[:, nom_pos[have]]
-    nominal_ranks[:, have] = problem.nominal.rank_array[:, nom_pos[have]]
+        # contiguous parts, a few per worker (for progress and balance); each process gets the problem once.
+        # "spawn": forking a process that runs threads (a progress bar's refresher) can deadlock the children.
+        n_parts = min(-(-s // chunk), 4 * workers)
+        bounds = np.linspace(0, s, n_parts + 1).astype(int)
+        scores = np.full((s, n_units, k), np.nan) if keep else None
+        ranks = np.full((s, n_units, k), np.nan) if keep else None
+        cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
+        failed = np.zeros(s, dtype=bool)
+        shift = np.full(s, np.nan)
+        summary = RankSummary.empty(n_units, k)
+        grades = None if grading is None else np.zeros((len(grading.tiers) + 1, n_units), dtype=np.int64)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=_init_worker, initargs=(problem,)) as pool:
+            futures = [(a, b, pool.submit(_worker_part, u[a:b], out_nodes, chunk, independent[a:b], keep,
+                                                  grading))
+                       for a, b in itertools.pairwise(bounds) if b > a]
+            for a, b, fut in futures:
+                part = fut.result()
+                if scores is not None and ranks is not None and part.scores is not None and part.ranks is not None:
+                    scores[a:b] = part.scores
+                    ranks[a:b] = part.ranks
+                cat[a:b] = part.cat
+                failed[a:b] = part.failed
+                shift[a:b] = part.shift
+                summary.merge(part.summary)
+                if grades is not None and part.grades is not None:
+                    grades += part.grades
+                tick(int(b - a))
     n_base = s // (len(problem.blocks) + 2) if design == "saltelli" else s
-    return Samples(problem, u, draws.cat, out_nodes, scores, ranks, nominal_scores, nominal_ranks, design, n_base,
-                   seed, time.perf_counter() - t0)
+    empty = np.empty((0, n_units, k))
+    return Samples(problem, u, cat, out_nodes, empty if scores is None else scores,
+                   empty if ranks is None else ranks, nominal_scores, nominal_ranks, design, n_base, seed,
+                   time.perf_counter() - t0, keep, summary, failed, shift,
+                   None if grading is None or grades is None else (grading, grades))
 
 
 def uncertainty_analysis(
@@ -591,10 +757,12 @@ def uncertainty_analysis(
     chunk: int | None = None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    keep: bool = True,
 ) -> Samples:
     """Build the problem, draw ``samples`` (Monte Carlo; with ``sobol``, ``samples`` base points of the Saltelli
     design, so ``samples (factors + 2)`` runs) from ``seed`` and propagate them. Without a seed one is drawn from
-    the operating system and recorded in :attr:`Samples.seed`."""
+    the operating system and recorded in :attr:`Samples.seed`. ``keep=False``: summaries only (see
+    :func:`propagate`)."""
     if samples < 1:
         raise SpaceError(f"samples {samples} must be at least 1")
     problem = Problem.build(framework, data, recipe, space, year)
@@ -602,7 +770,7 @@ def uncertainty_analysis(
         seed = int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
     u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
     return propagate(problem, u, nodes=nodes, chunk=chunk, workers=workers, progress=progress,
-                     design="saltelli" if sobol else "montecarlo", seed=seed)
+                     design="saltelli" if sobol else "montecarlo", seed=seed, keep=keep)
 
 
 # -- outputs ----------------------------------------------------------------------------------------------------------
@@ -610,7 +778,11 @@ def uncertainty_analysis(
 class Samples:
     """Every sample's scores and ranks ``(samples, units, nodes)`` with the nominal ones ``(units, nodes)``; the
     uniforms and categorical options that made them; the design (``montecarlo`` or ``saltelli`` with ``n_base``
-    base points) and the seed."""
+    base points) and the seed.
+
+    ``kept`` tells whether every sample's scores and ranks were kept (``propagate(..., keep=False)`` keeps none:
+    ``scores`` and ``ranks`` are then empty, and the summaries come from ``rank_counts``, the rank counts and score
+    bounds accumulated chunk by chunk, and from the per-sample failure flags and index rank shifts)."""
 
     problem: Problem
     uniforms: FloatArray
@@ -624,6 +796,15 @@ class Samples:
     n_base: int
     seed: int | None
     seconds: float = field(default=0.0, compare=False)
+    kept: bool = True
+    rank_counts: RankSummary | None = field(default=None, repr=False)
+    run_failed: npt.NDArray[np.bool_] | None = field(default=None, repr=False)
+    run_shift: FloatArray | None = field(default=None, repr=False)
+    grade_counts: tuple[GradingScheme, IntArray] | None = field(default=None, repr=False)
+
+    def _need_samples(self, what: str) -> None:
+        if not self.kept:
+            raise SpaceError(f"{what} needs every sample's scores: propagate with keep=True (the default)")
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -631,7 +812,7 @@ class Samples:
 
     @property
     def n(self) -> int:
-        return int(self.scores.shape[0])
+        return int(self.uniforms.shape[0])
 
     @property
     def rows(self) -> IntArray:
@@ -649,6 +830,8 @@ class Samples:
         combination, such as a geometric mean of negative values, or, with imputation off and ``missing=propagate``,
         a unit with a gap). Nodes a sample's framework lacks, and indicators (missing values are data), do not
         count."""
+        if self.run_failed is not None:
+            return self.run_failed
         exists = np.zeros((self.n, len(self.nodes)), dtype=bool)
         for k, fw in enumerate(self.problem.frameworks):
             pos = self.problem.positions(fw, self.nodes)
@@ -663,6 +846,9 @@ class Samples:
         shares (e.g. ``imputation = none``), when there is one. Lowest nodes first: a missing aspect often explains
         the missing dimension above it."""
         p = self.problem
+        columns = ["node", "level", "runs", "units", "examples", "cause", "index_defined"]
+        if not self.kept:  # samples not kept: only the failure flags are known
+            return pd.DataFrame(columns=columns)
         lost = np.isnan(self.scores) & ~np.isnan(self.nominal_scores)[None]
         design = self.design_table()
         choice_cols = [b.label for b in p.blocks if b.kind in ("choice", "framework")]
@@ -689,7 +875,7 @@ class Samples:
             rows.append({"node": code, "level": fw.level.get(code, 0), "runs": int(runs.sum()),
                          "units": len(units), "examples": ", ".join(units[:5]), "cause": cause,
                          "index_defined": not bool((runs & index_lost).any())})
-        df = pd.DataFrame(rows, columns=["node", "level", "runs", "units", "examples", "cause", "index_defined"])
+        df = pd.DataFrame(rows, columns=columns)
         return df.sort_values(["level", "runs"], ascending=[True, False]).reset_index(drop=True)
 
     def missing_message(self) -> str:
@@ -713,6 +899,7 @@ class Samples:
 
     def frame(self, s: int) -> pd.DataFrame:
         """Sample ``s`` as a units x nodes score table."""
+        self._need_samples("a sample's score table")
         return pd.DataFrame(self.scores[s], index=pd.Index(self.units, name="unit"), columns=list(self.nodes))
 
     def nominal_frame(self) -> pd.DataFrame:
@@ -725,6 +912,8 @@ class Samples:
     def index_shift(self) -> FloatArray:
         """Per sample: the mean absolute shift of the units' index ranks from their nominal ranks, ``mean_u
         |r_su - r0_u|`` (COINr's sensitivity output); NaN for failed samples."""
+        if self.run_shift is not None:
+            return self.run_shift
         r, r0 = self.ranks[:, :, 0], self.nominal_ranks[:, 0]
         ok = ~np.isnan(r0)
         out: FloatArray = np.abs(r[:, ok] - r0[ok]).mean(axis=1)
@@ -732,16 +921,25 @@ class Samples:
 
     def rank_intervals(self, quantiles: tuple[float, float] = (0.05, 0.95)) -> pd.DataFrame:
         """Per node and unit: nominal rank, median rank, the ``quantiles`` of the rank, mean absolute rank shift,
-        and the same for the score, over the independent samples (:attr:`rows`; failed ones ignored)."""
-        rows = self.rows
-        r, sc = self.ranks[rows], self.scores[rows]
+        and the same for the score, over the independent samples (:attr:`rows`; failed ones ignored).
+
+        Rank quantiles come from the counts of every rank (exact: ranks are whole or half numbers). Score quantiles
+        need the scores: when they were not kept (``keep=False``) the score columns are the mean, minimum and
+        maximum score instead (``mean_score``, ``min_score``, ``max_score``)."""
+        summary = self.rank_summary()
         qs = [quantiles[0], 0.5, quantiles[1]]
-        with quiet():
-            rq = np.nanquantile(r, qs, axis=0) if np.isnan(r).any() else np.quantile(r, qs, axis=0)
-            sq = np.nanquantile(sc, qs, axis=0) if np.isnan(sc).any() else np.quantile(sc, qs, axis=0)
-            shift = np.nanmean(np.abs(r - self.nominal_ranks[None]), axis=0)
-        valid = (~np.isnan(r)).sum(axis=0)
+        rq = summary.rank_quantiles(qs)
+        shift = summary.mean_abs_shift()
+        valid = summary.valid
         lo, hi = (f"p{q * 100:g}" for q in quantiles)
+        if self.kept:
+            sc = self.scores if self.design != "saltelli" else self.scores[self.rows]
+            with quiet():
+                sq = np.nanquantile(sc, qs, axis=0) if np.isnan(sc).any() else np.quantile(sc, qs, axis=0)
+            score_cols = {"median_score": sq[1], f"score_{lo}": sq[0], f"score_{hi}": sq[2]}
+        else:
+            smin, smax = summary.score_bounds()
+            score_cols = {"mean_score": summary.mean_score(), "min_score": smin, "max_score": smax}
         n_u, n_k = len(self.units), len(self.nodes)
         names = dict(zip(self.units, self.problem.data.names, strict=True))
         df = pd.DataFrame({
@@ -755,12 +953,24 @@ class Samples:
             f"rank_{hi}": rq[2].T.ravel(),
             "mean_abs_shift": shift.T.ravel(),
             "nominal_score": self.nominal_scores.T.ravel(),
-            "median_score": sq[1].T.ravel(),
-            f"score_{lo}": sq[0].T.ravel(),
-            f"score_{hi}": sq[2].T.ravel(),
+            **{name: col.T.ravel() for name, col in score_cols.items()},
             "n_valid": valid.T.ravel(),
         })
         return df
+
+    def rank_summary(self) -> RankSummary:
+        """Rank counts, shifts and score bounds of the independent samples (:attr:`rows`): accumulated during
+        propagation, or counted here from the kept samples."""
+        if self.rank_counts is not None:
+            return self.rank_counts
+        self._need_samples("a rank summary")
+        out = RankSummary.empty(len(self.units), len(self.nodes))
+        rows = self.rows
+        step = max(1, CHUNK_CELLS // max(1, len(self.units) * len(self.nodes)))
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            out.add(self.ranks[part], self.scores[part], self.nominal_ranks)
+        return out
 
     def sobol(
         self,
@@ -781,6 +991,7 @@ class Samples:
                                 seed=boot_seed)
             df = res.to_frame()
         elif output == "units":
+            self._need_samples("Sobol' indices per unit")
             res = sobol_indices(self.ranks[:, :, 0], labels, num_resamples=num_resamples, conf_level=conf_level,
                                 seed=boot_seed)
             df = res.to_frame(self.units).rename(columns={"output": "unit"})
@@ -870,31 +1081,28 @@ def grade_shares(samples: Samples, scheme: GradingScheme | None = None) -> pd.Da
     and ``ungraded`` when some samples leave a unit below every tier or without a score. Thresholds are on the
     score scale: they mean the same in every sample only when the space keeps that scale (see docs/robustness.md).
     """
-    from .grades import check_basis, tier_array
-
     problem = samples.problem
     scheme = scheme or problem.recipe.grading
     if scheme is None:
         raise RecipeError("grade probabilities need a grading scheme: set the recipe's 'grading' or pass one")
-    check_basis(scheme, problem.recipe.basis, problem.recipe.name)
-    fw, data = problem.framework, problem.data
-    idx = scheme.index or fw.root.code
-    t = data.year_index(problem.year)
-    criteria_data = {c.variable: data.column(c.variable)[t] for c in scheme.criteria if c.source == "data"}
-    groups = {col: data.group_codes(col)[0] for col in data.groups}
-    coverage = problem.nominal.coverage.loc[list(data.units), "coverage"].to_numpy()
-    kwargs: dict[str, Any] = {"benchmark": np.asarray(data.benchmark, dtype=bool), "index": idx,
-                              "dimensions": fw.children[idx], "data": criteria_data, "groups": groups,
-                              "coverage": coverage}
+    grade = _grader(problem, scheme, samples.nodes)
     rows = samples.rows
-    tiers = tier_array(samples.scores[rows], samples.nodes, scheme, **kwargs)
-    nominal = tier_array(samples.nominal_scores[None], samples.nodes, scheme, **kwargs)[0]
     codes = [tier.code for tier in scheme.tiers]
+    counted = samples.grade_counts
+    if samples.kept:
+        tiers = grade(samples.scores[rows])
+        counts = np.stack([*((tiers == k).sum(axis=0) for k in range(len(codes))), (tiers < 0).sum(axis=0)])
+    elif counted is not None and counted[0] == scheme:
+        counts = counted[1]
+    else:
+        raise SpaceError("grade probabilities without kept samples need the grades counted during propagation: "
+                         "propagate(..., keep=False, grading=scheme) with this scheme, or keep=True")
+    nominal = grade(samples.nominal_scores[None])[0]
     df = pd.DataFrame({"nominal": [codes[k] if k >= 0 else "" for k in nominal]},
                       index=pd.Index(samples.units, name="unit"))
     for k, code in enumerate(codes):
-        df[code] = (tiers == k).mean(axis=0)
-    ungraded = (tiers < 0).mean(axis=0)
+        df[code] = counts[k] / len(rows)
+    ungraded = counts[-1] / len(rows)
     if ungraded.any():
         df["ungraded"] = ungraded
     return df

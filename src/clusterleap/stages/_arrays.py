@@ -41,7 +41,26 @@ def sample_moments(x: FloatArray, axis: int = -2) -> tuple[FloatArray, FloatArra
     ``n(n+1) / ((n-1)(n-2)(n-3)) * sum(((x - m) / s)^4) - 3 (n-1)^2 / ((n-2)(n-3))`` with ``s`` the sample
     standard deviation: the formulas of spreadsheet SKEW and KURT (and of e1071 type 2, which COINr uses).
     NaN where n < 3 (skewness) or n < 4 (kurtosis), or when the values do not vary.
+
+    Along the units axis of ``(samples, units, columns)`` with many columns, the work goes a block of columns at a
+    time (a contiguous copy of each): the temporaries stay small however many units there are.
     """
+    if axis in (-2, x.ndim - 2) and x.ndim == 3 and x.shape[-2] * x.shape[-1] > MOMENT_BLOCK_CELLS:
+        step = max(MOMENT_BLOCK, MOMENT_BLOCK_CELLS // x.shape[-2])
+        if step < x.shape[-1]:
+            parts = [_moments(np.ascontiguousarray(x[..., j : j + step]), -2) for j in range(0, x.shape[-1], step)]
+            sk, ku, n = (np.concatenate([p[i] for p in parts], axis=-1) for i in range(3))
+            return sk, ku, n
+    return _moments(x, axis)
+
+
+#: The table size (cells) from which :func:`sample_moments` works a block of columns at a time, and the fewest
+#: columns per block (each block is reduced over units as the whole table would be).
+MOMENT_BLOCK_CELLS = 1 << 20
+MOMENT_BLOCK = 8
+
+
+def _moments(x: FloatArray, axis: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     present = ~np.isnan(x)
     with quiet():
         n = present.sum(axis=axis).astype(float)
@@ -59,14 +78,52 @@ def sample_moments(x: FloatArray, axis: int = -2) -> tuple[FloatArray, FloatArra
     return skew, kurt, n
 
 
-def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = None) -> FloatArray:
+def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = None, *,
+                   descending: bool = False) -> FloatArray:
     """Ranks along axis -2 (units), 1 for the smallest value, NaN kept. Ties: 'min' (1, 2, 2, 4), 'max',
     'average' (1, 2.5, 2.5, 4), 'dense' (1, 2, 2, 3). With ``ref`` (same layout, NaN where a row does not count)
-    each value is ranked against the values of ``ref`` instead of its own column."""
+    each value is ranked against the values of ``ref`` instead of its own column. ``descending``: rank ``-x``
+    (1 for the largest value) without making ``-x``.
+
+    Work goes a block at a time (about 8 MB): the transposed copy, the sort's index arrays and the tie bookkeeping
+    stay bounded however many units or samples; every column is ranked on its own, so blocking changes no value."""
     if ref is not None:
-        return _rank_against(x, ref, ties)
-    # units on the last, contiguous axis: sorting and scattering back are then plain row operations
-    a = np.ascontiguousarray(np.moveaxis(x, -2, -1))
+        return _rank_against(-x if descending else x, ref, ties)
+    lead, (u, k) = x.shape[:-2], x.shape[-2:]
+    x3 = x.reshape(-1, u, k)
+    out = np.empty(x3.shape)
+    per = u * k
+    if per <= RANK_BLOCK_CELLS:  # whole (units, columns) tables, several samples per block
+        step = max(1, RANK_BLOCK_CELLS // max(per, 1))
+        for i in range(0, x3.shape[0], step):
+            a = _transposed(x3[i : i + step], descending)
+            out[i : i + step] = np.moveaxis(_rank_rows(a.reshape(-1, u), ties).reshape(a.shape), -1, -2)
+    else:  # long columns: a few columns of one sample per block
+        cols = max(1, RANK_BLOCK_CELLS // max(u, 1))
+        for i in range(x3.shape[0]):
+            for j in range(0, k, cols):
+                a = _transposed(x3[i : i + 1, :, j : j + cols], descending)
+                out[i : i + 1, :, j : j + cols] = np.moveaxis(_rank_rows(a.reshape(-1, u), ties).reshape(a.shape),
+                                                              -1, -2)
+    return out.reshape(*lead, u, k)
+
+
+def _transposed(x: FloatArray, negate: bool) -> FloatArray:
+    """``x`` ``(S, units, columns)`` as a C-contiguous ``(S, columns, units)`` copy, negated if asked."""
+    a = np.empty((x.shape[0], x.shape[2], x.shape[1]))
+    if negate:
+        np.negative(np.moveaxis(x, -2, -1), out=a)
+    else:
+        a[...] = np.moveaxis(x, -2, -1)
+    return a
+
+
+#: Values ranked per block (8 MB of float64).
+RANK_BLOCK_CELLS = 1 << 20
+
+
+def _rank_rows(a: FloatArray, ties: str) -> FloatArray:
+    """Ranks along the last axis of the rows ``a`` ``(rows, n)``."""
     # Equal values get equal ranks whatever their order after sorting, so an unstable (faster) sort will do.
     order = np.argsort(a, axis=-1)
     s = np.sort(a, axis=-1)  # the values in that order (NaN last), faster than gathering them through ``order``
@@ -92,8 +149,8 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
         r = np.where(missing, np.nan, r)
     # scatter back: row i's value at sorted position j belongs at column order[i, j] (flat indices, one pass)
     out = np.empty(a.size)
-    out[(order.reshape(-1, n) + (np.arange(a.size // n) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
-    return np.moveaxis(out.reshape(a.shape), -1, -2)
+    out[(order + (np.arange(a.shape[0]) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
+    return out.reshape(a.shape)
 
 
 def _rank_against(x: FloatArray, ref: FloatArray, ties: str) -> FloatArray:

@@ -7,6 +7,7 @@ present (their weights renormalised, as COINr does), ``propagate`` makes the par
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -98,16 +99,6 @@ def power(x: FloatArray, w: FloatArray, *, p: float = 2.0, missing: Missing = "r
 # is a benefit criterion. A missing child is left out of the unit's distances or contests and the weights of the
 # children present are renormalised (``reweight``), or makes the node missing (``propagate``); a unit with every
 # child missing gets NaN.
-def _unit_weights(x: FloatArray, w: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Per-unit weights ``(S, U, C)`` renormalised over the children present, and the presence mask."""
-    present = ~np.isnan(x)
-    wk = np.where(present, np.broadcast_to(w, x.shape), 0.0)
-    total = wk.sum(axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(total > 0, wk / np.where(total > 0, total, 1.0), 0.0)
-    return out, present
-
-
 def _finish(score: FloatArray, present: np.ndarray, missing: str) -> FloatArray:
     none = ~present.any(axis=-1)
     bad = none | (~present.all(axis=-1) if missing == "propagate" else none)
@@ -117,14 +108,59 @@ def _finish(score: FloatArray, present: np.ndarray, missing: str) -> FloatArray:
 Normalisation = Literal["vector", "minmax"]
 
 
+def _one_row(x: FloatArray) -> FloatArray:
+    """``x`` itself, or its one row when it is broadcast over samples (propagation passes the indicators that way):
+    the weight-independent work is then done once for every sample."""
+    return x[:1] if x.ndim == 3 and x.shape[0] > 1 and x.strides[0] == 0 else x
+
+
+def _child_sums(w: FloatArray, present: np.ndarray, terms: Sequence[tuple[int, FloatArray]]
+                ) -> tuple[FloatArray, list[FloatArray]]:
+    """``T = sum_j w_j [j present]`` and ``sum_j w_j^p t_j`` for each ``(p, t)`` in ``terms`` (p is 1 or 2), per
+    sample and unit ``(S, U)``.
+
+    ``w`` ``(S, 1 | U, C)`` may differ per sample while the terms ``(1 | S, U, C)`` are shared by all samples.
+    With one table for many weight vectors (``(S, 1, C)`` against ``(1, U, C)``: uncertainty propagation) each sum is
+    one matrix product ``(S, C) @ (C, U)``. Otherwise the sums run child by child, left to right, over ``(S, U)``
+    planes: a sample's value is then the same bit for bit whatever batch it is computed in (a matrix product agrees
+    to rounding only, about 1e-15 relative), and nothing of size ``(S, U, C)`` is made."""
+    wb = np.asarray(w, dtype=float)
+    c = present.shape[-1]
+    if wb.ndim == 3 and present.ndim == 3 and present.shape[0] == 1 and wb.shape[0] > 1 and wb.shape[1] == 1:
+        w2d = wb[:, 0, :]
+        mats = {1: w2d, 2: w2d * w2d}
+        return w2d @ present[0].T.astype(float), [mats[p] @ t[0].T for p, t in terms]
+    total: FloatArray = wb[..., 0] * present[..., 0]
+    pairs = list(terms)
+    sums: list[FloatArray] = [(wb[..., 0] ** p) * t[..., 0] for p, t in pairs]
+    for j in range(1, c):
+        wj = wb[..., j]
+        total = total + wj * present[..., j]
+        for k, (p, t) in enumerate(pairs):
+            sums[k] = sums[k] + (wj if p == 1 else wj * wj) * t[..., j]
+    return total, sums
+
+
+def _inverse(total: FloatArray) -> FloatArray:
+    """``1 / T`` where ``T > 0``, else 0 (the renormalised weights of a unit whose children weigh nothing)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0)
+    return out
+
+
 def topsis_closeness(x: FloatArray, w: FloatArray, normalisation: Normalisation = "vector") -> FloatArray:
     """TOPSIS relative closeness ``C = D- / (D+ + D-)`` in [0, 1], ``(S, U)``, all children benefit criteria.
 
     ``r_ij = x_ij / sqrt(sum_i x_ij^2)`` (vector) or ``(x_ij - min_j) / (max_j - min_j)`` (minmax) over the units
     present; ideal ``r+_j = max_i r_ij`` and anti-ideal ``r-_j = min_i r_ij``; ``D+_i = sqrt(sum_j (w_ij (r_ij -
     r+_j))^2)``, ``D-_i`` likewise, with ``w_i`` the weights renormalised over unit i's children present. A unit at
-    both the ideal and the anti-ideal (no spread at all) gets 0.5. A cost criterion can be entered negated."""
-    wk, present = _unit_weights(x, w)
+    both the ideal and the anti-ideal (no spread at all) gets 0.5. A cost criterion can be entered negated.
+
+    Computed as ``D+_i = sqrt(sum_j w_j^2 (r_ij - r+_j)^2) / T_i`` with ``T_i`` the weight of unit i's children
+    present: the normalised values and squared gaps depend on no weight, so for indicators shared by all samples
+    they are computed once, and only the weighted sums are done per sample."""
+    x = _one_row(x)
+    present = ~np.isnan(x)
     with quiet():
         if normalisation == "vector":
             norm = np.sqrt(np.nansum(x * x, axis=1, keepdims=True))
@@ -136,10 +172,15 @@ def topsis_closeness(x: FloatArray, w: FloatArray, normalisation: Normalisation 
         r = np.where(present, r, np.nan)
         best = np.nanmax(r, axis=1, keepdims=True)
         worst = np.nanmin(r, axis=1, keepdims=True)
-        d_plus = np.sqrt(np.nansum((wk * (r - best)) ** 2, axis=-1))
-        d_minus = np.sqrt(np.nansum((wk * (r - worst)) ** 2, axis=-1))
-        total = d_plus + d_minus
-        out: FloatArray = np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
+        gap_plus = np.where(present, (r - best) ** 2, 0.0)
+        gap_minus = np.where(present, (r - worst) ** 2, 0.0)
+    total, (sq_plus, sq_minus) = _child_sums(w, present, [(2, gap_plus), (2, gap_minus)])
+    inv = _inverse(total)
+    d_plus = np.sqrt(sq_plus) * inv
+    d_minus = np.sqrt(sq_minus) * inv
+    dist = d_plus + d_minus
+    with quiet():
+        out: FloatArray = np.where(dist > 0, d_minus / np.where(dist > 0, dist, 1.0), 0.5)
     return out
 
 
@@ -152,8 +193,7 @@ def topsis(x: FloatArray, w: FloatArray, *, normalisation: Normalisation = "vect
            missing: Missing = "reweight") -> FloatArray:
     """Closeness (see :func:`topsis_closeness`) times ``scale`` (0-100 by default). With vector normalisation the
     scores are invariant to a positive rescaling of any child; with minmax also to a shift."""
-    present = ~np.isnan(x)
-    return _finish(topsis_closeness(x, w, normalisation) * scale, present, missing)
+    return _finish(topsis_closeness(x, w, normalisation) * scale, ~np.isnan(_one_row(x)), missing)
 
 
 def vikor_srq(x: FloatArray, w: FloatArray, v: float = 0.5) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -162,27 +202,36 @@ def vikor_srq(x: FloatArray, w: FloatArray, v: float = 0.5) -> tuple[FloatArray,
     ``f*_j = max_i x_ij``, ``f-_j = min_i x_ij``; ``d_ij = (f*_j - x_ij) / (f*_j - f-_j)`` (0 where the child does not
     vary); ``S_i = sum_j w_ij d_ij``, ``R_i = max_j w_ij d_ij``; ``Q_i = v (S_i - S*) / (S- - S*) + (1 - v)
     (R_i - R*) / (R- - R*)`` with ``S* = min S``, ``S- = max S`` (likewise R), a term being 0 where its range is 0.
-    ``w_i`` are the weights renormalised over unit i's children present."""
-    wk, present = _unit_weights(x, w)
+    ``w_i`` are the weights renormalised over unit i's children present (``w_j / T_i``): ``d`` depends on no
+    weight, so for indicators shared by all samples it is computed once."""
+    x = _one_row(x)
+    present = ~np.isnan(x)
     with quiet():
         hi = np.nanmax(x, axis=1, keepdims=True)
         lo = np.nanmin(x, axis=1, keepdims=True)
         rng = hi - lo
-        d = np.where(rng > 0, (hi - x) / np.where(rng > 0, rng, 1.0), 0.0)
-        term = np.where(present, wk * d, np.nan)
-        s_ = np.nansum(term, axis=-1)
-        r_ = np.nanmax(np.where(present, term, -np.inf), axis=-1)
-        none = ~present.any(axis=-1)
-        s_ = np.where(none, np.nan, s_)
-        r_ = np.where(none, np.nan, r_)
+        d = np.where(present & (rng > 0), (hi - x) / np.where(rng > 0, rng, 1.0), 0.0)
+    total, (util,) = _child_sums(w, present, [(1, d)])
+    inv = _inverse(total)
+    wb = np.asarray(w, dtype=float)
+    # the largest weighted distance, child by child (exact: a maximum does not round)
+    dm = np.where(present, d, -np.inf)
+    regret = wb[..., 0] * dm[..., 0]
+    for j in range(1, d.shape[-1]):
+        regret = np.maximum(regret, wb[..., j] * dm[..., j])
+    none = ~present.any(axis=-1)
+    s_ = np.where(none, np.nan, util * inv)
+    with quiet():
+        r_ = np.where(none, np.nan, np.where(inv > 0, regret * inv, 0.0))
 
-        def part(a: FloatArray) -> FloatArray:
+    def part(a: FloatArray) -> FloatArray:
+        with quiet():
             a_min = np.nanmin(a, axis=-1, keepdims=True)
             span = np.nanmax(a, axis=-1, keepdims=True) - a_min
             out: FloatArray = np.where(span > 0, (a - a_min) / np.where(span > 0, span, 1.0), 0.0)
-            return np.where(np.isnan(a), np.nan, out)
+        return np.where(np.isnan(a), np.nan, out)
 
-        q = v * part(s_) + (1.0 - v) * part(r_)
+    q = v * part(s_) + (1.0 - v) * part(r_)
     return s_, r_, q
 
 
@@ -196,8 +245,7 @@ def vikor(x: FloatArray, w: FloatArray, *, v: float = 0.5, scale: float = 100.0,
     """``(1 - Q) * scale``: Q is 0 for the best compromise, so higher is better like every node score (see
     :func:`vikor_srq`; ``v`` is the weight of the majority's utility S against the individual regret R). VIKOR's
     acceptance conditions (advantage, stability) are left to the user; use :func:`vikor_srq` for S, R and Q."""
-    present = ~np.isnan(x)
-    return _finish((1.0 - vikor_srq(x, w, v)[2]) * scale, present, missing)
+    return _finish((1.0 - vikor_srq(x, w, v)[2]) * scale, ~np.isnan(_one_row(x)), missing)
 
 
 #: Differences of weight below this share of a pair's total weight count as equal (rounding in sums of weights).

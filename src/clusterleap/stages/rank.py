@@ -22,4 +22,4 @@ def descending(
     (half to even, as published indices are) when given. Missing scores get no rank (NaN)."""
     if decimals is not None:
         x = np.round(x, decimals)
-    return rank_ascending(-x, ties)
+    return rank_ascending(x, ties, descending=True)

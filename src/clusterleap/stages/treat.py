@@ -37,25 +37,44 @@ class Treated:
     rule: npt.NDArray[np.int8]
 
 
-def _record(x0: FloatArray, x: FloatArray, points: npt.NDArray[np.int8], rule: npt.NDArray[np.int8]) -> Treated:
-    sb, kb, _ = sample_moments(x0)
-    sa, ka = (sb, kb) if not rule.any() else sample_moments(x)[:2]
+def _record(x0: FloatArray, x: FloatArray, points: npt.NDArray[np.int8], rule: npt.NDArray[np.int8],
+            before: tuple[FloatArray, FloatArray] | None = None,
+            after: tuple[FloatArray, FloatArray] | None = None) -> Treated:
+    """The record of a treatment; moments already computed by the kernel are passed in, not computed again."""
+    sb, kb = before if before is not None else sample_moments(x0)[:2]
+    if after is not None:
+        sa, ka = after
+    else:
+        sa, ka = (sb, kb) if not rule.any() else sample_moments(x)[:2]
     return Treated(x, points, sb, kb, sa, ka, (points > 0).sum(axis=-2).astype(np.int64), rule)
+
+
+def _moments_of(v: FloatArray, which: BoolArray, skew: FloatArray, kurt: FloatArray) -> None:
+    """Recompute, in place, the skewness and kurtosis ``(samples, indicators)`` where ``which`` is true.
+
+    The columns concerned are laid out as contiguous rows ``(samples, columns, units)`` and reduced along them, and
+    only the cells asked for are written: each value depends on its own column of its own sample only, never on
+    which other columns or samples are recomputed with it (a batch of samples decides exactly as each alone)."""
+    idx = np.flatnonzero(which.any(axis=0))
+    if idx.size == 0:
+        return
+    rows = np.ascontiguousarray(np.moveaxis(v[..., idx], -2, -1))
+    sk, ku, _ = sample_moments(rows, axis=-1)
+    mask = which[..., idx]
+    skew[..., idx] = np.where(mask, sk, skew[..., idx])
+    kurt[..., idx] = np.where(mask, ku, kurt[..., idx])
+
+
+def _fails(skew: FloatArray, kurt: FloatArray, skew_max: float, kurt_max: float) -> BoolArray:
+    with np.errstate(invalid="ignore"):
+        out: BoolArray = (np.abs(skew) >= skew_max) & (kurt >= kurt_max)
+    return out
 
 
 @METHODS.register("none", summary="no outlier treatment")
 def none(x: FloatArray) -> Treated:
     shape = x.shape[:1] + x.shape[2:]
     return _record(x, x.copy(), np.zeros(x.shape, dtype=np.int8), np.zeros(shape, dtype=np.int8))
-
-
-def _failing(v: FloatArray, skew_max: float, kurt_max: float) -> tuple[BoolArray, FloatArray]:
-    """Columns ``(samples, indicators)`` that fail the rule, and their skewness. COINr's check_SkewKurt passes when
-    |skew| < threshold OR kurtosis < threshold, so a column fails at >= both (and needs 4 values)."""
-    skew, kurt, _ = sample_moments(v)
-    with np.errstate(invalid="ignore"):
-        fails = (np.abs(skew) >= skew_max) & (kurt >= kurt_max)
-    return fails, skew
 
 
 @METHODS.register(
@@ -77,7 +96,8 @@ def skew_kurtosis(
     (tied extremes move together and all count). If the rule still fails, use ``log(x - min + 0.01 (max - min))``
     of the untreated values instead (``fallback='log'``) or keep the winsorised values (``fallback='none'``).
 
-    All indicators and samples are treated at once; each column follows exactly the one-column procedure."""
+    All indicators and samples are treated at once; each column follows exactly the one-column procedure. The
+    moments are computed once for every column, then again only for the columns a step changed."""
     v = x.copy()
     present = ~np.isnan(x)
     shape = x.shape[:1] + x.shape[2:]
@@ -87,7 +107,9 @@ def skew_kurtosis(
     # so far on their side, because moved points are tied with the next value in.
     n_hi = np.zeros(shape, dtype=np.int64)
     n_lo = np.zeros(shape, dtype=np.int64)
-    first, skew = _failing(v, skew_max, kurt_max)
+    skew0, kurt0, _ = sample_moments(x)
+    skew, kurt = skew0.copy(), kurt0.copy()
+    first = _fails(skew, kurt, skew_max, kurt_max)
     failing = first.copy()
     stuck = np.zeros(shape, dtype=bool)
     with quiet():
@@ -112,7 +134,8 @@ def skew_kurtosis(
             lo |= at_min
             n_hi = np.where(up & ~stuck, at_max.sum(axis=-2), n_hi)
             n_lo = np.where(down & ~stuck, at_min.sum(axis=-2), n_lo)
-            now_failing, skew = _failing(v, skew_max, kurt_max)
+            _moments_of(v, active & ~stuck, skew, kurt)
+            now_failing = _fails(skew, kurt, skew_max, kurt_max)
             failing = np.where(active & ~stuck, now_failing, failing)
     points = np.where(hi, 1, np.where(lo, 2, 0)).astype(np.int8)
     rule = np.where(first, 1, 0).astype(np.int8)
@@ -125,7 +148,8 @@ def skew_kurtosis(
         v = np.where(logged[:, None, :], log_x, v)
         points = np.where(logged[:, None, :] & present, 3, points).astype(np.int8)
         rule = np.where(logged, 2, rule).astype(np.int8)
-    return _record(x, v, points, rule)
+        _moments_of(v, logged, skew, kurt)
+    return _record(x, v, points, rule, (skew0, kurt0), (skew, kurt))
 
 
 @METHODS.register(
@@ -214,7 +238,11 @@ def boxcox(
     its rule 3."""
     shift = boxcox_shift(x)
     pos = x + shift
-    wanted = _failing(x, skew_max, kurt_max)[0] if when == "skewed" else None
+    if when == "skewed":
+        skew, kurt, _ = sample_moments(x)
+        wanted: BoolArray | None = _fails(skew, kurt, skew_max, kurt_max)
+    else:
+        wanted = None
     if lmbda is None:
         lam = boxcox_lambda(pos, wanted)
     else:
