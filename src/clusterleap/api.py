@@ -16,6 +16,7 @@ from .io.framework_files import load_framework
 from .pipeline import aggregate_tree, prepare, rank_scores
 from .recipe import Recipe
 from .result import Provenance, Result
+from .stages._finite import check_finite
 
 __all__ = ["as_dataset", "as_framework", "as_recipe", "evaluate", "regenerate"]
 
@@ -57,6 +58,7 @@ def evaluate(
     prep = prepare(fw, ds, rc, [yr])
     scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
     ranks = rank_scores(scores, rc)
+    check_finite(fw, ds.units, fw.order, scores[0], ranks[0], prep.normalised[0], prep.treated.x[0], ds.source)
     prov = Provenance(
         framework=fw.to_dict(),
         framework_hash=fw.hash,

@@ -16,7 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
-from ..files import write_atomic_dir, write_atomic_file, write_tables
+from ..files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
 from ..framework import Framework
 from ..io.framework_files import builtin_frameworks, load_framework
 from ..result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
@@ -34,6 +34,7 @@ RecipeOpt = Annotated[
     Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file (default: the default recipe).")
 ]
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output (a folder as a whole).")]
 
 
 class Lang(StrEnum):
@@ -135,8 +136,9 @@ def data_columns(fw: Framework) -> list[str]:
     return ["unit", "name", "sector", "region", "benchmark", "year", *fw.indicators, *denominators]
 
 
-def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
-    """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions."""
+def write_template(fw: Framework, out: Path, fmt: str, force: bool = False) -> list[Path]:
+    """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions (a CSV
+    template is two files: both targets are checked before either is written)."""
     data = pd.DataFrame(columns=data_columns(fw))
     info = indicator_sheet(fw)
     if fmt == "xlsx":
@@ -148,11 +150,14 @@ def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
                     ws.freeze_panes = "A2"
                     for col in ws.columns:
                         ws.column_dimensions[col[0].column_letter].width = 18
-        write_atomic_file(out, write)
+                neutralise_workbook(xw.book)
+        write_atomic_file(out, write, force=force)
         return [out]
     info_path = out.with_name(f"{out.stem}-indicators.csv")
-    write_atomic_file(out, lambda tmp: data.to_csv(tmp, index=False))
-    write_atomic_file(info_path, lambda tmp: info.to_csv(tmp, index=False))
+    for path in (out, info_path):
+        check_target(path, folder=False, force=force)
+    write_atomic_file(out, lambda tmp: write_csv(data, tmp, index=False), force=force)
+    write_atomic_file(info_path, lambda tmp: write_csv(info, tmp, index=False), force=force)
     return [out, info_path]
 
 
@@ -163,12 +168,13 @@ def template(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.xlsx or .csv).")],
     format: Annotated[TemplateFormat | None, typer.Option("--format", help="xlsx or csv (default: from --out).")]
     = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a data-collection template for a framework: one row per unit (and year), one column per indicator,
     plus the definitions, units and sources of the indicators."""
     fw = load_framework(framework)
     fmt = format.value if format else ("csv" if out.suffix.lower() == ".csv" else "xlsx")
-    written = write_template(fw, out, fmt)
+    written = write_template(fw, out, fmt, force)
     console.print(f"wrote {', '.join(str(p) for p in written)}: {len(fw.indicators)} indicators of {fw.name!r}")
 
 
@@ -296,10 +302,12 @@ def evaluate_cmd(
     year: YearOpt = None,
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 20,
     lang: LangOpt = Lang.en,
+    force: ForceOpt = False,
 ) -> None:
     """Evaluate a data set: scores and ranks of every node, every intermediate table and provenance."""
+    check_target(out, folder=True, force=force)  # before the work, not after it
     result = evaluate(framework, data, as_recipe(recipe), year)
-    result.to_csv(out)
+    write_atomic_dir(out, lambda d: result._write(d, "csv"), force=force)
     console.print(ranking_table(result, top, lang.value))
     console.print(f"wrote {out}/scores.csv, ranks.csv, stages/, provenance.json")
 
@@ -367,6 +375,7 @@ def demo(
     ),
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
     lang: LangOpt = Lang.en,
+    force: ForceOpt = False,
 ) -> None:
     """Evaluate the built-in world-class framework on the illustrative data (invented clusters): the ranking with
     dimension scores, grades with their reasons, types, short boards with policy actions, and the leap over the
@@ -375,6 +384,7 @@ def demo(
     from ..analysis.trends import trends
     from ..illustrative import illustrative_data, illustrative_frame
 
+    check_target(out, folder=True, force=force)
     data = illustrative_data()
     recipe = as_recipe(demo_recipe_path())
     result = evaluate("world-class", data, recipe)
@@ -386,10 +396,10 @@ def demo(
         result._write(d, "csv")
         write_tables(d / "analytics", analytics.tables())
         write_tables(d, trend.tables())
-        illustrative_frame().to_csv(d / "illustrative-data.csv", index=False)
+        write_csv(illustrative_frame(), d / "illustrative-data.csv", index=False)
         recipe.save(d / "recipe.yaml")
 
-    write_atomic_dir(out, write)
+    write_atomic_dir(out, write, force=force)
     for table in demo_tables(result, analytics, trend, top, lang.value):
         console.print(table)
     console.print(illustrative_notice(lang.value), style="yellow")
