@@ -494,9 +494,15 @@ def read_yaml(path: str | Path, error: type[Exception]) -> Any:
     except _Refused as exc:
         at = f" line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark is not None else ""
         raise error(f"{path}{at}: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise error(f"{path} line {line}: character U+{code:04X} is not allowed in YAML (a control character; "
+                    "delete it)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise error(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise error(f"{path}{at}: invalid YAML ({problem})") from None
     except RecursionError:
         raise error(f"{path}: nested too deeply to read") from None

@@ -16,8 +16,10 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
+from ..dataset import Dataset
 from ..files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
 from ..framework import Framework
+from ..io.data_files import read_data
 from ..io.framework_files import builtin_frameworks, load_framework
 from ..result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
 
@@ -34,6 +36,8 @@ RecipeOpt = Annotated[
     Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file (default: the default recipe).")
 ]
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx data file (default: 'data', else "
+                                           "the one sheet that holds data).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output (a folder as a whole).")]
 
 
@@ -114,6 +118,12 @@ def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] 
             )
             table.add_row(name, m.name, params, m.summary)
     console.print(table)
+
+
+def read_data_opt(data: Path, sheet: str | None) -> Dataset | Path:
+    """The data of ``--data``: the path itself (read where the command needs it), or with ``--sheet`` that sheet
+    of a workbook, read."""
+    return read_data(data, sheet=sheet) if sheet is not None else data
 
 
 # -- template -----------------------------------------------------------------------------------------------------
@@ -205,11 +215,12 @@ def check(
     year: YearOpt = None,
     coherence: Annotated[bool, typer.Option("--coherence", help="Also show statistical coherence.")] = False,
     recipe: RecipeOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Validate data against a framework and summarise its quality: coverage per unit and per indicator, and
     indicators whose skewness and kurtosis flag outliers."""
     fw = load_framework(framework)
-    ds = as_dataset(data)
+    ds = as_dataset(read_data_opt(data, sheet))
     yr = ds.years[ds.year_index(year)]
     result = evaluate(fw, ds, as_recipe(recipe), yr)  # checks the data against the framework first
     per_ind, per_unit = quality(result)
@@ -303,10 +314,11 @@ def evaluate_cmd(
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 20,
     lang: LangOpt = Lang.en,
     force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Evaluate a data set: scores and ranks of every node, every intermediate table and provenance."""
     check_target(out, folder=True, force=force)  # before the work, not after it
-    result = evaluate(framework, data, as_recipe(recipe), year)
+    result = evaluate(framework, read_data_opt(data, sheet), as_recipe(recipe), year)
     write_atomic_dir(out, lambda d: result._write(d, "csv"), force=force)
     console.print(ranking_table(result, top, lang.value))
     console.print(f"wrote {out}/scores.csv, ranks.csv, stages/, provenance.json")

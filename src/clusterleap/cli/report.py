@@ -14,7 +14,7 @@ from ..errors import DataWarning
 from ..files import check_target
 from ..result import illustrative_notice
 from .app import app, console, guarded
-from .core import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, YearOpt
+from .core import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt, read_data_opt
 
 __all__ = ["report"]
 
@@ -47,6 +47,7 @@ def report(
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
                                                   "best or targets.")] = None,
     force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Write a report for people: summary, ranking with grades and types, dimension heatmap, a profile per
     cluster (radar, strengths and short boards, gaps, actions), robustness (with --robustness), coherence, trends
@@ -64,7 +65,7 @@ def report(
 
         find_chromium()  # fail before the evaluation when the PDF cannot be printed
         check_fonts(lang.value)
-    result = evaluate(framework, data, as_recipe(recipe), year)
+    result = evaluate(framework, read_data_opt(data, sheet), as_recipe(recipe), year)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # already reported once by the evaluation above
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)

@@ -21,7 +21,7 @@ from ..errors import SpaceError
 from ..files import check_target, write_atomic_dir, write_csv
 from ..result import write_illustrative_notice
 from .app import app, console, err_console, guarded, warn
-from .core import ForceOpt
+from .core import ForceOpt, SheetOpt, read_data_opt
 
 __all__ = ["MAX_RUNS", "memory_estimate", "robustness"]
 
@@ -144,6 +144,7 @@ def robustness(
     compare: Annotated[Path | None, typer.Option("--compare", help="A second recipe: writes compare_recipes.csv, "
                                                  "each unit's index score and rank under both.")] = None,
     force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Uncertainty (and Sobol' sensitivity) analysis: rank intervals of every unit at every aggregate level.
 
@@ -154,7 +155,7 @@ def robustness(
     if sobol_units and not sobol:
         raise SpaceError("--sobol-units needs --sobol")
     check_target(out, folder=True, force=force)  # before the work, not after it
-    problem = Problem.build(framework, data, recipe, space, year)
+    problem = Problem.build(framework, read_data_opt(data, sheet), recipe, space, year)
     runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
     _check_size(runs, len(problem.units), len(problem.output_nodes()), problem.dims)
     # checked before sampling, so that a wrong name fails at once
