@@ -230,7 +230,8 @@ def _hostile(tmp: Path) -> dict[str, tuple[Callable[[], object], str]]:
     jobs: dict[str, tuple[Callable[[], object], str]] = {
         "100,000 columns": (lambda: cl.read_data(wide), "100,001 columns is more than the limit of 16,384"),
         "robustness -n 2e8": (cli("robustness", "-f", fw, "-d", data, "-s", space, "-n", "200000000", "-o",
-                                  tmp / "rob"), "exit 2: error: --samples: 200,000,000 runs is more than the limit of 20,000,000"),
+                                  tmp / "rob"),
+                              "exit 2: error: --samples: 200,000,000 runs is more than the limit of 20,000,000"),
     }
     for name in ("fw_billion_laughs.yaml", "fw_deep_nesting.yaml", "fw_recursive_alias.yaml"):
         jobs[name] = (lambda p=CORPUS / name: cl.load_framework(p), "")

@@ -28,6 +28,7 @@ import re
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -199,8 +200,9 @@ def _make_parent(target: Path) -> None:
         raise PermissionError(errno.EACCES, "its folder is not writable", str(target))
 
 
-#: Folders this process holds the lock of (flock locks of one process on one folder would block each other).
-_HELD: set[tuple[int, int]] = set()
+#: Folders each thread holds the lock of: a write nested in another of the same thread (a folder writing its
+#: sub-folders) must not wait for itself; other threads wait as other processes do.
+_HELD = threading.local()
 
 
 @contextmanager
@@ -213,16 +215,17 @@ def _locked(folder: Path, target: Path) -> Iterator[None]:
         raise _at(exc, target, "cannot open its folder") from None
     st = os.fstat(fd)
     key = (st.st_dev, st.st_ino)
+    held: set[tuple[int, int]] = _HELD.__dict__.setdefault("keys", set())
     try:
-        if key in _HELD:  # a write nested in another of the same process (a folder writing its sub-folders)
+        if key in held:
             yield
             return
         fcntl.flock(fd, fcntl.LOCK_EX)
-        _HELD.add(key)
+        held.add(key)
         try:
             yield
         finally:
-            _HELD.discard(key)
+            held.discard(key)
     finally:
         os.close(fd)  # releases the lock
 

@@ -200,9 +200,9 @@ class Robustness:
                               f"{str(data_hash)[:12]}, the report's {result.data.hash[:12]}); rerun clusterleap "
                               "robustness on the report's data")
         recipe = self.summary.get("recipe")
-        if recipe is not None:  # both as JSON has them (level keys become text)
-            recipe = json.loads(json.dumps(recipe, default=str))
-        mine = json.loads(json.dumps(result.recipe.to_dict(), default=str))
+        if recipe is not None:  # both as JSON has them (level keys become text), the recipe's name aside
+            recipe = {k: v for k, v in json.loads(json.dumps(recipe, default=str)).items() if k != "name"}
+        mine = {k: v for k, v in json.loads(json.dumps(result.recipe.to_dict(), default=str)).items() if k != "name"}
         if recipe is not None and recipe != mine:
             keys = sorted(k for k in set(recipe) | set(mine) if recipe.get(k) != mine.get(k)) if isinstance(
                 recipe, dict) else []
