@@ -170,8 +170,8 @@ CASES.update({
 
 #: Files that must warn (and are read anyway): the warning's pattern.
 WARNS = {
-    "data_year_sparse.csv": r"data_year_sparse.csv line 8: year 2024 has 1 unit\(s\), the other years 3-3 \(a "
-                            r"mistyped year\?",
+    "data_year_sparse.csv": r"data_year_sparse.csv line 8: year 2024 has 1 unit\(s\), the other years 3 \(a mistyped "
+                            r"year\?",
     "data_percent_cells.xlsx": r"sheet 'data', column 'a': 2 cell\(s\) formatted as percent in Excel \(e.g. E2 "
                                r"stores 0.015, shown as 1.5 %\); read as the percentage shown",
 }

@@ -89,6 +89,10 @@ def test_templates_write_names_as_text_never_as_formulas(tmp_path: Path) -> None
     text = (tmp_path / "t-indicators.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     assert cli("template-ahp", fw, "-o", tmp_path / "q.xlsx")[0] == 0
+    for ws in openpyxl.load_workbook(tmp_path / "q.xlsx").worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
 
 
 def test_neutralise_keeps_numbers_and_quotes_formulas() -> None:
@@ -235,3 +239,13 @@ def test_non_finite_results_name_node_unit_and_cause() -> None:
                                            r"inputs are numbers \(aggregating its children \(D1=50, D2=50\) "
                                            r"overflowed"):
         cl.evaluate(CORPUS / "fw_weight_huge.yaml", CORPUS / "good.csv")
+
+
+def test_sheet_option_chooses_the_data_sheet() -> None:
+    book = CORPUS / "data_two_sheets.xlsx"
+    code, text = cli("check", "-f", FW, "-d", book)
+    assert code == 2 and "cannot tell which sheet holds the data (sheets: first, second)" in text
+    code, text = cli("check", "-f", FW, "-d", book, "--sheet", "second")
+    assert code == 0 and "sheet 'second' fits framework 'mini'" in text
+    code, text = cli("check", "-f", FW, "-d", CORPUS / "data_renamed_sheet.xlsx", "--sheet", "indicators")
+    assert code == 2 and "sheet 'indicators': holds indicator definitions" in text

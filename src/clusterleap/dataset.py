@@ -91,9 +91,10 @@ class Dataset:
         for t, y in enumerate(self.years):
             if counts[t] < SPARSE_YEAR_SHARE * best:
                 others = sorted(int(c) for i, c in enumerate(counts) if i != t)
+                span = f"{others[0]}" if others[0] == others[-1] else f"{others[0]}-{others[-1]}"
                 warnings.warn(
                     f"{self.source}{self._first_row(t)}: year {y} has {int(counts[t])} unit(s), the other years "
-                    f"{others[0]}-{others[-1]} (a mistyped year? results for {y} cover only those units)",
+                    f"{span} (a mistyped year? results for {y} cover only those units)",
                     DataWarning, stacklevel=4)
 
     @property

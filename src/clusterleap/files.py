@@ -468,8 +468,8 @@ def _load(text: str) -> Any:
             return None
         size = _expanded_size(node)
         if size > YAML_MAX_NODES:
-            raise _Refused(f"expands to more than {YAML_MAX_NODES:,} values through aliases (&anchor / *alias); "
-                           f"the limit of clusterleap's YAML reader is {YAML_MAX_NODES:,}")
+            raise _Refused(f"expands to more than {YAML_MAX_NODES:,} values through aliases (&anchor / *alias), the "
+                           "limit of clusterleap's YAML reader")
         return loader.construct_document(node)
     finally:
         loader.dispose()

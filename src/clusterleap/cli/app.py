@@ -58,6 +58,8 @@ def guarded(func: F) -> F:
             except OSError as exc:
                 where = exc.filename if exc.filename is not None else "output"
                 fail(f"{where}: {exc.strerror or exc}")
+            except MemoryError:
+                fail("out of memory: the input or the run is too large for this machine (see docs/limits.md)")
             finally:
                 # each distinct warning once, however many stages read the same data
                 for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, DataWarning)):
