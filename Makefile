@@ -33,6 +33,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/robustness.py
 	$(BIN)/python bench/evaluate.py
 	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/reader.py
 
 clean:
 	rm -rf $(VENV) clusterleap-demo .pytest_cache .mypy_cache .ruff_cache

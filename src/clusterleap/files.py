@@ -326,10 +326,15 @@ def write_atomic_dir(directory: str | Path, write: Callable[[Path], None], *, fo
                     _replace_entries(tmp, target)
                 elif not target.exists():
                     os.rename(tmp, target)
-                elif not _exchange(tmp, target):
+                elif not _exchange(tmp, target):  # two renames where the system cannot swap in one
                     old = Path(tempfile.mkdtemp(prefix=f".{target.name}{TMP_TAG}old-", dir=home))
                     os.rename(target, old / "old")
-                    os.rename(tmp, target)
+                    try:
+                        os.rename(tmp, target)
+                    except OSError:
+                        os.rename(old / "old", target)  # the previous output back in place
+                        shutil.rmtree(old, ignore_errors=True)
+                        raise
                     tmp = old
             except OSError as exc:
                 raise _writing(exc, target) from None

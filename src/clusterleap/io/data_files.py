@@ -77,7 +77,9 @@ def _find(columns: Sequence[str], options: Sequence[str]) -> str | None:
 #: Limits of the data reader (docs/limits.md).
 MAX_CELLS = 5_000_000
 MAX_COLUMNS = 16_384
-MAX_BYTES = 500_000_000
+MAX_BYTES = 200_000_000
+#: What the parts of an xlsx file may unpack to (the sheet's XML is held in memory as cells).
+MAX_UNPACKED = 200_000_000
 #: Year columns outside this range are refused as typos (20233) or wrong columns.
 _TEMPLATE_SHEET_COLUMNS = {"direction", "definition"}
 
@@ -232,8 +234,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray,
         raise DataError(f"{path}: {size:,} bytes is more than the limit of {MAX_BYTES:,} bytes for a data file")
     with zipfile.ZipFile(path) as zf:
         unpacked = sum(i.file_size for i in zf.infolist())
-    if unpacked > 4 * MAX_BYTES:
-        raise DataError(f"{path}: unpacks to {unpacked:,} bytes, more than the limit of {4 * MAX_BYTES:,}")
+    if unpacked > MAX_UNPACKED:
+        raise DataError(f"{path}: unpacks to {unpacked:,} bytes, more than the limit of {MAX_UNPACKED:,} (save "
+                        "large data as CSV)")
     book = openpyxl.load_workbook(path, data_only=False)
     ws = _pick_sheet(book, path, sheet)
     where = f"{path} sheet {ws.title!r}"
