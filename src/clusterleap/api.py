@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .dataset import Dataset
@@ -55,9 +56,11 @@ def evaluate(
     ds = as_dataset(data)
     rc = as_recipe(recipe)
     yr = ds.years[ds.year_index(year)]
-    prep = prepare(fw, ds, rc, [yr])
-    scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
-    ranks = rank_scores(scores, rc)
+    # overflow in the arithmetic is not printed as a numpy warning: check_finite names where it happened
+    with np.errstate(over="ignore", invalid="ignore"):
+        prep = prepare(fw, ds, rc, [yr])
+        scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
+        ranks = rank_scores(scores, rc)
     check_finite(fw, ds.units, fw.order, scores[0], ranks[0], prep.normalised[0], prep.treated.x[0], ds.source)
     prov = Provenance(
         framework=fw.to_dict(),
