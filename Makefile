@@ -34,6 +34,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/evaluate.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/reader.py
 
 clean:
 	rm -rf $(VENV) clusterleap-demo .pytest_cache .mypy_cache .ruff_cache

@@ -128,7 +128,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path: Path, monkeypatch:
 
     monkeypatch.setattr("os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        write_atomic_fn(path, b"new")
+        write_atomic_fn(path, b"new", force=True)
     assert path.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html"]
 

@@ -19,6 +19,7 @@ from .io.framework_files import load_framework
 from .pipeline import Screening, aggregate_tree, prepare, rank_scores, screen
 from .recipe import Basis, Recipe, Step
 from .result import Provenance, Result
+from .stages._finite import check_finite
 
 __all__ = ["as_dataset", "as_framework", "as_recipe", "calibrate", "evaluate", "regenerate"]
 
@@ -70,9 +71,14 @@ def evaluate(
                         f"{len(fw.indicators)} indicators)")
     ds = full if kept.all() else full.select_units(kept)
     _warn_coverage(fw, screening, yr, full.source)
-    prep = prepare(fw, ds, rc, [yr], checked=True, keep=keep)
-    scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
-    ranks = rank_scores(scores, rc)
+    # overflow in the arithmetic is not printed as a numpy warning: check_finite names where it happened
+    with np.errstate(over="ignore", invalid="ignore"):
+        prep = prepare(fw, ds, rc, [yr], checked=True, keep=keep)
+        scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
+        ranks = rank_scores(scores, rc)
+    # without kept stage tables the normalised values stand in for the treated ones (missing where they are)
+    start = prep.treated.x[0] if prep.kept else prep.normalised[0]
+    check_finite(fw, ds.units, fw.order, scores[0], ranks[0], prep.normalised[0], start, ds.source)
     prov = Provenance(
         framework=fw.to_dict(),
         framework_hash=fw.hash,

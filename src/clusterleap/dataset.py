@@ -19,7 +19,12 @@ import numpy.typing as npt
 from .errors import DataError, DataWarning
 from .framework import Framework
 
-__all__ = ["Dataset"]
+__all__ = ["YEAR_RANGE", "Dataset"]
+
+#: Plausible years: a year outside is refused as a typo (20233) or a wrong column.
+YEAR_RANGE = (1900, 2100)
+#: A year of a panel with fewer units than this share of the best-covered year gets a warning.
+SPARSE_YEAR_SHARE = 0.5
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -44,6 +49,7 @@ class Dataset:
     source: str = "data"
     row_label: str = "row"
     illustrative: bool = False
+    year_column: str = ""  # the source's year column ("" when it has none: one year, stored as 0)
 
     def __post_init__(self) -> None:
         t, u, v = len(self.years), len(self.units), len(self.variables)
@@ -59,6 +65,37 @@ class Dataset:
         for col, labels in self.groups.items():
             if len(labels) != u:
                 raise DataError(f"{self.source}: group column {col!r} has {len(labels)} labels for {u} units")
+        if self.year_column:
+            self._check_years()
+
+    def _first_row(self, year_i: int) -> str:
+        """' row N' (or ' line N') of the first value of a year in the source, or ''."""
+        if self.rows is None:
+            return ""
+        found = self.rows[year_i][self.rows[year_i] >= 0]
+        return f" {self.row_label} {int(found.min())}" if found.size else ""
+
+    def _check_years(self) -> None:
+        """Refuse implausible years (a typo such as 20233 would otherwise be "the latest year", evaluated alone)
+        and warn about a year of a panel with far fewer units than the others (a mistyped year, or a year not yet
+        collected whose results cover only a few units)."""
+        lo, hi = YEAR_RANGE
+        for t, y in enumerate(self.years):
+            if not lo <= y <= hi:
+                raise DataError(f"{self.source}{self._first_row(t)}, column {self.year_column!r}: {y} is not a "
+                                f"plausible year (expected {lo}-{hi}; a typo?)")
+        if len(self.years) < 2 or self.rows is None:
+            return
+        counts = (self.rows >= 0).any(axis=2).sum(axis=1)
+        best = int(counts.max())
+        for t, y in enumerate(self.years):
+            if counts[t] < SPARSE_YEAR_SHARE * best:
+                others = sorted(int(c) for i, c in enumerate(counts) if i != t)
+                span = f"{others[0]}" if others[0] == others[-1] else f"{others[0]}-{others[-1]}"
+                warnings.warn(
+                    f"{self.source}{self._first_row(t)}: year {y} has {int(counts[t])} unit(s), the other years "
+                    f"{span} (a mistyped year? results for {y} cover only those units)",
+                    DataWarning, stacklevel=4)
 
     @property
     def is_panel(self) -> bool:
@@ -166,6 +203,16 @@ class Dataset:
                 listed = ", ".join(missing[1:6]) + ("..." if len(missing) > 6 else "")
                 more = f" and {len(missing) - 1} more ({listed})"
             what = "denominator" if first not in fw.indicators else "indicator"
+            if first in self.groups:  # a column of text, yes/no or dates: name its first cell
+                u = next((i for i, x in enumerate(self.groups[first]) if x is not None), 0)
+                t = next((i for i in range(len(self.years)) if self.rows is not None
+                          and self.rows[i, u, 0] >= 0), 0)
+                where = self.place(t, u, first) if self.rows is not None and self.rows.shape[2] == 1 else (
+                    f'{self.source}, column "{first}"')
+                raise DataError(
+                    f"{where}: {self.groups[first][u]!r} is not a number: {what} {first!r} of framework "
+                    f"{fw.name!r} needs numbers (this column holds no number at all: text, yes/no or dates)"
+                )
             raise DataError(
                 f"{self.source}: no column for {what} {first!r} of framework {fw.name!r}{hint}{more}"
             )

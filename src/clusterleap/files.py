@@ -1,25 +1,146 @@
-"""Reading YAML files with errors that name the place, and writing outputs so that bad input or a failure never
-leaves half-written files behind.
+"""Reading YAML files with errors that name the place, and writing outputs so that bad input, a failure, a kill or
+a second writer never leaves a half-written or mixed output behind (docs/limits.md).
 
-A file is written beside its target under a temporary name and renamed into place; a folder of tables is written
-into a temporary folder and its files moved into place only once all of them exist.
+Reading: one YAML reader for every user file (framework, recipe, space, judgements, grading, types, actions). It
+refuses aliases that expand beyond :data:`YAML_MAX_NODES` nodes ("billion laughs"), nesting deeper than
+:data:`YAML_MAX_DEPTH`, duplicate keys, and files larger than :data:`YAML_MAX_BYTES`; it reads plain scalars by the
+YAML 1.2 core schema, so that ``NO`` or ``off`` stay text, ``007`` stays text and ``2e0`` is a number.
+
+Writing: an output is checked first (never the current folder, never a special file such as a FIFO or a device,
+never an existing file or non-empty folder unless ``force``), built under a temporary name inside the target's
+own file system while a lock on its folder keeps other clusterleap writers out, and put in place by one rename
+(folders are swapped with ``renameat2(RENAME_EXCHANGE)`` where Linux offers it). Temporary names start with
+``.<name>.clusterleap-``; the next writer of the same target removes any a killed run left.
+
+Every text cell of every CSV and xlsx the project writes goes through :func:`neutralise` (OWASP, "CSV
+Injection"): text a spreadsheet would run as a formula gets a leading apostrophe; numbers are never changed.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import errno
+import fcntl
+import math
 import os
+import re
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
-__all__ = ["read_yaml", "write_atomic_dir", "write_atomic_file", "write_tables"]
+__all__ = [
+    "FORMULA_START",
+    "YAML_MAX_BYTES",
+    "YAML_MAX_DEPTH",
+    "YAML_MAX_NODES",
+    "check_target",
+    "neutralise",
+    "neutralise_frame",
+    "neutralise_workbook",
+    "quote_cell",
+    "read_yaml",
+    "write_atomic_dir",
+    "write_atomic_file",
+    "write_csv",
+    "write_tables",
+]
+
+#: Limits of the YAML reader (docs/limits.md).
+YAML_MAX_BYTES = 10_000_000
+YAML_MAX_DEPTH = 50
+YAML_MAX_NODES = 200_000
+
+#: First characters that make a spreadsheet treat typed text as a formula (OWASP, "CSV Injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBERLIKE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?$|^[+-]?(inf|infinity|nan)$", re.IGNORECASE)
+TMP_TAG = ".clusterleap-"
 
 
+# -- spreadsheet formula injection ----------------------------------------------------------------------------------
+def neutralise(text: str) -> str:
+    """``text`` with a leading apostrophe when a spreadsheet would run it as a formula (it starts with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return and is not a plain number such as ``-1.5``); else unchanged."""
+    if text.startswith(FORMULA_START) and not _NUMBERLIKE.match(text):
+        return "'" + text
+    return text
+
+
+def _neutral_cell(value: Any) -> Any:
+    return neutralise(value) if isinstance(value, str) else value
+
+
+def _texty(dtype: Any) -> bool:
+    return bool(pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype))
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells, column names and index labels are neutralised; numeric columns are the
+    same objects (numbers never change)."""
+    out = df.copy(deep=False)
+    for i in range(out.shape[1]):
+        s = out.iloc[:, i]
+        if _texty(s.dtype):
+            out.isetitem(i, [_neutral_cell(v) for v in s])
+    out.columns = _neutral_index(out.columns)
+    out.index = _neutral_index(out.index)
+    return out
+
+
+def _neutral_index(index: pd.Index) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([tuple(_neutral_cell(v) for v in t) for t in index], names=index.names)
+    if _texty(index.dtype):
+        out: pd.Index = pd.Index([_neutral_cell(v) for v in index], name=_neutral_cell(index.name), dtype=object)
+        return out
+    return index
+
+
+def quote_cell(cell: Any) -> Any:
+    """An openpyxl cell whose text a spreadsheet would run as a formula made a plain string cell with Excel's
+    quote prefix (the text itself is kept, and stays text when a user edits the cell); other cells unchanged."""
+    value = cell.value
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def neutralise_workbook(book: Any) -> None:
+    """Apply :func:`quote_cell` to every cell of an openpyxl workbook (before it is saved)."""
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                quote_cell(cell)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> None:
+    """``df.to_csv(path, **kwargs)`` with formula-like text neutralised (see :func:`neutralise`)."""
+    neutralise_frame(df).to_csv(path, **kwargs)
+
+
+def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], fmt: str = "csv") -> None:
+    """Write each table as ``directory/<name>.<fmt>`` (a name may hold sub-folders, e.g. ``stages/raw``): CSV with
+    ten significant digits and neutralised text, or Parquet (typed cells, which no spreadsheet runs)."""
+    for name, df in tables.items():
+        path = directory / f"{name}.{fmt}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            write_csv(df, path, float_format="%.10g")
+        else:
+            df.to_parquet(path)
+
+
+# -- checking a target ----------------------------------------------------------------------------------------------
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -28,7 +149,45 @@ def _umask() -> int:
 
 def _at(exc: OSError, target: Path, what: str = "cannot write there") -> OSError:
     """The same kind of error, naming the user's target rather than a temporary file."""
-    return type(exc)(exc.errno, f"{what} ({exc.strerror})", str(target))
+    return type(exc)(exc.errno, f"{what} ({exc.strerror or exc})", str(target))
+
+
+def check_target(path: str | Path, *, folder: bool, force: bool = False) -> Path:
+    """Refuse an output target that must not be written: the current folder (or one holding it), a special file
+    (FIFO, device, socket), a folder where a file is expected or the reverse, and, unless ``force``, an existing
+    file or a non-empty folder. Return the target as a Path."""
+    raw = str(path)
+    target = Path(path)
+    if raw.strip() in ("", "."):
+        raise IsADirectoryError(errno.EISDIR, "is the current folder (name a new folder or file to write)",
+                                raw or "''")
+    try:
+        here = Path.cwd().resolve()
+        if target.resolve() == here or target.resolve() in here.parents:
+            raise IsADirectoryError(errno.EISDIR, "is or holds the current folder (name a new folder or file to "
+                                    "write)", raw)
+    except FileNotFoundError:
+        pass
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise _at(exc, target, "cannot inspect it") from None
+    if not (stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode)):
+        raise OSError(errno.EINVAL, "is a special file (FIFO, device or socket); clusterleap writes only regular "
+                      "files and folders", raw)
+    if folder and not stat.S_ISDIR(st.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "is a file (expected a folder to write into)", raw)
+    if not folder and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder (expected a file name to write)", raw)
+    if not force:
+        if folder and any(os.scandir(target)):
+            raise FileExistsError(errno.EEXIST, "exists and is not empty (use --force to replace it as a whole)",
+                                  raw)
+        if not folder:
+            raise FileExistsError(errno.EEXIST, "exists (use --force to replace it)", raw)
+    return target
 
 
 def _make_parent(target: Path) -> None:
@@ -41,72 +200,294 @@ def _make_parent(target: Path) -> None:
         raise PermissionError(errno.EACCES, "its folder is not writable", str(target))
 
 
-def write_atomic_file(path: str | Path, write: Callable[[Path], object]) -> Path:
+#: Folders each thread holds the lock of: a write nested in another of the same thread (a folder writing its
+#: sub-folders) must not wait for itself; other threads wait as other processes do.
+_HELD = threading.local()
+
+
+@contextmanager
+def _locked(folder: Path, target: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (flock on the folder itself: nothing to create or leave behind), so
+    that a second clusterleap writer of the same place waits rather than mixing its files with ours."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise _at(exc, target, "cannot open its folder") from None
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino)
+    held: set[tuple[int, int]] = _HELD.__dict__.setdefault("keys", set())
+    try:
+        if key in held:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _sweep(folder: Path, prefix: str) -> None:
+    """Remove what killed writers left in ``folder`` under names starting with ``prefix`` (called under the lock:
+    no live writer owns them)."""
+    for entry in os.scandir(folder):
+        if entry.name.startswith(prefix):
+            path = Path(entry.path)
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+def _writing(exc: OSError, target: Path) -> OSError:
+    """An error met while writing into a temporary file or folder, told of the user's target."""
+    return _at(exc, target, "cannot write it")
+
+
+_RENAME_EXCHANGE = 2
+_libc: Any = None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    global _libc
+    try:
+        if _libc is None:
+            _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        fn = _libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+# -- writing --------------------------------------------------------------------------------------------------------
+def write_atomic_file(path: str | Path, write: Callable[[Path], object], *, force: bool = False) -> Path:
     """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix, so writers that choose a format by
     extension still do), then rename it into place: readers see the old file or the whole new one, never a part.
-    The file gets the usual permissions (0666 less the umask), not the temporary file's private ones."""
-    target = Path(path)
-    if target.is_dir():
-        raise IsADirectoryError(errno.EISDIR, "is a folder (expected a file name to write)", str(target))
+    The target is checked first (:func:`check_target`); an existing file is replaced only with ``force``. The
+    file gets the usual permissions (0666 less the umask), not the temporary file's private ones."""
+    target = check_target(path, folder=False, force=force)
     _make_parent(target)
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
-    except OSError as exc:
-        raise _at(exc, target) from None
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with _locked(target.parent, target):
+        check_target(target, folder=False, force=force)  # again, now that no other writer runs
+        _sweep(target.parent, f".{target.name}{TMP_TAG}")
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_TAG}", suffix=target.suffix, dir=target.parent)
+        except OSError as exc:
+            raise _at(exc, target) from None
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            try:
+                write(tmp)
+                os.chmod(tmp, 0o666 & ~_umask())
+                os.replace(tmp, target)
+            except OSError as exc:
+                raise _writing(exc, target) from None
+        finally:
+            tmp.unlink(missing_ok=True)
     return target
 
 
-def write_atomic_dir(directory: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a fresh temporary folder beside ``directory``, then move each file into place; on
-    error nothing in ``directory`` changes. Existing files of the same names are replaced; others are left alone."""
-    target = Path(directory)
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "is a file (expected a folder to write into)", str(target))
+def write_atomic_dir(directory: str | Path, write: Callable[[Path], None], *, force: bool = False) -> Path:
+    """Call ``write(tmp)`` on a fresh temporary folder, then put it in place of ``directory`` whole: readers and
+    a kill at any moment see the previous folder or the complete new one, never a mix. An existing non-empty
+    folder is replaced (as a whole; none of its files survive) only with ``force``.
+
+    The temporary folder is made beside the target, on the same file system; when the target is a mount point
+    (a Docker volume, say) it is made inside it and its entries are moved up one by one instead (not as one
+    step: docs/limits.md)."""
+    target = check_target(directory, folder=True, force=force)
     _make_parent(target)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    except OSError as exc:
-        raise _at(exc, target) from None
-    try:
-        write(tmp)
-        target.mkdir(exist_ok=True)
-        for src in sorted(tmp.rglob("*")):
-            if src.is_file():
-                dst = target / src.relative_to(tmp)
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(src, dst)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    mount = target.is_dir() and os.path.ismount(target)
+    home = target if mount else target.parent
+    with _locked(home, target):
+        check_target(target, folder=True, force=force)
+        _sweep(home, TMP_TAG if mount else f".{target.name}{TMP_TAG}")
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=TMP_TAG if mount else f".{target.name}{TMP_TAG}", dir=home))
+        except OSError as exc:
+            raise _at(exc, target) from None
+        try:
+            try:
+                write(tmp)
+                os.chmod(tmp, 0o777 & ~_umask())
+                if mount:
+                    _replace_entries(tmp, target)
+                elif not target.exists():
+                    os.rename(tmp, target)
+                elif not _exchange(tmp, target):  # two renames where the system cannot swap in one
+                    old = Path(tempfile.mkdtemp(prefix=f".{target.name}{TMP_TAG}old-", dir=home))
+                    os.rename(target, old / "old")
+                    try:
+                        os.rename(tmp, target)
+                    except OSError:
+                        os.rename(old / "old", target)  # the previous output back in place
+                        shutil.rmtree(old, ignore_errors=True)
+                        raise
+                    tmp = old
+            except OSError as exc:
+                raise _writing(exc, target) from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)  # the new folder on error, else the previous one
     return target
 
 
-def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], fmt: str = "csv") -> None:
-    """Write each table as ``directory/<name>.<fmt>`` (a name may hold sub-folders, e.g. ``stages/raw``): CSV with
-    ten significant digits, or Parquet."""
-    for name, df in tables.items():
-        path = directory / f"{name}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "csv":
-            df.to_csv(path, float_format="%.10g")
-        else:
-            df.to_parquet(path)
+def _replace_entries(tmp: Path, target: Path) -> None:
+    """At a mount point: set aside every old entry, move every new one up, then drop the old ones."""
+    old = Path(tempfile.mkdtemp(prefix=f"{TMP_TAG}old-", dir=target))
+    for entry in os.scandir(target):
+        if not entry.name.startswith(TMP_TAG):
+            os.rename(entry.path, old / entry.name)
+    for entry in os.scandir(tmp):
+        os.rename(entry.path, target / entry.name)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# -- reading YAML ---------------------------------------------------------------------------------------------------
+class _Refused(Exception):
+    """A YAML document the reader refuses: a message and the place."""
+
+    def __init__(self, message: str, mark: Any = None) -> None:
+        super().__init__(message)
+        self.mark = mark
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader with the YAML 1.2 core schema for plain scalars, a nesting limit and refusal of duplicate keys."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > YAML_MAX_DEPTH:
+                raise _Refused(f"nested deeper than {YAML_MAX_DEPTH} levels (the limit of clusterleap's YAML "
+                               "reader)", self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: PyYAML's own error follows
+                if first is not None:
+                    raise _Refused(f"key {key!r} appears twice in one mapping (first at line {first.line + 1}; "
+                                   "the second would silently replace the first)", key_node.start_mark)
+                seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.2 core schema: only true/false are booleans, numbers include 2e0, codes like NO, off or 007 stay text.
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:float",
+                                                    "tag:yaml.org,2002:int")]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)(?:[eE][-+]?[0-9]+)?|[-+]?[0-9]+[eE][-+]?[0-9]+"
+               r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+.0123456789"),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: Any) -> int:
+    text = str(loader.construct_scalar(node))
+    return int(text, 16) if text.lower().startswith("0x") else int(text)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: Any) -> float:
+    text = str(loader.construct_scalar(node)).lower()
+    if text.endswith("inf"):
+        return -math.inf if text.startswith("-") else math.inf
+    if text.endswith("nan"):
+        return math.nan
+    return float(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+
+
+def _expanded_size(root: Any) -> int:
+    """Nodes of the document with every alias expanded (memoised over the shared nodes, so it is cheap)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    busy: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        kids: Sequence[Any] = ()
+        if isinstance(node, yaml.SequenceNode):
+            kids = node.value
+        elif isinstance(node, yaml.MappingNode):
+            kids = [x for pair in node.value for x in pair]
+        if done:
+            busy.discard(key)
+            total = 1 + sum(sizes[id(k)] for k in kids)
+            sizes[key] = total
+            if total > YAML_MAX_NODES:
+                return total
+            continue
+        if key in busy:
+            raise _Refused("an alias refers to a mapping or list that contains it (a recursive alias)",
+                           node.start_mark)
+        busy.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in sizes)
+    return sizes[id(root)]
+
+
+def _load(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        size = _expanded_size(node)
+        if size > YAML_MAX_NODES:
+            raise _Refused(f"expands to more than {YAML_MAX_NODES:,} values through aliases (&anchor / *alias), the "
+                           "limit of clusterleap's YAML reader")
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def read_yaml(path: str | Path, error: type[Exception]) -> Any:
-    """Parse a YAML file. A missing file, text that is not UTF-8, or invalid YAML raises ``error`` with a message
-    naming the file (and the line and column of a syntax error)."""
-    import yaml
-
+    """Parse a YAML file. A missing file, text that is not UTF-8, invalid YAML, a duplicate key, nesting or
+    alias expansion beyond the limits raise ``error`` with a message naming the file (and the line and column)."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > YAML_MAX_BYTES:
+            raise error(f"{path}: {path.stat().st_size:,} bytes is larger than the limit of {YAML_MAX_BYTES:,} "
+                        "bytes for a YAML file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error(f"{path}: file not found") from None
@@ -114,9 +495,22 @@ def read_yaml(path: str | Path, error: type[Exception]) -> Any:
         raise error(f"{path}: is a folder, not a file") from None
     except UnicodeDecodeError as exc:
         raise error(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot be read ({exc.strerror or exc})") from None
     try:
-        return yaml.safe_load(text)
+        return _load(text)
+    except _Refused as exc:
+        at = f" line {exc.mark.line + 1}, column {exc.mark.column + 1}" if exc.mark is not None else ""
+        raise error(f"{path}{at}: {exc}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise error(f"{path} line {line}: character U+{code:04X} is not allowed in YAML (a control character; "
+                    "delete it)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise error(f"{path}{at}: invalid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise error(f"{path}{at}: invalid YAML ({problem})") from None
+    except RecursionError:
+        raise error(f"{path}: nested too deeply to read") from None

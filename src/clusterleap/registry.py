@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 from collections import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -68,8 +69,8 @@ def _coerce(ann: Any, value: Any) -> tuple[bool, Any]:
         return value is None, None
     if ann is bool:
         return isinstance(value, bool), value
-    if ann is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ann is float:  # finite numbers only: .inf or .nan as a parameter makes every score inf or NaN
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         return ok, float(value) if ok else None
     if ann is int:
         return isinstance(value, int) and not isinstance(value, bool), value
@@ -104,6 +105,8 @@ class Param:
         if get_origin(self.annotation) is Literal:
             choices = [str(a) for a in get_args(self.annotation)]
             raise RecipeError(f"{where}: parameter {self.name!r} is {value!r}{did_you_mean(str(value), choices)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected a finite number)")
         raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected {self.kind})")
 
 

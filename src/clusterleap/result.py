@@ -288,13 +288,14 @@ class Result:
         return out
 
     # -- export --------------------------------------------------------------------------------------------------
-    def to_csv(self, directory: str | Path) -> Path:
-        """Write every table as CSV plus ``provenance.json`` into ``directory`` (atomically: all or nothing)."""
-        return write_atomic_dir(directory, lambda d: self._write(d, "csv"))
+    def to_csv(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Write every table as CSV plus ``provenance.json`` into ``directory`` (atomically: all or nothing); an
+        existing non-empty folder is replaced, as a whole, only with ``force``."""
+        return write_atomic_dir(directory, lambda d: self._write(d, "csv"), force=force)
 
-    def to_parquet(self, directory: str | Path) -> Path:
-        """Write every table as Parquet plus ``provenance.json`` into ``directory`` (atomically)."""
-        return write_atomic_dir(directory, lambda d: self._write(d, "parquet"))
+    def to_parquet(self, directory: str | Path, *, force: bool = False) -> Path:
+        """Write every table as Parquet plus ``provenance.json`` into ``directory`` (atomically; see to_csv)."""
+        return write_atomic_dir(directory, lambda d: self._write(d, "parquet"), force=force)
 
     def _write(self, d: Path, fmt: str) -> None:
         write_tables(d, self.tables(), fmt)

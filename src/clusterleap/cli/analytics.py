@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..api import as_recipe, evaluate
-from ..files import write_atomic_dir
+from ..files import check_target, write_atomic_dir
 from ..result import Result, illustrative_notice, write_tables_noting
 from .app import app, console, guarded
-from .core import HEADINGS, DataOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
+from .core import HEADINGS, DataOpt, ForceOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write the tables to as CSV.")]
 SchemeOpt = Annotated[
@@ -130,6 +130,7 @@ def profile_cmd(
     actions: Annotated[Path | None, typer.Option("--actions", help="Action rule table (CSV or YAML; default: "
                                                                    "the built-in one).")] = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """One cluster's profile: scores and ranks, grade with its reason, type, strengths and short boards, gaps to the
     benchmark, obstacle degrees, marginal gains and the policy actions its short boards call for."""
@@ -137,6 +138,8 @@ def profile_cmd(
     from ..analysis.profile import analyse
     from ..errors import DataError
 
+    if out is not None:
+        check_target(out, folder=True, force=force)  # before the work, not after it
     result = _evaluate(framework, data, recipe, year)
     if unit not in result.units:
         raise DataError(f"{result.data.source}: no unit {unit!r}{unit_hint(unit, result.units)}")
@@ -198,7 +201,7 @@ def profile_cmd(
             (d / f"profile-{unit}.json").write_text(json.dumps(p.to_dict(), ensure_ascii=False, indent=2),
                                                     encoding="utf-8")
 
-        write_atomic_dir(out, lambda d: write(d))
+        write_atomic_dir(out, lambda d: write(d), force=force)
         console.print(f"{w['wrote']} {out}/: grades.csv, types.csv, standing.csv, obstacles.csv, gains.csv, gaps/, "
                       f"actions.csv, profile-{unit}.json")
 
@@ -215,11 +218,14 @@ def grades_cmd(
     scheme: SchemeOpt = None,
     top: Annotated[int, typer.Option(help="Rows to print.")] = 30,
     out: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Grade every cluster (world-class, candidate, national leading, regional, emerging, or the scheme's tiers),
     each with the reason in words."""
     from ..analysis.grades import grades
 
+    if out is not None:
+        check_target(out, folder=True, force=force)  # before the work, not after it
     result = _evaluate(framework, data, recipe, year)
     g = grades(result, scheme)
     lg = lang.value
@@ -238,7 +244,7 @@ def grades_cmd(
                   str(r["reason_zh" if zh else "reason"]))
     console.print(t)
     if out is not None:
-        write_atomic_dir(out, lambda d: write_tables_noting(d, {"grades": g}, result.illustrative))
+        write_atomic_dir(out, lambda d: write_tables_noting(d, {"grades": g}, result.illustrative), force=force)
         console.print(f"{w['wrote']} {out}/grades.csv")
 
 
@@ -278,11 +284,14 @@ def gaps_cmd(
     lang: LangOpt = Lang.en,
     top: Annotated[int, typer.Option(help="Rows to print.")] = 30,
     out: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Gaps to a benchmark cluster, to the best or median benchmark on each indicator, or to the world-class
     targets, decomposed by indicator so that the parts add up to the gap of the index."""
     from ..analysis.gaps import gaps
 
+    if out is not None:
+        check_target(out, folder=True, force=force)  # before the work, not after it
     result = _evaluate(framework, data, recipe, year)
     g = gaps(result, benchmark)
     lg = lang.value
@@ -308,7 +317,7 @@ def gaps_cmd(
                       _f(r["largest_part_value"], 2))
         console.print(t)
     if out is not None:
-        write_atomic_dir(out, lambda d: write_tables_noting(d, g.tables(), result.illustrative))
+        write_atomic_dir(out, lambda d: write_tables_noting(d, g.tables(), result.illustrative), force=force)
         console.print(f"{w['wrote']} {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
 
 
@@ -330,6 +339,7 @@ def trends_cmd(
     lang: LangOpt = Lang.en,
     top: Annotated[int, typer.Option(help="Rows to print.")] = 15,
     out: OutOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Monitor the leap over the years with comparable scores: index by year, growth and CAGR, distance to the
     world-class frontier with a naive linear projection, tier transitions, regional disparity (Gini, Dagum) and
@@ -344,6 +354,8 @@ def trends_cmd(
             from ..errors import RecipeError
 
             raise RecipeError(f"--reference {reference!r}: expected pooled, first or a year") from None
+    if out is not None:
+        check_target(out, folder=True, force=force)
     tr = trends(framework, data, recipe, years, reference=ref, group=group, scheme=scheme)
     lg = lang.value
     zh = lg == "zh"
@@ -376,6 +388,6 @@ def trends_cmd(
         d.add_row(str(y), *(_f(r[c], 0 if c == "n" else 3) for c in cols))
     console.print(d)
     if out is not None:
-        tr.write(out)
+        write_atomic_dir(out, lambda d: write_tables_noting(d, tr.tables(), tr.illustrative), force=force)
         console.print(f"{w['wrote']} {out}/trends/: scores, ranks, index, growth, frontier, distance, projection, "
                       "grades, transitions, disparity, coupling (CSV)")

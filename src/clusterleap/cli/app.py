@@ -77,6 +77,8 @@ def guarded(func: F) -> F:
             except OSError as exc:
                 where = exc.filename if exc.filename is not None else "output"
                 fail(f"{where}: {exc.strerror or exc}")
+            except MemoryError:
+                fail("out of memory: the input or the run is too large for this machine (see docs/limits.md)")
             finally:
                 for message in shown_once(caught):
                     warn(message)

@@ -17,9 +17,11 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..api import as_dataset, as_recipe, evaluate
+from ..dataset import Dataset
 from ..errors import ClusterleapError
-from ..files import write_atomic_dir, write_atomic_file, write_tables
+from ..files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
 from ..framework import Framework
+from ..io.data_files import read_data
 from ..io.framework_files import builtin_frameworks, load_framework
 from ..pipeline import screen
 from ..recipe import Plan, Step
@@ -38,6 +40,9 @@ RecipeOpt = Annotated[
     Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file (default: the default recipe).")
 ]
 YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
+SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx data file (default: 'data', else "
+                                           "the one sheet that holds data).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output (a folder as a whole).")]
 
 
 class Lang(StrEnum):
@@ -122,6 +127,12 @@ def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] 
     console.print(table)
 
 
+def read_data_opt(data: Path, sheet: str | None) -> Dataset | Path:
+    """The data of ``--data``: the path itself (read where the command needs it), or with ``--sheet`` that sheet
+    of a workbook, read."""
+    return read_data(data, sheet=sheet) if sheet is not None else data
+
+
 # -- template -----------------------------------------------------------------------------------------------------
 def indicator_sheet(fw: Framework) -> pd.DataFrame:
     """One row per indicator: what to collect and how."""
@@ -142,8 +153,9 @@ def data_columns(fw: Framework) -> list[str]:
     return ["unit", "name", "sector", "region", "benchmark", "year", *fw.indicators, *denominators]
 
 
-def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
-    """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions."""
+def write_template(fw: Framework, out: Path, fmt: str, force: bool = False) -> list[Path]:
+    """Write a data-collection template: a units x indicators sheet and a sheet of indicator definitions (a CSV
+    template is two files: both targets are checked before either is written)."""
     data = pd.DataFrame(columns=data_columns(fw))
     info = indicator_sheet(fw)
     if fmt == "xlsx":
@@ -155,11 +167,14 @@ def write_template(fw: Framework, out: Path, fmt: str) -> list[Path]:
                     ws.freeze_panes = "A2"
                     for col in ws.columns:
                         ws.column_dimensions[col[0].column_letter].width = 18
-        write_atomic_file(out, write)
+                neutralise_workbook(xw.book)
+        write_atomic_file(out, write, force=force)
         return [out]
     info_path = out.with_name(f"{out.stem}-indicators.csv")
-    write_atomic_file(out, lambda tmp: data.to_csv(tmp, index=False))
-    write_atomic_file(info_path, lambda tmp: info.to_csv(tmp, index=False))
+    for path in (out, info_path):
+        check_target(path, folder=False, force=force)
+    write_atomic_file(out, lambda tmp: write_csv(data, tmp, index=False), force=force)
+    write_atomic_file(info_path, lambda tmp: write_csv(info, tmp, index=False), force=force)
     return [out, info_path]
 
 
@@ -170,12 +185,13 @@ def template(
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write (.xlsx or .csv).")],
     format: Annotated[TemplateFormat | None, typer.Option("--format", help="xlsx or csv (default: from --out).")]
     = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a data-collection template for a framework: one row per unit (and year), one column per indicator,
     plus the definitions, units and sources of the indicators."""
     fw = load_framework(framework)
     fmt = format.value if format else ("csv" if out.suffix.lower() == ".csv" else "xlsx")
-    written = write_template(fw, out, fmt)
+    written = write_template(fw, out, fmt, force)
     console.print(f"wrote {', '.join(str(p) for p in written)}: {len(fw.indicators)} indicators of {fw.name!r}")
 
 
@@ -206,11 +222,12 @@ def check(
     year: YearOpt = None,
     coherence: Annotated[bool, typer.Option("--coherence", help="Also show statistical coherence.")] = False,
     recipe: RecipeOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Validate data against a framework and summarise its quality: coverage per unit and per indicator, and
     indicators whose skewness and kurtosis flag outliers."""
     fw = load_framework(framework)
-    ds = as_dataset(data)
+    ds = as_dataset(read_data_opt(data, sheet))
     yr = ds.years[ds.year_index(year)]
     rc = as_recipe(recipe)
     # every unit is evaluated, so that coverage is shown even for units the recipe's screen would remove
@@ -346,10 +363,13 @@ def evaluate_cmd(
     year: YearOpt = None,
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 20,
     lang: LangOpt = Lang.en,
+    force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Evaluate a data set: scores and ranks of every node, every intermediate table and provenance."""
-    result = evaluate(framework, data, as_recipe(recipe), year)
-    result.to_csv(out)
+    check_target(out, folder=True, force=force)  # before the work, not after it
+    result = evaluate(framework, read_data_opt(data, sheet), as_recipe(recipe), year)
+    write_atomic_dir(out, lambda d: result._write(d, "csv"), force=force)
     console.print(ranking_table(result, top, lang.value))
     console.print(scoring_note(result, lang.value))
     console.print(f"wrote {out}/scores.csv, ranks.csv, coverage.csv, stages/, provenance.json")
@@ -394,13 +414,16 @@ def calibrate(
                                                                            "every year, pooled).")] = None,
     clip: Annotated[bool, typer.Option("--clip/--no-clip", help="Cap values beyond the reference range at its "
                                                                 "bounds.")] = True,
+    force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Freeze a scoring basis: fit each indicator's min, max, mean and sd on a reference population and write the
     recipe with them, so that later data sets and years are scored on the same scale."""
     from ..api import calibrate as fit
 
-    rc = fit(framework, data, as_recipe(recipe), units=units.value, years=years, clip=clip)
-    write_atomic_file(out, lambda tmp: rc.save(tmp))
+    check_target(out, folder=False, force=force)
+    rc = fit(framework, read_data_opt(data, sheet), as_recipe(recipe), units=units.value, years=years, clip=clip)
+    write_atomic_file(out, lambda tmp: rc.save(tmp), force=force)
     console.print(f"wrote {out}: a frozen basis for {len(rc.basis.stats)} indicators, fitted on "
                   f"{rc.basis.fitted_on}")
 
@@ -469,6 +492,7 @@ def demo(
     ),
     top: Annotated[int, typer.Option(help="Rows of the ranking to print.")] = 15,
     lang: LangOpt = Lang.en,
+    force: ForceOpt = False,
 ) -> None:
     """Evaluate the built-in world-class framework on the illustrative data (invented clusters): the ranking with
     dimension scores, grades with their reasons, types, short boards with policy actions, and the leap over the
@@ -477,6 +501,7 @@ def demo(
     from ..analysis.trends import trends
     from ..illustrative import illustrative_data, illustrative_frame
 
+    check_target(out, folder=True, force=force)
     data = illustrative_data()
     recipe = as_recipe(demo_recipe_path())
     result = evaluate("world-class", data, recipe)
@@ -488,10 +513,10 @@ def demo(
         result._write(d, "csv")
         write_tables(d / "analytics", analytics.tables())
         write_tables(d, trend.tables())
-        illustrative_frame().to_csv(d / "illustrative-data.csv", index=False)
+        write_csv(illustrative_frame(), d / "illustrative-data.csv", index=False)
         recipe.save(d / "recipe.yaml")
 
-    write_atomic_dir(out, write)
+    write_atomic_dir(out, write, force=force)
     for k, table in enumerate(demo_tables(result, analytics, trend, top, lang.value)):
         console.print(table)
         if k == 0:

@@ -11,9 +11,10 @@ import typer
 
 from ..api import as_recipe, evaluate
 from ..errors import DataWarning
+from ..files import check_target
 from ..result import illustrative_notice
 from .app import app, console, guarded
-from .core import DataOpt, FrameworkOpt, Lang, RecipeOpt, YearOpt
+from .core import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt, read_data_opt
 
 __all__ = ["report"]
 
@@ -45,6 +46,8 @@ def report(
                                              "(default: all domestic clusters).")] = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
                                                   "best or targets.")] = None,
+    force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Write a report for people: summary, ranking with grades and types, dimension heatmap, a profile per
     cluster (radar, strengths and short boards, gaps, actions), robustness (with --robustness), coherence, trends
@@ -56,19 +59,20 @@ def report(
     if kind not in FORMATS:
         raise ReportError(f"--out {out}: cannot tell the format from the suffix {out.suffix!r}; use --format "
                           "html, pdf or xlsx")
+    check_target(out, folder=False, force=force)  # before the work, not after it
     if kind == "pdf":
         from ..report.pdf import check_fonts, find_chromium
 
         find_chromium()  # fail before the evaluation when the PDF cannot be printed
         check_fonts(lang.value)
-    result = evaluate(framework, data, as_recipe(recipe), year)
+    result = evaluate(framework, read_data_opt(data, sheet), as_recipe(recipe), year)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # already reported once by the evaluation above
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
         rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title)
     if result.illustrative:
         console.print(illustrative_notice(lang.value), style="yellow")
-    path = write_report(rep, out, fmt=kind)
+    path = write_report(rep, out, fmt=kind, force=force)
     size = path.stat().st_size
     console.print(f"wrote {path} ({kind}, {lang.value}, {size / 1e6:.1f} MB)" if size >= 100_000 else
                   f"wrote {path} ({kind}, {lang.value}, {size / 1e3:.0f} kB)")

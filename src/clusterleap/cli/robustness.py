@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import resource
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,11 +18,51 @@ from rich.table import Table
 from ..analysis.grades import load_scheme
 from ..analysis.uncertainty import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
-from ..files import write_atomic_dir
+from ..files import check_target, write_atomic_dir, write_csv
 from ..result import write_illustrative_notice
 from .app import app, console, err_console, guarded, warn
+from .core import ForceOpt, SheetOpt, read_data_opt
 
-__all__ = ["robustness"]
+__all__ = ["MAX_RUNS", "memory_estimate", "robustness"]
+
+#: The most runs (samples, or base samples x (factors + 2) with --sobol) one robustness analysis makes.
+MAX_RUNS = 20_000_000
+
+
+def memory_estimate(runs: int, units: int, nodes: int, dims: int) -> int:
+    """Bytes a robustness analysis of ``runs`` runs holds at its peak: the uniforms and decoded draws (``runs x
+    dims``, three arrays), scores and ranks of every unit and kept node (two arrays, and one more while ranking),
+    8 bytes each, plus 200 MB for the evaluation itself."""
+    return 8 * runs * (3 * dims + 3 * units * nodes) + 200_000_000
+
+
+def _memory_available() -> int | None:
+    """Bytes this process may still use: the smaller of the address-space limit and MemAvailable (Linux)."""
+    limits = []
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append(int(soft))
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except OSError:
+        pass
+    return min(limits) if limits else None
+
+
+def _check_size(runs: int, units: int, nodes: int, dims: int) -> None:
+    """Refuse, before anything is drawn, a run too large for the limit or for this machine's memory."""
+    need = memory_estimate(runs, units, nodes, dims)
+    if runs > MAX_RUNS:
+        raise SpaceError(f"--samples: {runs:,} runs is more than the limit of {MAX_RUNS:,} (about "
+                         f"{need / 1e9:,.1f} GB of memory); use fewer samples")
+    have = _memory_available()
+    if have is not None and need > 0.8 * have:
+        raise SpaceError(f"--samples: {runs:,} runs need about {need / 1e9:,.1f} GB of memory, more than the "
+                         f"{have / 1e9:,.1f} GB available; use fewer samples (memory grows with samples x units x "
+                         "nodes)")
 
 
 def _fmt(v: Any, digits: int = 1) -> str:
@@ -102,15 +143,21 @@ def robustness(
                                                 "probabilities; default: the recipe's grading, if any.")] = None,
     compare: Annotated[Path | None, typer.Option("--compare", help="A second recipe: writes compare_recipes.csv, "
                                                  "each unit's index score and rank under both.")] = None,
+    force: ForceOpt = False,
+    sheet: SheetOpt = None,
 ) -> None:
     """Uncertainty (and Sobol' sensitivity) analysis: rank intervals of every unit at every aggregate level.
 
     Writes rank_intervals.csv, design.csv, sobol.csv (with --sobol), sobol_units.csv (with --sobol-units),
     grade_probabilities.csv (when the recipe or --grading sets a grading scheme), compare_recipes.csv (with
-    --compare), leave_one_out.csv and summary.json into --out, all or nothing."""
+    --compare), leave_one_out.csv and summary.json into --out, all or nothing: the folder is replaced as a whole
+    (with --force), so no table of an earlier run survives beside the new ones."""
     if sobol_units and not sobol:
         raise SpaceError("--sobol-units needs --sobol")
-    problem = Problem.build(framework, data, recipe, space, year)
+    check_target(out, folder=True, force=force)  # before the work, not after it
+    problem = Problem.build(framework, read_data_opt(data, sheet), recipe, space, year)
+    runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
+    _check_size(runs, len(problem.units), len(problem.output_nodes()), problem.dims)
     # checked before sampling, so that a wrong name fails at once
     scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if seed is None:
@@ -134,19 +181,20 @@ def robustness(
         tables["leave_one_out"] = leave_one_out(problem.framework, problem.data, problem.recipe, problem.year)
     summary = result.summary()
     summary["illustrative"] = problem.data.illustrative
+    summary["data_hash"] = problem.data.hash  # what a report checks its robustness folder against
     summary["files"] = [*sorted(f"{name}.csv" for name in tables), "summary.json"]
     if "sobol" in tables:
         summary["sobol"] = tables["sobol"].to_dict(orient="records")
 
     def write(d: Path) -> None:
         for name, df in tables.items():
-            df.to_csv(d / f"{name}.csv", index=False, float_format="%.10g")
+            write_csv(df, d / f"{name}.csv", index=False, float_format="%.10g")
         (d / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
                                         encoding="utf-8")
         if problem.data.illustrative:
             write_illustrative_notice(d)
 
-    write_atomic_dir(out, write)
+    write_atomic_dir(out, write, force=force)
     _print_summary(result, tables, sobol, samples, top)
     console.print(f"Wrote {len(tables) + 1} files to {out}")
 

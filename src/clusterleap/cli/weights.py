@@ -21,7 +21,7 @@ from rich.text import Text
 
 from ..analysis.importance import importance
 from ..api import as_recipe, evaluate
-from ..files import write_atomic_file
+from ..files import write_atomic_file, write_csv
 from ..io.framework_files import load_framework
 from ..io.judgements import (
     blocks_to_steps,
@@ -34,7 +34,7 @@ from ..pipeline import check_recipe_nodes
 from ..recipe import Recipe
 from ..stages.weight import ahp_panel
 from .app import app, console, guarded
-from .core import FrameworkOpt
+from .core import ForceOpt, FrameworkOpt
 
 weights_app = typer.Typer(help="Weights: AHP from expert judgements, and how much each indicator really counts.",
                           no_args_is_help=True)
@@ -56,11 +56,12 @@ class Completion(StrEnum):
 def template_ahp(
     framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Questionnaire to write: .xlsx (or .yaml).")],
+    force: ForceOpt = False,
 ) -> None:
     """Write the AHP questionnaire for a framework: instructions (Chinese and English, Saaty's 1-9 scale) and one
     sheet per parent node of two or more children, with its children and a comparison matrix to fill."""
     fw = load_framework(framework)
-    write_questionnaire(fw, out)
+    write_questionnaire(fw, out, force=force)
     asked = questionnaire_nodes(fw)
     single = [c for c in fw.order if len(fw.children[c]) == 1]
     what = "sheets" if out.suffix.lower() == ".xlsx" else "blocks"
@@ -112,6 +113,7 @@ def weights_ahp(
     Completion.harker,
     recipe: Annotated[Path | None, typer.Option("--recipe", "-r", help="Recipe to merge the AHP steps into.")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the recipe (fragment) YAML here.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """AHP weights from expert judgements: each node's weights per expert and pooled, with Saaty's consistency ratio
     (CR > 0.1 flagged), and a recipe fragment with one "ahp" weight step per judged node."""
@@ -137,7 +139,7 @@ def weights_ahp(
                 .format(p=pooling.value, c=completion.value))
         text = head + yaml.safe_dump(fragment, allow_unicode=True, sort_keys=False, default_flow_style=None,
                                      width=118)
-        write_atomic_file(out, lambda p: p.write_text(text, encoding="utf-8"))
+        write_atomic_file(out, lambda p: p.write_text(text, encoding="utf-8"), force=force)
         console.print(f"wrote {out}", highlight=False)
 
 
@@ -150,6 +152,7 @@ def weights_explain(
     year: Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")] = None,
     level: Annotated[int, typer.Option(help="Level to explain (1 = indicators).")] = 1,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the table as CSV.")] = None,
+    force: ForceOpt = False,
 ) -> None:
     """Nominal and effective weight of every indicator (or node of a level) and its correlation-based importance:
     Pearson r with the index, r², its share (importance) and importance / effective weight."""
@@ -175,5 +178,5 @@ def weights_explain(
                       f(row["ratio"], 2))
     console.print(table)
     if out is not None:
-        df.to_csv(out, float_format="%.10g")
+        write_atomic_file(out, lambda p: write_csv(df, p, float_format="%.10g"), force=force)
         console.print(f"wrote {out}", highlight=False)

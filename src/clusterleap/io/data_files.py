@@ -8,17 +8,27 @@ silently coerced.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import datetime as dt
+import decimal
+import io
 import math
 import re
+import warnings
+import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import openpyxl
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
 from ..dataset import Dataset
-from ..errors import DataError
+from ..errors import DataError, DataWarning
 
 __all__ = ["MISSING_MARKERS", "read_data"]
 
@@ -34,8 +44,8 @@ BENCHMARK_COLUMNS = ("benchmark",)
 ILLUSTRATIVE_COLUMN = "illustrative"
 INDICATOR_COLUMNS = ("indicator", "iCode", "variable")
 VALUE_COLUMNS = ("value", "Value")
-_TRUE = {"1", "true", "yes", "y", "t", "1.0"}
-_FALSE = {"0", "false", "no", "n", "f", "0.0", ""}
+_TRUE = {"1", "true", "yes", "y", "t", "1.0", "是"}
+_FALSE = {"0", "false", "no", "n", "f", "0.0", "", "否"}
 
 
 def parse_cell(cell: Any) -> float | None:
@@ -64,34 +74,251 @@ def _find(columns: Sequence[str], options: Sequence[str]) -> str | None:
     return None
 
 
-def _read_table(source: str | Path | pd.DataFrame, sheet: str | None) -> tuple[pd.DataFrame, str, str, int]:
-    """The raw table (all cells as objects), its name for messages, the row word and the file row of index 0."""
+#: Limits of the data reader (docs/limits.md).
+MAX_CELLS = 5_000_000
+MAX_COLUMNS = 16_384
+MAX_BYTES = 200_000_000
+#: What the parts of an xlsx file may unpack to (the sheet's XML is held in memory as cells).
+MAX_UNPACKED = 200_000_000
+#: Year columns outside this range are refused as typos (20233) or wrong columns.
+_TEMPLATE_SHEET_COLUMNS = {"direction", "definition"}
+
+
+def _show(v: Any) -> str:
+    """A cell as a message shows it: dates as dates, text quoted, never a Python repr of an object."""
+    if isinstance(v, dt.datetime | dt.date):
+        return f"a date ({v.isoformat()[:10]})"
+    if isinstance(v, float) and v.is_integer():
+        return repr(int(v)) if abs(v) < 1e15 else repr(v)
+    if isinstance(v, str | int | float | bool):
+        return repr(v)
+    return repr(str(v))
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    """CSV bytes as text: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused with what
+    it looks like and how to save it as UTF-8."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: UTF-16 text with an invalid byte at {exc.start}") from None
+    elif len(raw) >= 4 and raw[1:4:2] == b"\0\0" and raw[0:4:2] != b"\0\0":
+        return raw.decode("utf-16-le", errors="replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        guess = ""
+        try:
+            alt = raw.decode("gb18030")
+            if re.search(r"[\u4e00-\u9fff]", alt):
+                guess = " It looks like GBK/GB18030 (what Chinese Excel saves as 'CSV')."
+        except UnicodeDecodeError:
+            pass
+        raise DataError(
+            f"{path} line {line}: not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}).{guess} Save it "
+            f"as 'CSV UTF-8' in Excel, or convert it (iconv -f {'GB18030' if guess else 'its-encoding'} -t UTF-8 "
+            "in.csv > out.csv)"
+        ) from None
+
+
+def _sniff(text: str) -> str:
+    """The separator: ',' unless the header line has none and has ';' or tabs."""
+    head = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if "," in head:
+        return ","
+    counts = {sep: head.count(sep) for sep in (";", "\t", "|")}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cells as text and the file line of each data row. Blank lines are skipped (as blank rows of a sheet are); a
+    row with fewer or more cells than the header is an error naming its line."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise DataError(f"{path}: {size:,} bytes is more than the limit of {MAX_BYTES:,} bytes for a data file")
+    text = _decode(path.read_bytes(), path)
+    sep = _sniff(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    last = 0
+    cells = 0
+    try:
+        for row in reader:
+            line, last = last + 1, reader.line_num
+            if not any(c.strip() for c in row):
+                continue
+            if header is None:
+                header = row
+                _check_header(header, path, line)
+                continue
+            n = len(header)
+            if len(row) > n and not any(c.strip() for c in row[n:]):
+                row = row[:n]
+            if len(row) != n:
+                more = "fewer" if len(row) < n else "more"
+                raise DataError(f"{path} line {line}: {len(row)} cells, {more} than the {n} columns of the header "
+                                f"(line 1{'' if sep == ',' else f', separator {sep!r}'}); every row needs one "
+                                "cell per column, empty cells included")
+            cells += n
+            if cells > MAX_CELLS:
+                raise DataError(f"{path}: more than the limit of {MAX_CELLS:,} cells (at line {line})")
+            rows.append(row)
+            lines.append(line)
+    except csv.Error as exc:
+        raise DataError(f"{path} line {reader.line_num}: cannot be read as CSV ({exc})") from None
+    if header is None:
+        return pd.DataFrame(), np.zeros(0, dtype=np.int64)
+    return pd.DataFrame(rows, columns=header, dtype=object), np.asarray(lines, dtype=np.int64)
+
+
+def _check_header(header: Sequence[Any], where: str | Path, line: int) -> None:
+    if len(header) > MAX_COLUMNS:
+        raise DataError(f"{where} line {line}: {len(header):,} columns is more than the limit of {MAX_COLUMNS:,}")
+
+
+def _percent_value(v: float) -> float:
+    """A percent-formatted cell's number as the percentage shown (0.052 -> 5.2, exactly as typed)."""
+    return float(decimal.Decimal(repr(v)).scaleb(2))
+
+
+def _cell_name(row: int, col: int) -> str:
+    return f"{get_column_letter(col)}{row}"
+
+
+def _pick_sheet(book: Any, path: Path, sheet: str | None) -> Any:
+    names = [str(s) for s in book.sheetnames]
+    if sheet is not None:
+        if sheet not in names:
+            raise DataError(f"{path}: no sheet {sheet!r} (sheets: {', '.join(names)})")
+        ws = book[sheet]
+        if _is_template_sheet(ws):
+            raise DataError(f"{path} sheet {sheet!r}: holds indicator definitions (columns direction, definition), "
+                            "not data (expected one row per unit)")
+        return ws
+    if "data" in names:
+        return book["data"]
+    candidates = [book[n] for n in names if not _is_template_sheet(book[n])]
+    if len(candidates) == 1 or (candidates and len(names) == 1):
+        return candidates[0]
+    with_unit = [ws for ws in candidates if _find(_header(ws), UNIT_COLUMNS)]
+    if len(with_unit) == 1:
+        return with_unit[0]
+    raise DataError(f"{path}: cannot tell which sheet holds the data (sheets: {', '.join(names)}); name it 'data' "
+                    "or choose one with --sheet")
+
+
+def _header(ws: Any) -> list[str]:
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 50), values_only=True):
+        if any(v is not None and str(v).strip() for v in row):
+            return [str(v).strip() for v in row if v is not None]
+    return []
+
+
+def _is_template_sheet(ws: Any) -> bool:
+    return {h.lower() for h in _header(ws)} >= _TEMPLATE_SHEET_COLUMNS
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """Cells of a sheet and the sheet row of each data row. Refused with the cell named: a sheet larger than the
+    limits, merged cells in the table, formulas without a stored value. Percent-formatted numbers are read as the
+    percentage shown (0.052 shown as 5.2 % is 5.2), with a warning."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise DataError(f"{path}: {size:,} bytes is more than the limit of {MAX_BYTES:,} bytes for a data file")
+    with zipfile.ZipFile(path) as zf:
+        unpacked = sum(i.file_size for i in zf.infolist())
+    if unpacked > MAX_UNPACKED:
+        raise DataError(f"{path}: unpacks to {unpacked:,} bytes, more than the limit of {MAX_UNPACKED:,} (save "
+                        "large data as CSV)")
+    book = openpyxl.load_workbook(path, data_only=False)
+    ws = _pick_sheet(book, path, sheet)
+    where = f"{path} sheet {ws.title!r}"
+    cells = {k: c for k, c in ws._cells.items() if c.value is not None and not (isinstance(c.value, str)
+                                                                                  and not c.value.strip())}
+    if not cells:
+        return pd.DataFrame(), np.zeros(0, dtype=np.int64), where
+    n_rows = max(r for r, _ in cells)
+    n_cols = max(c for _, c in cells)
+    if n_cols > MAX_COLUMNS or n_rows * n_cols > MAX_CELLS:
+        far = max(cells, key=lambda k: k[0] * k[1])
+        raise DataError(f"{where}: a cell at {_cell_name(*far)} makes the table {n_rows:,} rows x {n_cols:,} "
+                        f"columns, more than the limit of {MAX_CELLS:,} cells (delete stray cells beyond the table)")
+    for rng in ws.merged_cells.ranges:
+        if rng.min_row <= n_rows and rng.min_col <= n_cols and rng.size["rows"] * rng.size["columns"] > 1:
+            raise DataError(f"{where}: cells {rng.coord} are merged (a merged cell keeps its value in its first "
+                            "cell only, the others would be read as empty); unmerge them and fill every cell")
+    formulas = {k: c.value for k, c in cells.items() if c.data_type == "f"}
+    cached: dict[tuple[int, int], Any] = {}
+    if formulas:
+        values = openpyxl.load_workbook(path, data_only=True)[ws.title]
+        for (r, c), formula in sorted(formulas.items()):
+            v = values.cell(r, c).value
+            if v is None:
+                raise DataError(f"{where}, cell {_cell_name(r, c)}: formula {str(formula)!r} has no stored value "
+                                "(the file was saved by a program that does not calculate); open and save it in "
+                                "Excel or LibreOffice, or paste the values")
+            cached[(r, c)] = v
+    grid: list[list[Any]] = [[None] * n_cols for _ in range(n_rows)]
+    percent: dict[int, list[tuple[int, Any]]] = {}
+    for (r, c), cell in cells.items():
+        v = cached.get((r, c), cell.value)
+        if isinstance(v, int | float) and not isinstance(v, bool) and "%" in str(cell.number_format):
+            percent.setdefault(c, []).append((r, v))
+            v = _percent_value(float(v))
+        grid[r - 1][c - 1] = v
+    blank = [all(v is None for v in row) for row in grid]
+    first = blank.index(False)
+    header = grid[first]
+    _check_header(header, where, first + 1)
+    keep = [i for i in range(first + 1, n_rows) if not blank[i]]
+    names = ["" if h is None else str(h) for h in header]
+    df = pd.DataFrame([grid[i] for i in keep], columns=names, dtype=object)
+    for c, found in sorted(percent.items()):
+        r, v = min(found)
+        if r - 1 == first:
+            continue
+        warnings.warn(f"{where}, column {names[c - 1]!r}: {len(found)} cell(s) formatted as percent in Excel (e.g. "
+                      f"{_cell_name(r, c)} stores {v!r}, shown as {_percent_value(float(v)):g} %); read as the "
+                      "percentage shown", DataWarning, stacklevel=4)
+    return df, np.asarray([i + 1 for i in keep], dtype=np.int64), where
+
+
+def _read_table(source: str | Path | pd.DataFrame, sheet: str | None) -> tuple[pd.DataFrame, str, str, np.ndarray]:
+    """The raw table (all cells as objects), its name for messages, the row word and the file row (CSV line,
+    sheet row) of each table row."""
     if isinstance(source, pd.DataFrame):
-        return source.reset_index(drop=True).astype(object), "DataFrame", "row", 1
+        return source.reset_index(drop=True).astype(object), "DataFrame", "row", np.arange(len(source)) + 1
     path = Path(source)
     if not path.exists():
         raise DataError(f"{path}: file not found")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file")
     suffix = path.suffix.lower()
     try:
-        if suffix in (".csv", ".txt"):
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            return df, str(path), "row", 2
+        if suffix in (".csv", ".txt", ".tsv"):
+            df, lines = _read_csv(path)
+            return df, str(path), "line", lines
         if suffix in (".xlsx", ".xlsm"):
-            with pd.ExcelFile(path, engine="openpyxl") as book:
-                names = [str(s) for s in book.sheet_names]
-                use = sheet or ("data" if "data" in names else names[0])
-                if use not in names:
-                    raise DataError(f"{path}: no sheet {use!r} (sheets: {', '.join(names)})")
-                df = pd.read_excel(book, sheet_name=use, dtype=object)
-            return df, f"{path} sheet {use!r}", "row", 2
+            df, rows, where = _read_xlsx(path, sheet)
+            return df, where, "row", rows
         if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path).astype(object), str(path), "row", 1
+            df = pd.read_parquet(path)
+            if df.size > MAX_CELLS:
+                raise DataError(f"{path}: {df.size:,} cells is more than the limit of {MAX_CELLS:,}")
+            return df.astype(object), str(path), "row", np.arange(len(df)) + 1
     except DataError:
         raise
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except MemoryError:
+        raise DataError(f"{path}: too large to read in the memory available") from None
     except Exception as exc:  # a parser's own message is the most precise thing we have
-        raise DataError(f"{path}: cannot be read as {suffix[1:]} ({exc})") from None
+        raise DataError(f"{path}: cannot be read as {suffix[1:]} ({type(exc).__name__}: {exc})") from None
     raise DataError(f"{path}: unknown file type {suffix!r} (expected .csv, .xlsx or .parquet)")
 
 
@@ -106,23 +333,29 @@ def read_data(
 ) -> Dataset:
     """Read a data set. ``layout`` is 'wide' (one row per unit or unit-year), 'long' (unit, indicator, [year,]
     value) or 'auto' (long when the table has indicator and value columns)."""
-    df, where, row_word, first_row = _read_table(source, sheet)
+    df, where, row_word, file_rows = _read_table(source, sheet)
     df.columns = [str(c).strip() for c in df.columns]
+    df = _drop_unnamed(df, where)
     if df.empty:
         raise DataError(f"{where}: no data rows (expected one row per unit, or per unit and year, below the header)")
     cols = list(df.columns)
-    dup = next((c for c in cols if cols.count(c) > 1), None)
+    if len(cols) > MAX_COLUMNS:
+        raise DataError(f"{where}: {len(cols):,} columns is more than the limit of {MAX_COLUMNS:,}")
+    dup = next((c for c, n in Counter(cols).items() if n > 1), None)
     if dup is not None:
         raise DataError(f"{where}: column {dup!r} appears twice")
     if layout == "auto":
-        layout = "long" if _find(cols, INDICATOR_COLUMNS) and _find(cols, VALUE_COLUMNS) else "wide"
+        ind = _find(cols, INDICATOR_COLUMNS)
+        if ind and not _find(cols, VALUE_COLUMNS):
+            raise DataError(f"{where}: a column {ind!r} as in a long file, but no value column (expected one named "
+                            f"{' or '.join(VALUE_COLUMNS)}; columns: {', '.join(cols[:12])})")
+        layout = "long" if ind else "wide"
     if layout not in ("wide", "long"):
         raise DataError(f"layout {layout!r} is unknown (expected wide, long or auto)")
     unit_col = unit or _find(cols, UNIT_COLUMNS)
     if unit_col is None or unit_col not in cols:
         raise DataError(f"{where}: no unit column (expected one named {' or '.join(UNIT_COLUMNS)})")
     year_col = year or _find(cols, YEAR_COLUMNS)
-    file_rows = np.arange(len(df)) + first_row
     units_opt = [_text(v) for v in df[unit_col]]
     for i, u in enumerate(units_opt):
         if u is None:
@@ -138,7 +371,7 @@ def read_data(
     reserved = {c for c in (unit_col, year_col, name_col, bench_col, marker) if c}
     if layout == "long":
         return _long(df, where, row_word, file_rows, unit_col, units_raw, years_raw, name_col, bench_col, reserved,
-                     illustrative)
+                     illustrative, year_col)
     units = list(dict.fromkeys(units_raw))
     years = sorted(set(years_raw))
     ui = {u: i for i, u in enumerate(units)}
@@ -190,7 +423,23 @@ def read_data(
         source=where,
         row_label=row_word,
         illustrative=bool(illustrative),
+        year_column=year_col or "",
     )
+
+
+def _drop_unnamed(df: pd.DataFrame, where: str) -> pd.DataFrame:
+    """Drop columns without a name that hold nothing (trailing separators); refuse one that holds values."""
+    keep = []
+    for i, name in enumerate(df.columns):
+        if name and not name.startswith("Unnamed: "):
+            keep.append(i)
+            continue
+        col = df.iloc[:, i]
+        filled = [j for j, v in enumerate(col) if _text(v) is not None]
+        if filled:
+            raise DataError(f"{where}: column {i + 1} has no name in the header but holds values (first "
+                            f"{_show(col.iat[filled[0]])}); give it a name or delete it")
+    return df.iloc[:, keep] if len(keep) < df.shape[1] else df
 
 
 def _text(v: Any) -> str | None:
@@ -209,8 +458,10 @@ def _years(df: pd.DataFrame, col: str | None, where: str, row_word: str, file_ro
     for i, v in enumerate(df[col]):
         p = parse_cell(v)
         if p is None or math.isnan(p) or not float(p).is_integer():
+            hint = " (format the column as a number, or type the year)" if isinstance(v, dt.date) else ""
             raise DataError(
-                f"{where} {row_word} {file_rows[i]}, column {col!r}: {v!r} is not a year (expected an integer)"
+                f"{where} {row_word} {file_rows[i]}, column {col!r}: {_show(v)} is not a year (expected an "
+                f"integer){hint}"
             )
         out.append(int(p))
     return out
@@ -249,14 +500,15 @@ def _flags(
         if text in _TRUE:
             flags[pos[str(u)]] = True
         elif text not in _FALSE:
-            raise DataError(f"{where} {row_word} {file_rows[i]}, column {col!r}: {v!r} is not a yes/no flag "
-                            "(expected true/false, yes/no or 1/0)")
+            raise DataError(f"{where} {row_word} {file_rows[i]}, column {col!r}: {_show(v)} is not a yes/no flag "
+                            "(expected true/false, yes/no, 是/否 or 1/0)")
     return flags
 
 
 def _long(
     df: pd.DataFrame, where: str, row_word: str, file_rows: np.ndarray, unit_col: str, units_raw: list[str],
     years_raw: list[int], name_col: str | None, bench_col: str | None, reserved: set[str], illustrative: bool | None,
+    year_col: str | None,
 ) -> Dataset:
     cols = list(df.columns)
     ind_col = _find(cols, INDICATOR_COLUMNS)
@@ -308,4 +560,5 @@ def _long(
         source=where,
         row_label=row_word,
         illustrative=bool(illustrative),
+        year_column=year_col or "",
     )

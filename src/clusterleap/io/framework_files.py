@@ -68,6 +68,29 @@ def _check_keys(d: Mapping[str, Any], allowed: set[str], where: str) -> None:
             raise FrameworkError(f"{where}: unknown key {key!r}{did_you_mean(str(key), list(allowed))}")
 
 
+def _text(value: Any, where: str, what: str) -> str:
+    """A text field: text, or a number written as text; a mapping, list or yes/no is refused before it is ever
+    formatted (a nested alias would expand on str())."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        raise FrameworkError(f"{where}: {what} is {value!r}, a YAML boolean (expected text; quote it: '{value}')")
+    if isinstance(value, str | int | float):
+        return str(value)
+    kind = "a mapping" if isinstance(value, Mapping) else "a list" if isinstance(value, list) else type(value).__name__
+    raise FrameworkError(f"{where}: {what} is {kind} (expected text)")
+
+
+def _code(value: Any, where: str) -> str:
+    """A node code: always text. A YAML boolean (true, false) or a mapping is refused with how to quote it."""
+    if isinstance(value, bool):
+        raise FrameworkError(f"{where}: code {value!r} is a YAML boolean (quote it to use it as a code: "
+                             f"'{str(value).lower()}')")
+    if isinstance(value, float):
+        raise FrameworkError(f"{where}: code {value!r} is a number (quote it to use it as a code)")
+    return _text(value, where, "code")
+
+
 def _number(value: Any, where: str, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FrameworkError(f"{where}: {what} is {value!r} (expected a number)")
@@ -102,17 +125,17 @@ def _indicator_node(code: str, spec: Mapping[str, Any], parent: str, weight: Any
     return Node(
         code=code,
         parent=parent,
-        name_en=str(spec.get("name_en", "")),
-        name_zh=str(spec.get("name_zh", "")),
+        name_en=_text(spec.get("name_en"), where, "name_en"),
+        name_zh=_text(spec.get("name_zh"), where, "name_zh"),
         weight=_number(weight, where, "weight"),
         kind="indicator",
         direction=int(direction),
-        unit=str(spec.get("unit", "")),
-        definition=str(spec.get("definition", "")).strip(),
-        source=str(spec.get("source", "")).strip(),
+        unit=_text(spec.get("unit"), where, "unit"),
+        definition=_text(spec.get("definition"), where, "definition").strip(),
+        source=_text(spec.get("source"), where, "source").strip(),
         goalposts=goalposts,
         target=None if target is None else _number(target, where, "target"),
-        target_reason=str(spec.get("target_reason", "")).strip(),
+        target_reason=_text(spec.get("target_reason"), where, "target_reason").strip(),
         denominator=spec.get("denominator") or None,
         transform=spec.get("transform") or None,
         goalposts_reason=gp_reason.strip(),
@@ -145,11 +168,11 @@ def read_framework_yaml(path: str | Path) -> Framework:
     nodes: list[Node] = []
 
     def walk(entry: Any, parent: str | None, trail: str) -> None:
-        if isinstance(entry, str):
+        if isinstance(entry, str | bool | int | float):
             entry = {"code": entry}
         if not isinstance(entry, Mapping) or "code" not in entry:
             raise FrameworkError(f"{where}, {trail}: each tree entry needs a 'code' (or is an indicator code string)")
-        code = str(entry["code"])
+        code = _code(entry["code"], f"{where}, {trail}")
         node_where = f"{where}, node {code!r}"
         _check_keys(entry, _AGG_KEYS | _IND_KEYS, node_where)
         if "children" in entry:
@@ -161,8 +184,8 @@ def read_framework_yaml(path: str | Path) -> Framework:
                 Node(
                     code=code,
                     parent=parent,
-                    name_en=str(entry.get("name_en", "")),
-                    name_zh=str(entry.get("name_zh", "")),
+                    name_en=_text(entry.get("name_en"), node_where, "name_en"),
+                    name_zh=_text(entry.get("name_zh"), node_where, "name_zh"),
                     weight=_number(entry.get("weight", 1.0), node_where, "weight"),
                     kind="aggregate",
                 )
@@ -185,12 +208,12 @@ def read_framework_yaml(path: str | Path) -> Framework:
     walk(doc["tree"], None, "tree")
     level_names = doc.get("level_names") or ()
     return Framework(
-        name=str(doc.get("name", path.stem)),
+        name=_text(doc.get("name", path.stem), where, "name"),
         nodes=tuple(nodes),
-        name_en=str(doc.get("name_en", "")),
-        name_zh=str(doc.get("name_zh", "")),
-        description=str(doc.get("description", "")).strip(),
-        level_names=tuple(str(x) for x in level_names),
+        name_en=_text(doc.get("name_en"), where, "name_en"),
+        name_zh=_text(doc.get("name_zh"), where, "name_zh"),
+        description=_text(doc.get("description"), where, "description").strip(),
+        level_names=tuple(_text(x, where, "level_names") for x in level_names),
         source=where,
     )
 

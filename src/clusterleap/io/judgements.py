@@ -44,7 +44,7 @@ import yaml
 
 from .. import ahp as ahp_math
 from ..errors import JudgementError
-from ..files import read_yaml, write_atomic_file
+from ..files import neutralise_workbook, read_yaml, write_atomic_file
 from ..framework import Framework
 from ..registry import did_you_mean
 
@@ -534,6 +534,7 @@ def _write_xlsx(fw: Framework, path: Path) -> None:
         sh.column_dimensions["A"].width = 26
         for j in range(n):
             sh.column_dimensions[get_column_letter(2 + j)].width = max(10, len(kids[j]) + 2)
+    neutralise_workbook(book)
     book.save(path)
 
 
@@ -552,7 +553,7 @@ def _yaml_template(fw: Framework) -> str:
                                  sort_keys=False, default_flow_style=None)
 
 
-def write_questionnaire(fw: Framework, path: str | Path) -> Path:
+def write_questionnaire(fw: Framework, path: str | Path, *, force: bool = False) -> Path:
     """Write the AHP questionnaire for ``fw``: an Excel workbook (an instructions sheet in Chinese and English with
     Saaty's scale, then one sheet per node of :func:`questionnaire_nodes`, i.e. per parent of two or more children,
     listing its children and a matrix to fill), or, for a ``.yaml`` path, the same blocks as YAML. Written to a
@@ -563,5 +564,5 @@ def write_questionnaire(fw: Framework, path: str | Path) -> Path:
     if suffix not in (".xlsx", ".yaml", ".yml"):
         raise JudgementError(f"{path}: the questionnaire is written as .xlsx or .yaml (got {suffix or 'none'!r})")
     if suffix == ".xlsx":
-        return write_atomic_file(path, lambda tmp: _write_xlsx(fw, tmp))
-    return write_atomic_file(path, lambda tmp: tmp.write_text(_yaml_template(fw), encoding="utf-8"))
+        return write_atomic_file(path, lambda tmp: _write_xlsx(fw, tmp), force=force)
+    return write_atomic_file(path, lambda tmp: tmp.write_text(_yaml_template(fw), encoding="utf-8"), force=force)

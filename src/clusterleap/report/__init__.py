@@ -56,9 +56,10 @@ def render_report(report: Report, fmt: str) -> bytes:
     raise ReportError(f"report format {fmt!r}: expected one of {', '.join(FORMATS)}")
 
 
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` all or nothing (see :func:`clusterleap.files.write_atomic_file`)."""
-    return write_atomic_file(path, lambda tmp: tmp.write_bytes(data))
+def write_atomic(path: str | Path, data: bytes, *, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` all or nothing; an existing file only with ``force`` (see
+    :func:`clusterleap.files.write_atomic_file`)."""
+    return write_atomic_file(path, lambda tmp: tmp.write_bytes(data), force=force)
 
 
 def write_report(
@@ -72,11 +73,12 @@ def write_report(
     coherence: bool = True,
     trends: Trends | bool = True,
     title: str = "",
+    force: bool = False,
 ) -> Path:
     """Write a report of ``result`` to ``path`` in ``fmt`` (by default from the file's suffix: .html, .pdf,
     .xlsx) and ``lang`` ('en' or 'zh'). The other options are :func:`build_report`'s; a ready :class:`Report` may be
     passed instead of a result (its language then rules). PDF needs Chromium (``chromium`` on the PATH, or
-    ``CLUSTERLEAP_CHROMIUM``)."""
+    ``CLUSTERLEAP_CHROMIUM``). An existing file at ``path`` is replaced only with ``force``."""
     fmt = fmt or Path(path).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ReportError(f"{path}: report format {fmt!r} is not one of {', '.join(FORMATS)} (give fmt= or use a "
@@ -88,4 +90,4 @@ def write_report(
     report = result if isinstance(result, Report) else build_report(
         result, lang=lang, analytics=analytics, robustness=robustness, coherence=coherence, trends=trends,
         title=title)
-    return write_atomic(path, render_report(report, fmt))
+    return write_atomic(path, render_report(report, fmt), force=force)

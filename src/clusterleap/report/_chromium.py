@@ -27,20 +27,68 @@ from typing import Any
 
 from ._errors import ReportError
 
-__all__ = ["BROWSER_NAMES", "Browser", "BrowserError", "Page", "find_chromium"]
+__all__ = ["BROWSER_NAMES", "Browser", "BrowserError", "Page", "find_chromium", "sandbox_flags", "scratch_dir",
+           "sweep_scratch"]
 
 #: Executables tried in order (after the ``CLUSTERLEAP_CHROMIUM`` environment variable).
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 
 #: Flags for a quiet, offline, throw-away browser: no first-run, sync, component updates or background requests
-#: (which a closed network refuses), no host name resolves, and no sandbox (needed when running as root or in
-#: containers without user namespaces; the browser only ever opens a local file the project wrote).
+#: (which a closed network refuses) and no host name resolves. ``--no-sandbox`` is added only where Chromium
+#: cannot sandbox itself: when running as root, or when ``CLUSTERLEAP_CHROMIUM_NO_SANDBOX=1`` says so (containers
+#: without user namespaces); see :func:`sandbox_flags`.
 FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
+    "--headless", "--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
     "--disable-default-apps", "--disable-dev-shm-usage", "--mute-audio", "--hide-scrollbars",
     "--host-resolver-rules=MAP * ~NOTFOUND", "--remote-debugging-pipe",
 )
+
+
+def sandbox_flags() -> tuple[str, ...]:
+    """``("--no-sandbox",)`` as root (Chromium refuses to run sandboxed as root) or when
+    ``CLUSTERLEAP_CHROMIUM_NO_SANDBOX=1``; else nothing, so that the browser keeps its sandbox."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return ("--no-sandbox",) if root or os.environ.get("CLUSTERLEAP_CHROMIUM_NO_SANDBOX") == "1" else ()
+
+
+def scratch_dir(prefix: str) -> str:
+    """A fresh private folder in the system temp folder named ``<prefix><pid>-<random>``, after removing the
+    folders of that prefix that runs no longer alive left behind (a run killed midway cannot clean up itself)."""
+    sweep_scratch(prefix)
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
+
+
+def sweep_scratch(prefix: str) -> None:
+    """Remove ``<prefix><pid>-*`` folders of the temp folder that this user owns and whose process is gone."""
+    root = Path(tempfile.gettempdir())
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        pid_text = entry.name[len(prefix):].split("-", 1)[0]
+        try:
+            pid = int(pid_text)
+            if entry.stat(follow_symlinks=False).st_uid != os.getuid() or not entry.is_dir(follow_symlinks=False):
+                continue
+        except (ValueError, OSError):
+            continue
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class BrowserError(ReportError):
@@ -156,12 +204,13 @@ class Browser:
         self._ignored: set[int] = set()  # commands whose replies nobody waits for
         self._pages: dict[str, Page] = {}
         self._inbox: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._profile = tempfile.mkdtemp(prefix="clusterleap-chromium-")
+        self._profile = scratch_dir("clusterleap-chromium-")
         cmd_r, self._cmd_w = (_high_fd(fd) for fd in os.pipe())
         self._resp_r, resp_w = (_high_fd(fd) for fd in os.pipe())
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         devnull = os.open(os.devnull, os.O_RDONLY)
-        argv = [self.executable, *FLAGS, *extra_flags, f"--user-data-dir={self._profile}", "about:blank"]
+        argv = [self.executable, *FLAGS, *sandbox_flags(), *extra_flags, f"--user-data-dir={self._profile}",
+                "about:blank"]
         try:
             self.pid = os.posix_spawn(self.executable, argv, dict(os.environ), file_actions=[
                 (os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, self._log.fileno(), 1),

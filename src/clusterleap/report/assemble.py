@@ -125,10 +125,12 @@ class Robustness:
             raise ReportError(f"{d}: no rank_intervals.csv (make the folder with: clusterleap robustness ... "
                               f"--out {d})")
 
+        listed: set[str] | None = None
+
         def read(name: str, index: str | None = None) -> pd.DataFrame | None:
             p = d / f"{name}.csv"
-            if not p.is_file():
-                return None
+            if not p.is_file() or (listed is not None and p.name not in listed):
+                return None  # a table the run did not write (left from an earlier run) is not its own
             try:
                 df = pd.read_csv(p, dtype={"unit": str, "node": str, "removed": str})
             except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -146,6 +148,9 @@ class Robustness:
                 raise ReportError(f"{sp}: not valid JSON ({exc})") from None
             if not isinstance(summary, dict):
                 raise ReportError(f"{sp}: expected a JSON object")
+            files = summary.get("files")
+            if isinstance(files, list):
+                listed = {str(f) for f in files}
         ri = read("rank_intervals")
         assert ri is not None
         rob = cls(ri, read("sobol"), read("sobol_units"), read("leave_one_out"), read("design"),
@@ -189,6 +194,21 @@ class Robustness:
         if year is not None and int(year) != int(result.year):
             raise ReportError(f"{where}: the robustness run is for {year}, the report for {result.year} "
                               "(use --year or rerun the robustness analysis)")
+        data_hash = self.summary.get("data_hash")
+        if data_hash is not None and str(data_hash) != result.data.hash:
+            raise ReportError(f"{where}: the robustness run was made from other data (data hash "
+                              f"{str(data_hash)[:12]}, the report's {result.data.hash[:12]}); rerun clusterleap "
+                              "robustness on the report's data")
+        recipe = self.summary.get("recipe")
+        if recipe is not None:  # both as JSON has them (level keys become text), the recipe's name aside
+            recipe = {k: v for k, v in json.loads(json.dumps(recipe, default=str)).items() if k != "name"}
+        mine = {k: v for k, v in json.loads(json.dumps(result.recipe.to_dict(), default=str)).items() if k != "name"}
+        if recipe is not None and recipe != mine:
+            keys = sorted(k for k in set(recipe) | set(mine) if recipe.get(k) != mine.get(k)) if isinstance(
+                recipe, dict) else []
+            differ = f" (they differ in {', '.join(keys)})" if keys else ""
+            raise ReportError(f"{where}: the robustness run used another recipe than the report{differ}; rerun "
+                              "clusterleap robustness with the report's recipe")
         root = result.framework.root.code
         ri = self.rank_intervals
         rows = ri[ri["node"].astype(str) == root]

@@ -19,13 +19,12 @@ import json
 import logging
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._chromium import Browser, file_url, find_chromium
+from ._chromium import Browser, file_url, find_chromium, scratch_dir
 from ._errors import ReportError
 
 __all__ = ["Bookmark", "add_outline", "check_fonts", "find_chromium", "html_to_pdf", "named_destination_pages"]
@@ -143,8 +142,16 @@ def html_to_pdf(html: str, *, lang: str = "en", title: str = "", bookmarks: Sequ
     executable = find_chromium()
     check_fonts(lang)
     _pypdf()
-    with tempfile.TemporaryDirectory(prefix="clusterleap-pdf-") as tmp, \
-            Browser(executable, timeout=timeout) as browser:
+    tmp = scratch_dir("clusterleap-pdf-")  # a kill leaves it behind; the next run removes it
+    try:
+        return _print(html, executable, tmp, timeout, bookmarks, title, lang)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _print(html: str, executable: str, tmp: str, timeout: float, bookmarks: Sequence[Bookmark], title: str,
+           lang: str) -> bytes:
+    with Browser(executable, timeout=timeout) as browser:
         page = browser.new_page(width=A4_PX[0], height=A4_PX[1])
         path = Path(tmp) / "report.html"
         path.write_text(html, encoding="utf-8")

@@ -28,12 +28,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from ..files import FORMULA_START, quote_cell
 from .assemble import Report, _num
 
-__all__ = ["Sheet", "sheets", "write_xlsx"]
+__all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
-#: First characters that make a spreadsheet treat typed text as a formula.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="F0F3F6")
@@ -220,9 +219,7 @@ def _cell(ws: Any, value: Any, number_format: str) -> Any:
     s = text(value)
     cell = WriteOnlyCell(ws, value=s)
     cell.data_type = "s"
-    if s.startswith(FORMULA_START):
-        cell.quotePrefix = True
-    return cell
+    return quote_cell(cell)
 
 
 def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "") -> None:
