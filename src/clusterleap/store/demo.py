@@ -47,10 +47,10 @@ def seed_demo(store: Store, collecting: bool = False, n_domestic: int = 80, n_be
         fw = add_framework(db, system, cl.load_framework("world-class"), origin="built-in")
         rc = add_recipe(db, system, _demo_recipe(), "world-class-demo")
         first = frame.drop_duplicates("unit")
-        for r in first.itertuples():
-            db.add(Cluster(code=r.unit, name=r.name, name_zh=r.name_zh, sector=r.sector, region=r.region,
-                           province=r.province if isinstance(r.province, str) else "",
-                           benchmark=bool(r.benchmark), illustrative=True))
+        for u in first.to_dict(orient="records"):
+            db.add(Cluster(code=str(u["unit"]), name=str(u["name"]), name_zh=str(u["name_zh"]), sector=str(u["sector"]),
+                           region=str(u["region"]), province=u["province"] if isinstance(u["province"], str) else "",
+                           benchmark=bool(u["benchmark"]), illustrative=True))
         db.flush()
     for year in years:
         last = year == years[-1]
