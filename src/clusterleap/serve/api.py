@@ -331,14 +331,24 @@ MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
 
 @router.get("/runs/{run_id}/report", responses={**ERRORS, 200: {"content": {m: {} for m in MEDIA.values()}}},
             response_class=Response)
-def report(run_id: int, actor: ActorDep, session: DbDep, fmt: Literal["html", "pdf", "xlsx"] = "html",
+def report(request: Request, run_id: int, actor: ActorDep, session: DbDep, fmt: Literal["html", "pdf", "xlsx"] = "html",
            lang: Literal["en", "zh"] = "en") -> Response:
     """The report of a stored run (regenerated from its provenance and data), as a download."""
-    run, result = ws.run_result(session, actor, run_id)
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"no run {run_id}")
+    ws.visible_run(session, actor, run.round_id, run_id)  # the cache is behind the same authorisation
     rnd = session.get_one(Round, run.round_id)
-    grading = rnd.grading
-    analytics = cl.analyse(result, scheme=grading)
-    body = render_report(build_report(result, lang=lang, analytics=analytics, trends=False), fmt)
+    cache: dict[tuple[int, str, str], bytes] = request.app.state.reports
+    key = (run_id, fmt, lang)
+    body = cache.get(key)
+    if body is None:
+        _, result = ws.run_result(session, actor, run_id)
+        analytics = cl.analyse(result, scheme=rnd.grading)
+        body = render_report(build_report(result, lang=lang, analytics=analytics, trends=False), fmt)
+        if len(cache) >= 16:  # runs never change, so a report of one is cached; keep the newest few
+            cache.pop(next(iter(cache)))
+        cache[key] = body
     name = f"clusterleap-round-{rnd.year}-run-{run.id}-{lang}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -31,8 +31,11 @@ from .render import render
 
 __all__ = ["CSP", "create_app", "plotly_js"]
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+#: Scripts from this origin only. Styles also allow inline ones: plotly.js sets style attributes and adds its rules
+#: in a <style> element (its charts break without them); a style cannot run code.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
 LOGIN_CSRF = "cl_login_csrf"
 
 
@@ -70,6 +73,7 @@ def create_app(store: Store) -> FastAPI:
     app = FastAPI(title="clusterleap", version=cl.__version__, docs_url=None, redoc_url=None, openapi_url=None,
                   description="The evaluation rounds of a clusterleap workspace: rounds, submissions, runs, results.")
     app.state.store = store
+    app.state.reports = {}
     app.add_middleware(SecurityHeaders)
 
     statuses: list[tuple[type[Exception], int]] = [(NotFound, 404), (Forbidden, 403), (Conflict, 409)]

@@ -176,8 +176,8 @@ def get_round(db: Session, actor: Actor, round_id: int) -> Round:
 
 def publish_round(db: Session, actor: Actor, round_id: int, run_id: int | None = None) -> Round:
     """Publish a round with one of its runs (the latest by default); published results are seen by everyone."""
+    rnd = get_round(db, actor, round_id)  # NotFound before Forbidden: unseen rounds stay unseen
     _require(actor, "admin", "analyst")
-    rnd = get_round(db, actor, round_id)
     if run_id is None:
         run_id = db.scalar(select(func.max(Run.id)).where(Run.round_id == round_id))
         if run_id is None:
@@ -387,8 +387,8 @@ def save_submission(db: Session, actor: Actor, round_id: int, unit: str, raw: Ma
 def review_submission(db: Session, actor: Actor, round_id: int, unit: str, decision: str,
                       comment: str = "") -> Submission:
     """Accept a submitted version, or return it with a comment (analyst or admin); a new version records it."""
+    current = get_submission(db, actor, round_id, unit)  # NotFound before Forbidden: other clusters stay unseen
     _require(actor, "admin", "analyst")
-    current = get_submission(db, actor, round_id, unit)
     if current is None or current.state != "submitted":
         raise Conflict(f"the submission of {unit} is {current.state if current else 'not entered'}: only a "
                        "submitted one can be reviewed")
@@ -445,8 +445,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     """Evaluate a round on its accepted submissions (analyst or admin): a new run with the data it read, the
     result's provenance and every unit's summary and profile, written in one transaction."""
+    rnd = get_round(db, actor, round_id)  # NotFound before Forbidden
     _require(actor, "admin", "analyst")
-    rnd = get_round(db, actor, round_id)
     subs = [s for s in current_submissions(db, round_id).values() if s.state == "accepted"]
     if len(subs) < 2:
         raise Conflict(f"round {round_id} has {len(subs)} accepted submission(s): at least 2 are needed")
@@ -469,7 +469,7 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     for pos, code in enumerate(result.ranking(root).index):
         code = str(code)
         i = result.units.index(code)
-        p = analytics.profile(code).to_dict()
+        p = _profile(analytics, result, code)
         m = meta.loc[code]
         summary = {
             "unit": code, "name": str(m["name"]), "name_zh": _clean(m["name_zh"]) or "",
@@ -489,6 +489,21 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
                                                    "data_hash": run.data_hash})
     db.flush()
     return run
+
+
+def _profile(analytics: Any, result: cl.Result, code: str) -> dict[str, Any]:
+    """The unit's profile as a dict; a unit without an index (too many missing values) gets its scores only."""
+    score = result.scores.loc[code, result.framework.root.code]
+    if isinstance(score, float) and math.isfinite(score):
+        out: dict[str, Any] = analytics.profile(code).to_dict()
+        return out
+    return {"unit": code, "name": result.data.names[result.units.index(code)], "year": result.year,
+            "index": result.framework.root.code, "score": None, "rank": None, "n_units": len(result.units),
+            "illustrative": result.illustrative, "benchmark": "",
+            "scores": {str(k): _clean(v) for k, v in result.scores.loc[code].items()},
+            "ranks": {str(k): _clean(v) for k, v in result.ranks.loc[code].items()},
+            "grade": {}, "type": {}, "strengths": [], "short_boards": [], "gaps": [], "obstacles": {},
+            "gains": {}, "actions": []}
 
 
 def _benchmark_median(result: cl.Result, dims: Sequence[str], bench: np.ndarray) -> dict[str, float | None]:
