@@ -17,6 +17,7 @@ from fastapi import FastAPI, Form, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 import clusterleap as cl
@@ -98,6 +99,10 @@ def create_app(store: Store) -> FastAPI:
         fields = {".".join(str(p) for p in e["loc"][1:]) or "body": str(e["msg"]) for e in exc.errors()}
         return _error(request, 422, "the request does not match the schema", fields)
 
+    def concurrent(request: Request, exc: Exception) -> Response:
+        return _error(request, 409, "someone changed this at the same moment: reload and try again")
+
+    app.add_exception_handler(IntegrityError, concurrent)
     app.add_exception_handler(Invalid, invalid)
     app.add_exception_handler(cl.ClusterleapError, engine_error)
     app.add_exception_handler(HTTPException, http_error)

@@ -29,7 +29,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back when it raises."""
+    """One transaction per request: committed when the handler returns (before the response is sent: see the
+    ``scope="function"`` of :data:`DbDep`), rolled back when it raises."""
     store: Store = request.app.state.store
     with store.session() as session:
         yield session
@@ -42,7 +43,7 @@ class Caller:
     via_token: bool = False
 
 
-def caller(request: Request, session: Annotated[Session, Depends(db)]) -> Caller:
+def caller(request: Request, session: Annotated[Session, Depends(db, scope="function")]) -> Caller:
     """The actor of the request (None when anonymous), checking CSRF for cookie-authenticated changes."""
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -70,7 +71,8 @@ def require_actor(c: Annotated[Caller, Depends(caller)]) -> Actor:
     return c.actor
 
 
-DbDep = Annotated[Session, Depends(db)]
+#: The request's transaction; it ends with the handler, so a client never gets a reply to a change not yet committed
+DbDep = Annotated[Session, Depends(db, scope="function")]
 CallerDep = Annotated[Caller, Depends(caller)]
 ActorDep = Annotated[Actor, Depends(require_actor)]
 

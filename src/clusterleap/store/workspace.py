@@ -320,7 +320,10 @@ def validate_values(fields: Sequence[Field], raw: Mapping[str, Any], unit: Clust
         row: dict[str, Any] = {"unit": unit.code, "name": unit.name or unit.code, "year": year,
                                "benchmark": "yes" if unit.benchmark else "no"}
         row.update({c: (None if c in errors else (cells[c] or None)) for c in codes})
-        frame = pd.DataFrame([row], dtype=object)
+        # a second, all-numeric row keeps every column numeric, so that a bad cell is reported as such (a column
+        # of nothing but text would be read as a label column instead)
+        probe = {**row, "unit": f"{unit.code}~probe", "name": "probe", **{c: "0" for c in codes}}
+        frame = pd.DataFrame([row, probe], dtype=object)
         try:
             ds = replace(cl.read_data(frame), source=place)
             ds.check_against(framework)
@@ -332,8 +335,9 @@ def validate_values(fields: Sequence[Field], raw: Mapping[str, Any], unit: Clust
             errors[m.group(1)] = msg.split(": ", 1)[1] if ": " in msg else msg
             continue
         col = {v: i for i, v in enumerate(ds.variables)}
+        ui = ds.units.index(unit.code)
         for c in codes:
-            x = float(ds.values[0, 0, col[c]]) if c in col else math.nan
+            x = float(ds.values[0, ui, col[c]]) if c in col else math.nan
             values[c] = None if (c in errors or math.isnan(x)) else x
         break
     warnings: dict[str, str] = {}
@@ -342,7 +346,7 @@ def validate_values(fields: Sequence[Field], raw: Mapping[str, Any], unit: Clust
         if v is None or f.code in errors:
             continue
         if (f.lo is not None and v < f.lo) or (f.hi is not None and v > f.hi):
-            errors[f.code] = f"{v:g} is outside {f.lo}-{f.hi} (expected a value in the range of {f.unit!r})"
+            errors[f.code] = f"{v:g} is outside {f.lo:g} to {f.hi:g} (expected a value in {f.unit!r})"
         elif f.plausible is not None:
             lo, hi = f.plausible
             span = hi - lo
