@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import pwd
 import shutil
 import socket
 import sqlite3
@@ -82,8 +83,6 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 
 def _has_user(name: str) -> bool:
     try:
-        import pwd
-
         pwd.getpwnam(name)
         return True
     except KeyError:
@@ -128,8 +127,6 @@ def pg_server() -> Iterator[PgServer]:
 
 
 def _pg_admin(server: PgServer, sql: str) -> None:
-    from sqlalchemy import create_engine
-
     engine = create_engine(server.url("postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(sql))

@@ -44,7 +44,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "review": "Review", "open": "Open", "overview": "Overview", "of": "of", "n_accepted": "accepted",
         "evaluated_units": "Evaluated clusters", "latest_run": "Latest run", "none": "none",
         "rank_history": "Rank over rounds", "index_history": "Index over rounds", "compare": "Compare",
-        "warning": "Check", "signed_in_as": "Signed in as", "api": "API",
+        "warning": "Check", "signed_in_as": "Signed in as", "api": "API", "benchmark": "benchmark",
+        "n_clusters": "Clusters",
     },
     "zh": {
         "app": "clusterleap", "tagline": "先进制造业集群评价轮次",
@@ -80,7 +81,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "review": "审核", "open": "打开", "overview": "概览", "of": "/", "n_accepted": "已接受",
         "evaluated_units": "参评集群", "latest_run": "最新评价", "none": "无",
         "rank_history": "历轮排名", "index_history": "历轮指数", "compare": "对比",
-        "warning": "请核对", "signed_in_as": "当前用户", "api": "API",
+        "warning": "请核对", "signed_in_as": "当前用户", "api": "API", "benchmark": "标杆",
+        "n_clusters": "集群数",
     },
 }
 

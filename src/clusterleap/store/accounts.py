@@ -42,6 +42,8 @@ __all__ = [
 
 _hasher = PasswordHasher()
 MAX_FAILURES = 5
+#: an office behind one address shares this limit, so it is higher than the per-account one
+MAX_FAILURES_PER_ADDRESS = 20
 THROTTLE_WINDOW = timedelta(minutes=15)
 SESSION_HOURS = 12
 MIN_PASSWORD = 10
@@ -101,12 +103,14 @@ def check_password(user: User, password: str) -> bool:
 
 
 def throttled(db: Session, username: str, ip: str) -> bool:
-    """True when the user name or the address has failed MAX_FAILURES times within THROTTLE_WINDOW."""
+    """True when the user name has failed MAX_FAILURES times, or the address MAX_FAILURES_PER_ADDRESS times, within
+    THROTTLE_WINDOW."""
     since = utcnow() - THROTTLE_WINDOW
-    for column, value in ((LoginAttempt.username, username), (LoginAttempt.ip, ip)):
+    for column, value, limit in ((LoginAttempt.username, username, MAX_FAILURES),
+                                 (LoginAttempt.ip, ip, MAX_FAILURES_PER_ADDRESS)):
         n = db.scalar(select(func.count()).select_from(LoginAttempt).where(
             column == value, LoginAttempt.ok.is_(False), LoginAttempt.at >= since))
-        if (n or 0) >= MAX_FAILURES:
+        if (n or 0) >= limit:
             return True
     return False
 
