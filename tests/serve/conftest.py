@@ -25,7 +25,7 @@ pytest.importorskip("httpx", reason="the web tests need the 'webtest' extra (htt
 
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from clusterleap.serve.app import create_app
 from clusterleap.store import Store, accounts, open_store
