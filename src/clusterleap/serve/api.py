@@ -22,7 +22,7 @@ from ..store import workspace as ws
 from ..store.accounts import add_user, create_token
 from ..store.errors import Forbidden, Invalid, NotFound
 from ..store.models import FrameworkVersion, RecipeVersion, Round, Run, Submission, User
-from .auth import ActorDep, DbDep
+from .auth import MAX_ID, ActorDep, DbDep, Id
 
 __all__ = ["router"]
 
@@ -54,8 +54,8 @@ class RoundOut(BaseModel):
 
 class RoundIn(BaseModel):
     year: int = Field(ge=1900, le=2200)
-    framework_id: int
-    recipe_id: int
+    framework_id: int = Field(ge=1, le=MAX_ID)
+    recipe_id: int = Field(ge=1, le=MAX_ID)
     title: str = Field("", max_length=300)
     grading: dict[str, Any] | None = None
 
@@ -237,12 +237,12 @@ def create_round(body: RoundIn, actor: ActorDep, session: DbDep) -> RoundOut:
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut, responses=ERRORS)
-def get_round(round_id: int, actor: ActorDep, session: DbDep) -> RoundOut:
+def get_round(round_id: Id, actor: ActorDep, session: DbDep) -> RoundOut:
     return round_out(ws.get_round(session, actor, round_id))
 
 
 @router.get("/rounds/{round_id}/fields", response_model=list[FieldOut], responses=ERRORS)
-def fields(round_id: int, actor: ActorDep, session: DbDep) -> list[FieldOut]:
+def fields(round_id: Id, actor: ActorDep, session: DbDep) -> list[FieldOut]:
     """The inputs of the round's submission form (from its framework)."""
     rnd = ws.get_round(session, actor, round_id)
     return [FieldOut(code=f.code, name_en=f.name_en, name_zh=f.name_zh, unit=f.unit, definition=f.definition,
@@ -251,7 +251,7 @@ def fields(round_id: int, actor: ActorDep, session: DbDep) -> list[FieldOut]:
 
 
 @router.get("/rounds/{round_id}/submissions", response_model=list[SubmissionOut], responses=ERRORS)
-def submissions(round_id: int, actor: ActorDep, session: DbDep) -> list[SubmissionOut]:
+def submissions(round_id: Id, actor: ActorDep, session: DbDep) -> list[SubmissionOut]:
     """Current submissions: all for analysts and admins, the caller's own clusters' for contributors."""
     ws.get_round(session, actor, round_id)
     if actor.role == "viewer":
@@ -261,19 +261,19 @@ def submissions(round_id: int, actor: ActorDep, session: DbDep) -> list[Submissi
 
 
 @router.get("/rounds/{round_id}/submissions/{unit}", response_model=SubmissionOut | None, responses=ERRORS)
-def get_submission(round_id: int, unit: str, actor: ActorDep, session: DbDep) -> SubmissionOut | None:
+def get_submission(round_id: Id, unit: str, actor: ActorDep, session: DbDep) -> SubmissionOut | None:
     """The current version (null when nothing is entered yet)."""
     s = ws.get_submission(session, actor, round_id, unit)
     return submission_out(s) if s else None
 
 
 @router.get("/rounds/{round_id}/submissions/{unit}/versions", response_model=list[SubmissionOut], responses=ERRORS)
-def submission_versions(round_id: int, unit: str, actor: ActorDep, session: DbDep) -> list[SubmissionOut]:
+def submission_versions(round_id: Id, unit: str, actor: ActorDep, session: DbDep) -> list[SubmissionOut]:
     return [submission_out(s) for s in ws.submission_history(session, actor, round_id, unit)]
 
 
 @router.put("/rounds/{round_id}/submissions/{unit}", response_model=SubmissionOut, responses=ERRORS)
-def save_submission(round_id: int, unit: str, body: SubmissionIn, actor: ActorDep, session: DbDep,
+def save_submission(round_id: Id, unit: str, body: SubmissionIn, actor: ActorDep, session: DbDep,
                     submit: bool = False) -> SubmissionOut:
     """Save the values as a new draft version, or submit them for review with ``?submit=true``."""
     row, warnings = ws.save_submission(session, actor, round_id, unit, body.values, submit=submit)
@@ -281,12 +281,12 @@ def save_submission(round_id: int, unit: str, body: SubmissionIn, actor: ActorDe
 
 
 @router.post("/rounds/{round_id}/submissions/{unit}/review", response_model=SubmissionOut, responses=ERRORS)
-def review(round_id: int, unit: str, body: ReviewIn, actor: ActorDep, session: DbDep) -> SubmissionOut:
+def review(round_id: Id, unit: str, body: ReviewIn, actor: ActorDep, session: DbDep) -> SubmissionOut:
     return submission_out(ws.review_submission(session, actor, round_id, unit, body.decision, body.comment))
 
 
 @router.get("/rounds/{round_id}/runs", response_model=list[RunOut], responses=ERRORS)
-def runs(round_id: int, actor: ActorDep, session: DbDep) -> list[RunOut]:
+def runs(round_id: Id, actor: ActorDep, session: DbDep) -> list[RunOut]:
     """Evaluation runs of the round: all for analysts and admins, the published one for everyone else."""
     rnd = ws.get_round(session, actor, round_id)
     if actor.is_staff:
@@ -297,24 +297,25 @@ def runs(round_id: int, actor: ActorDep, session: DbDep) -> list[RunOut]:
 
 
 @router.post("/rounds/{round_id}/runs", response_model=RunOut, status_code=201, responses=ERRORS)
-def evaluate(round_id: int, actor: ActorDep, session: DbDep) -> RunOut:
+def evaluate(round_id: Id, actor: ActorDep, session: DbDep) -> RunOut:
     """Evaluate the round's accepted submissions: a new run (old runs stay)."""
     return run_out(ws.evaluate_round(session, actor, round_id))
 
 
 @router.post("/rounds/{round_id}/publish", response_model=RoundOut, responses=ERRORS)
-def publish(round_id: int, actor: ActorDep, session: DbDep, run_id: int | None = None) -> RoundOut:
+def publish(round_id: Id, actor: ActorDep, session: DbDep,
+            run_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> RoundOut:
     return round_out(ws.publish_round(session, actor, round_id, run_id))
 
 
 @router.get("/rounds/{round_id}/ranking", response_model=Ranking, responses=ERRORS)
-def ranking(round_id: int, actor: ActorDep, session: DbDep) -> Ranking:
+def ranking(round_id: Id, actor: ActorDep, session: DbDep) -> Ranking:
     run, rows = ws.ranking(session, actor, round_id)
     return Ranking(round_id=round_id, run_id=run.id, rows=[RankingRow(**r) for r in rows])
 
 
 @router.get("/rounds/{round_id}/clusters/{unit}", response_model=dict[str, Any], responses=ERRORS)
-def cluster(round_id: int, unit: str, actor: ActorDep, session: DbDep) -> dict[str, Any]:
+def cluster(round_id: Id, unit: str, actor: ActorDep, session: DbDep) -> dict[str, Any]:
     """One cluster's profile in the round's visible run: scores, ranks, grade and reason, type, strengths, short
     boards, gaps, actions and the benchmark median of each dimension."""
     return ws.cluster_view(session, actor, round_id, unit)[1]
@@ -331,7 +332,7 @@ MEDIA = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
 
 @router.get("/runs/{run_id}/report", responses={**ERRORS, 200: {"content": {m: {} for m in MEDIA.values()}}},
             response_class=Response)
-def report(request: Request, run_id: int, actor: ActorDep, session: DbDep, fmt: Literal["html", "pdf", "xlsx"] = "html",
+def report(request: Request, run_id: Id, actor: ActorDep, session: DbDep, fmt: Literal["html", "pdf", "xlsx"] = "html",
            lang: Literal["en", "zh"] = "en") -> Response:
     """The report of a stored run (regenerated from its provenance and data), as a download."""
     run = session.get(Run, run_id)

@@ -14,14 +14,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from ..store import Store
 from ..store.accounts import Actor, session_actor, token_actor
 
-__all__ = ["LANG_COOKIE", "SESSION_COOKIE", "ActorDep", "Caller", "CallerDep", "DbDep", "caller", "db",
-           "require_actor", "set_cookie"]
+__all__ = [
+    "LANG_COOKIE",
+    "MAX_ID",
+    "SESSION_COOKIE",
+    "ActorDep",
+    "Caller",
+    "CallerDep",
+    "DbDep",
+    "Id",
+    "caller",
+    "db",
+    "require_actor",
+    "set_cookie",
+]
 
 SESSION_COOKIE = "cl_session"
 LANG_COOKIE = "cl_lang"
@@ -71,6 +83,9 @@ def require_actor(c: Annotated[Caller, Depends(caller)]) -> Actor:
     return c.actor
 
 
+MAX_ID = 2**31 - 1
+#: An object id in a path: bounded, so that no number reaches the database that it cannot hold
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: The request's transaction; it ends with the handler, so a client never gets a reply to a change not yet committed
 DbDep = Annotated[Session, Depends(db, scope="function")]
 CallerDep = Annotated[Caller, Depends(caller)]

@@ -16,7 +16,7 @@ from ..store import workspace as ws
 from ..store.accounts import Actor
 from ..store.errors import NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round, Run
-from .auth import Caller, CallerDep, DbDep
+from .auth import Caller, CallerDep, DbDep, Id
 from .render import lang_of, render
 
 __all__ = ["router"]
@@ -68,7 +68,7 @@ def _filter_options(rows: list[dict[str, Any]], key: str) -> list[str]:
 
 
 @router.get("/rounds/{round_id}")
-def ranking_page(request: Request, round_id: int, c: CallerDep, session: DbDep, sector: str = "", region: str = "",
+def ranking_page(request: Request, round_id: Id, c: CallerDep, session: DbDep, sector: str = "", region: str = "",
                  grade: str = "", sort: str = "rank") -> Response:
     if c.actor is None:
         return _login(request)
@@ -97,7 +97,7 @@ def ranking_page(request: Request, round_id: int, c: CallerDep, session: DbDep, 
 
 
 @router.get("/rounds/{round_id}/clusters/{unit}")
-def cluster_page(request: Request, round_id: int, unit: str, c: CallerDep, session: DbDep) -> Response:
+def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, session: DbDep) -> Response:
     if c.actor is None:
         return _login(request)
     rnd = ws.get_round(session, c.actor, round_id)
@@ -123,7 +123,7 @@ def cluster_page(request: Request, round_id: int, unit: str, c: CallerDep, sessi
 
 
 @router.get("/rounds/{round_id}/submissions")
-def submissions_page(request: Request, round_id: int, c: CallerDep, session: DbDep) -> Response:
+def submissions_page(request: Request, round_id: Id, c: CallerDep, session: DbDep) -> Response:
     if c.actor is None:
         return _login(request)
     rnd = ws.get_round(session, c.actor, round_id)
@@ -147,7 +147,7 @@ def submissions_page(request: Request, round_id: int, c: CallerDep, session: DbD
 
 
 @router.get("/rounds/{round_id}/submissions/{unit}")
-def submission_page(request: Request, round_id: int, unit: str, c: CallerDep, session: DbDep) -> Response:
+def submission_page(request: Request, round_id: Id, unit: str, c: CallerDep, session: DbDep) -> Response:
     if c.actor is None:
         return _login(request)
     rnd = ws.get_round(session, c.actor, round_id)
