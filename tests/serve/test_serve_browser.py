@@ -206,6 +206,13 @@ def test_round_in_the_browser(server: tuple[str, Workspace]) -> None:
         assert "CN001" in ranking and "CN003" not in ranking  # CN003 was returned, not evaluated
         assert viewer.locator("table.ranking").count() == 2  # benchmarks apart
         shots(viewer, "viewer-ranking")
+        viewer.check('input[name=units][value="CN001"]')
+        viewer.check('input[name=units][value="CN002"]')
+        viewer.click("#compare-form button")
+        viewer.wait_for_selector("#radar .main-svg")
+        assert "CN001" in viewer.inner_html("#comparison") and "CN002" in viewer.inner_html("#comparison")
+        shots(viewer, "viewer-compare")
+        viewer.goto(base + "/rounds/3")
         viewer.click('table.ranking >> nth=0 >> a >> nth=0')
         viewer.wait_for_selector("#radar .main-svg")
         assert viewer.locator("#history .main-svg").count() >= 1

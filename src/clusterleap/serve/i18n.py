@@ -45,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "evaluated_units": "Evaluated clusters", "latest_run": "Latest run", "none": "none",
         "rank_history": "Rank over rounds", "index_history": "Index over rounds", "compare": "Compare",
         "warning": "Check", "signed_in_as": "Signed in as", "api": "API", "benchmark": "benchmark",
-        "n_clusters": "Clusters",
+        "n_clusters": "Clusters", "compare_hint": "tick 2 to 4 clusters, then compare them",
     },
     "zh": {
         "app": "clusterleap", "tagline": "先进制造业集群评价轮次",
@@ -82,7 +82,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "evaluated_units": "参评集群", "latest_run": "最新评价", "none": "无",
         "rank_history": "历轮排名", "index_history": "历轮指数", "compare": "对比",
         "warning": "请核对", "signed_in_as": "当前用户", "api": "API", "benchmark": "标杆",
-        "n_clusters": "集群数",
+        "n_clusters": "集群数", "compare_hint": "勾选 2 至 4 个集群进行对比",
     },
 }
 

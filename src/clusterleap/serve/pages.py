@@ -4,17 +4,17 @@ authorisation holds) and act through the API from the pages' script."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..store import workspace as ws
 from ..store.accounts import Actor
-from ..store.errors import NotFound
+from ..store.errors import Invalid, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round, Run
 from .auth import Caller, CallerDep, DbDep, Id
 from .render import lang_of, render
@@ -120,6 +120,30 @@ def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, sessio
         c, **ctx, run=run, p=prof, dims=dims, node_label=node_label,
         radar_json=json.dumps(radar, ensure_ascii=False), history=history,
         history_json=json.dumps(hist_chart), root=fw.root.code))
+
+
+@router.get("/rounds/{round_id}/compare")
+def compare_page(request: Request, round_id: Id, c: CallerDep, session: DbDep,
+                 units: Annotated[list[str] | None, Query()] = None) -> Response:
+    """Two to four clusters side by side: dimension scores (radar and table), index, rank, grade and type."""
+    if c.actor is None:
+        return _login(request)
+    rnd = ws.get_round(session, c.actor, round_id)
+    ctx = _round_ctx(session, c.actor, rnd)
+    chosen = list(dict.fromkeys(units or []))
+    if not 2 <= len(chosen) <= 4:
+        raise Invalid(f"choose 2 to 4 clusters to compare (got {len(chosen)})", field="units")
+    views = [ws.cluster_view(session, c.actor, round_id, u)[1] for u in chosen]
+    fw = ws.framework_of(ctx["framework"])
+    lang = lang_of(request)
+    dims = list(fw.children[fw.root.code])
+    labels = [fw[d].label(lang) for d in dims]
+    names = [(v["summary"]["name_zh"] if lang == "zh" and v["summary"]["name_zh"] else v["name"]) for v in views]
+    radar = {"labels": labels, "series": [{"name": n, "values": [v["scores"].get(d) for d in dims]}
+                                          for n, v in zip(names, views, strict=True)]}
+    return render(request, "compare.html", _ctx(
+        c, **ctx, views=views, names=names, dims=[(d, fw[d].label(lang)) for d in dims],
+        radar_json=json.dumps(radar, ensure_ascii=False), chart_names="|".join(names)))
 
 
 @router.get("/rounds/{round_id}/submissions")

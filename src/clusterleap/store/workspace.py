@@ -206,6 +206,8 @@ class Field:
     hi: float | None
     plausible: tuple[float, float] | None
     denominator_of: tuple[str, ...] = ()
+    group_en: str = ""
+    group_zh: str = ""
 
     def label(self, lang: str) -> str:
         first, second = (self.name_zh, self.name_en) if lang == "zh" else (self.name_en, self.name_zh)
@@ -232,17 +234,20 @@ def form_fields(db: Session, rnd: Round) -> list[Field]:
     seen = _previous_values(db, rnd)
     out = []
     denominators: dict[str, list[str]] = {}
+    top = set(fw.children[fw.root.code])
     for code in fw.indicators:
         n = fw[code]
         lo, hi = _bounds(n.unit)
-        out.append(Field(code, n.name_en, n.name_zh, n.unit, n.definition, lo, hi, seen.get(code)))
+        dim = next((fw[a] for a in fw.ancestors(code) if a in top), None)
+        out.append(Field(code, n.name_en, n.name_zh, n.unit, n.definition, lo, hi, seen.get(code),
+                         group_en=dim.name_en if dim else "", group_zh=dim.name_zh if dim else ""))
         if n.denominator:
             denominators.setdefault(n.denominator, []).append(code)
     for code, users in denominators.items():
         if code in fw:
             continue
         out.append(Field(code, code.replace("_", " ").capitalize(), "", "", "", None, None, seen.get(code),
-                         tuple(users)))
+                         tuple(users), "Denominators", "分母"))
     return out
 
 

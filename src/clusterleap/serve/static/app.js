@@ -113,7 +113,7 @@
   function charts() {
     if (!window.Plotly) { return; }
     var font = { family: getComputedStyle(document.body).fontFamily, size: 13 };
-    var colors = ["#1f5fa8", "#c0392b"];
+    var colors = ["#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad"];
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var spec = JSON.parse(el.getAttribute("data-spec"));
       var names = (el.getAttribute("data-names") || "").split("|");
@@ -122,7 +122,8 @@
         data = spec.series.map(function (s, i) {
           return { type: "scatterpolar", r: s.values.concat([s.values[0]]), theta: spec.labels.concat([spec.labels[0]]),
                    name: names[i] || s.name, fill: i === 0 ? "toself" : "none", opacity: i === 0 ? 0.75 : 1,
-                   line: { color: colors[i], width: 2, dash: i === 0 ? "solid" : "dot" } };
+                   line: { color: colors[i % colors.length], width: 2,
+                           dash: spec.series.length === 2 && i === 1 ? "dot" : "solid" } };
         });
         layout = { polar: { radialaxis: { range: [0, 100], tickfont: { size: 10 } } }, showlegend: true,
                    legend: { orientation: "h", y: -0.1 }, margin: { l: 120, r: 120, t: 30, b: 30 }, font: font };
