@@ -130,9 +130,13 @@
       } else {
         data = [{ type: "scatter", mode: "lines+markers", x: spec.years, y: spec.rank, name: names[0], line: { color: colors[0] } },
                 { type: "scatter", mode: "lines+markers", x: spec.years, y: spec.score, name: names[1], yaxis: "y2", line: { color: "#888", dash: "dot" } }];
-        layout = { xaxis: { dtick: 1 }, yaxis: { autorange: "reversed", title: { text: names[0] } },
-                   yaxis2: { overlaying: "y", side: "right", title: { text: names[1] } }, showlegend: false,
-                   margin: { l: 50, r: 50, t: 10, b: 30 }, font: font };
+        var ranks = spec.rank.filter(function (v) { return v !== null; });
+        var span = ranks.length ? Math.max.apply(null, ranks) - Math.min.apply(null, ranks) : 1;
+        layout = { xaxis: { dtick: 1 },
+                   yaxis: { autorange: "reversed", title: { text: names[0] }, tickformat: "d",
+                            dtick: Math.max(1, Math.ceil(span / 6)) },
+                   yaxis2: { overlaying: "y", side: "right", title: { text: names[1] }, tickformat: ".1f" },
+                   showlegend: false, margin: { l: 60, r: 70, t: 10, b: 30 }, font: font };
       }
       window.Plotly.newPlot(el, data, layout, { displayModeBar: false, responsive: true });
     });
