@@ -13,6 +13,7 @@ from clusterleap.cli import app
 from clusterleap.serve.i18n import STRINGS
 from clusterleap.store.accounts import MAX_FAILURES
 from clusterleap.store.models import Cluster, LoginAttempt, User
+from tests.conftest import ROOT
 
 from .conftest import Workspace, client_for
 
@@ -148,3 +149,27 @@ def test_users_add_takes_the_password_from_the_environment(tmp_path: Path, monke
     assert r.exit_code == 2 and "exists already" in r.output  # prompted twice until both agree, then refused
     token = runner.invoke(app, ["users", "token", "boss", "-w", str(ws)]).output.strip()
     assert token.startswith("clt_")
+
+
+def test_framework_uploads_and_recipes_are_versions(sqlite_workspace: Workspace) -> None:
+    admin = client_for(sqlite_workspace, "admin")
+    text = (ROOT / "docs" / "examples" / "mini" / "framework.yaml").read_bytes()
+    first = admin.post("/api/frameworks", files={"file": ("mini.yaml", text, "application/yaml")})
+    assert first.status_code == 201, first.text
+    same = admin.post("/api/frameworks", files={"file": ("mini.yaml", text, "application/yaml")})
+    assert same.json()["id"] == first.json()["id"]  # the same content adds no version
+    changed = text.replace(b"target: 5.0", b"target: 4.5", 1)
+    assert changed != text
+    second = admin.post("/api/frameworks", files={"file": ("mini.yaml", changed, "application/yaml")})
+    assert (second.json()["name"], second.json()["version"]) == ("mini-clusters", 2)
+    bad = admin.post("/api/frameworks", files={"file": ("mini.yaml", b"tree: [", "application/yaml")})
+    assert bad.status_code == 422 and "mini.yaml" in bad.json()["detail"]
+    analyst = client_for(sqlite_workspace, "analyst")
+    assert analyst.post("/api/frameworks", files={"file": ("mini.yaml", text, "application/yaml")}).status_code == 403
+    r = analyst.post("/api/recipes", json={"name": "x", "yaml": "normalise: {method: minmaxx}\n"})
+    assert r.status_code == 422 and "minmax" in r.json()["fields"]["yaml"]  # the engine's "did you mean"
+    v1 = analyst.post("/api/recipes", json={"name": "x", "yaml": "normalise: zscore\n"}).json()
+    v2 = analyst.post("/api/recipes", json={"name": "x", "yaml": "normalise: rank\n"}).json()
+    assert (v1["version"], v2["version"]) == (1, 2)
+    names = [(r["name"], r["version"]) for r in analyst.get("/api/recipes").json()]
+    assert ("x", 1) in names and ("x", 2) in names
