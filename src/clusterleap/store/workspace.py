@@ -475,10 +475,17 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     bench = np.asarray(result.data.benchmark, dtype=bool)
     meta = frame.set_index("unit")
     grades, types = analytics.grades, analytics.types
+    # each unit's profile reads its own rows of the standing and action tables: split them once (per-unit
+    # filtering of the whole tables made the profiles quadratic in the number of clusters)
+    standing = {str(u): g for u, g in analytics.standing.groupby(level="unit", sort=False)}
+    acts = analytics.actions
+    actions = {str(u): g for u, g in acts.groupby("unit", sort=False)} if len(acts) else {}
     for pos, code in enumerate(result.ranking(root).index):
         code = str(code)
         i = result.units.index(code)
-        p = _profile(analytics, result, code)
+        one = replace(analytics, standing=standing.get(code, analytics.standing.iloc[:0]),
+                      actions=actions.get(code, acts.iloc[:0]))
+        p = _profile(one, result, code)
         m = meta.loc[code]
         summary = {
             "unit": code, "name": str(m["name"]), "name_zh": _clean(m["name_zh"]) or "",
