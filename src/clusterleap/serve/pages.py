@@ -36,8 +36,7 @@ def _ctx(c: Caller, **more: Any) -> dict[str, Any]:
 def _round_ctx(session: Session, actor: Actor, rnd: Round) -> dict[str, Any]:
     fw = session.get_one(FrameworkVersion, rnd.framework_id)
     rc = session.get_one(RecipeVersion, rnd.recipe_id)
-    return {"round": rnd, "framework": fw, "recipe": rc,
-            "rounds": ws.list_rounds(session, actor)}
+    return {"round": rnd, "framework": fw, "recipe": rc}
 
 
 @router.get("/")

@@ -67,8 +67,20 @@ def _require(actor: Actor, *roles: str) -> None:
         raise Forbidden(f"{actor.username} ({actor.role}) may not do this (needs {' or '.join(roles)})")
 
 
+_FRAMEWORKS: dict[tuple[str, int, str], cl.Framework] = {}
+
+
 def framework_of(row: FrameworkVersion) -> cl.Framework:
-    """The engine's framework from a stored version (the inverse of ``Framework.to_dict``)."""
+    """The engine's framework from a stored version (the inverse of ``Framework.to_dict``). Versions never change,
+    so each is built (and validated) once per process."""
+    key = (row.name, row.version, row.hash)
+    cached = _FRAMEWORKS.get(key)
+    if cached is None:
+        cached = _FRAMEWORKS[key] = _build_framework(row)
+    return cached
+
+
+def _build_framework(row: FrameworkVersion) -> cl.Framework:
     d = row.content
     nodes = []
     for raw in d["nodes"]:
