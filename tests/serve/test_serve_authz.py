@@ -63,6 +63,10 @@ READS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("submission page of CN003", "GET", "/rounds/3/submissions/CN003", None,
      S(anonymous=303, contributor=404, contrib_b=200, viewer=404)),
     ("audit page", "GET", "/audit", None, S(anonymous=303, contributor=403, viewer=403)),
+    ("trends page", "GET", "/trends", None, S(anonymous=303)),
+    ("compare page", "GET", "/rounds/2/compare?units=CN001&units=CN003", None, S(anonymous=303)),
+    ("compare one cluster", "GET", "/rounds/2/compare?units=CN001", None,
+     S(anonymous=303, admin=422, analyst=422, contributor=422, viewer=422)),
 ]
 
 WRITES: list[tuple[str, str, str, Any, dict[str, int]]] = [

@@ -217,6 +217,12 @@ def test_round_in_the_browser(server: tuple[str, Workspace]) -> None:
         viewer.wait_for_selector("#radar .main-svg")
         assert viewer.locator("#history .main-svg").count() >= 1
         shots(viewer, "viewer-cluster")
+        viewer.goto(base + "/trends")
+        viewer.wait_for_selector("#trend .main-svg")
+        assert [c.inner_text() for c in viewer.query_selector_all("#trends tbody tr td:first-child")] == [
+            "2022", "2023", "2024"]
+        shots(viewer, "viewer-trends")
+        viewer.go_back()
         viewer.click("#lang-switch")
         viewer.wait_for_selector("h2:has-text('各维度得分与标杆中位数对比')")
         shots(viewer, "viewer-cluster-zh")

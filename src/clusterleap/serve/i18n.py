@@ -46,6 +46,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_history": "Rank over rounds", "index_history": "Index over rounds", "compare": "Compare",
         "warning": "Check", "signed_in_as": "Signed in as", "api": "API", "benchmark": "benchmark",
         "n_clusters": "Clusters", "compare_hint": "tick 2 to 4 clusters, then compare them",
+        "trends": "Trends across rounds", "domestic_mean": "Domestic mean index",
+        "domestic_median": "Domestic median index",
+        "trends_note": "Each round is evaluated on its own year's data (normalised within the round), so the levels "
+                       "compare clusters within a round; read changes across rounds as changes of standing.",
     },
     "zh": {
         "app": "clusterleap", "tagline": "先进制造业集群评价轮次",
@@ -83,6 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "rank_history": "历轮排名", "index_history": "历轮指数", "compare": "对比",
         "warning": "请核对", "signed_in_as": "当前用户", "api": "API", "benchmark": "标杆",
         "n_clusters": "集群数", "compare_hint": "勾选 2 至 4 个集群进行对比",
+        "trends": "历轮趋势", "domestic_mean": "国内集群平均指数", "domestic_median": "国内集群指数中位数",
+        "trends_note": "每轮按当年数据评价（在本轮内标准化），指数用于同一轮内的比较；跨轮变化应理解为相对位置的变化。",
     },
 }
 

@@ -4,6 +4,7 @@ authorisation holds) and act through the API from the pages' script."""
 from __future__ import annotations
 
 import json
+import statistics
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -143,6 +144,38 @@ def compare_page(request: Request, round_id: Id, c: CallerDep, session: DbDep,
     return render(request, "compare.html", _ctx(
         c, **ctx, views=views, names=names, dims=[(d, fw[d].label(lang)) for d in dims],
         radar_json=json.dumps(radar, ensure_ascii=False), chart_names="|".join(names)))
+
+
+@router.get("/trends")
+def trends_page(request: Request, c: CallerDep, session: DbDep) -> Response:
+    """The rounds side by side: clusters evaluated, the domestic clusters' mean and median index, the benchmark
+    median and the grade distribution, from each round's visible run."""
+    if c.actor is None:
+        return _login(request)
+    lang = lang_of(request)
+    rows: list[dict[str, Any]] = []
+    grades: list[str] = []
+    for rnd in sorted(ws.list_rounds(session, c.actor), key=lambda r: r.year):
+        try:
+            run, summaries = ws.ranking(session, c.actor, rnd.id)
+        except NotFound:
+            continue
+        dom = [r["score"] for r in summaries if not r["benchmark"] and r["score"] is not None]
+        bench = [r["score"] for r in summaries if r["benchmark"] and r["score"] is not None]
+        counts: dict[str, int] = {}
+        for r in summaries:
+            if not r["benchmark"]:
+                g = r["grade_zh" if lang == "zh" else "grade"]
+                counts[g] = counts.get(g, 0) + 1
+                if g not in grades:
+                    grades.append(g)
+        rows.append({"round": rnd, "run": run, "n": len(summaries), "n_domestic": len(dom),
+                     "mean": statistics.fmean(dom) if dom else None,
+                     "median": statistics.median(dom) if dom else None,
+                     "bench": statistics.median(bench) if bench else None, "counts": counts})
+    chart = {"years": [r["round"].year for r in rows], "mean": [r["mean"] for r in rows],
+             "bench": [r["bench"] for r in rows]}
+    return render(request, "trends.html", _ctx(c, rows=rows, grades=grades, chart_json=json.dumps(chart)))
 
 
 @router.get("/rounds/{round_id}/submissions")

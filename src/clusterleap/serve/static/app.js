@@ -127,6 +127,11 @@
         });
         layout = { polar: { radialaxis: { range: [0, 100], tickfont: { size: 10 } } }, showlegend: true,
                    legend: { orientation: "h", y: -0.1 }, margin: { l: 120, r: 120, t: 30, b: 30 }, font: font };
+      } else if (el.getAttribute("data-chart") === "trend") {
+        data = [{ type: "scatter", mode: "lines+markers", x: spec.years, y: spec.mean, name: names[0], line: { color: colors[0] } },
+                { type: "scatter", mode: "lines+markers", x: spec.years, y: spec.bench, name: names[1], line: { color: colors[1], dash: "dot" } }];
+        layout = { xaxis: { dtick: 1 }, yaxis: { rangemode: "tozero" }, legend: { orientation: "h", y: -0.15 },
+                   margin: { l: 50, r: 20, t: 10, b: 40 }, font: font };
       } else {
         data = [{ type: "scatter", mode: "lines+markers", x: spec.years, y: spec.rank, name: names[0], line: { color: colors[0] } },
                 { type: "scatter", mode: "lines+markers", x: spec.years, y: spec.score, name: names[1], yaxis: "y2", line: { color: "#888", dash: "dot" } }];
