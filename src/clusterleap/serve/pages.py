@@ -175,8 +175,8 @@ def trends_page(request: Request, c: CallerDep, session: DbDep) -> Response:
                      "bench": statistics.median(bench) if bench else None, "counts": counts})
     # grades from the highest tier down: by the mean index of the clusters that got them
     level: dict[str, list[float]] = {}
-    for rnd in rows:
-        for r in ws.ranking(session, c.actor, rnd["round"].id)[1]:
+    for row in rows:
+        for r in ws.ranking(session, c.actor, row["round"].id)[1]:
             if not r["benchmark"] and r["score"] is not None:
                 level.setdefault(r["grade_zh" if lang == "zh" else "grade"], []).append(r["score"])
     grades.sort(key=lambda g: -statistics.fmean(level[g]) if level.get(g) else 0.0)
