@@ -16,16 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 import clusterleap as cl
+from clusterleap.illustrative import illustrative_frame
 from clusterleap.store import migrate, open_store
 from clusterleap.store.accounts import Actor, create_token
 from clusterleap.store.models import Cluster, FrameworkVersion, Round, Run, RunUnit, Submission
 from clusterleap.store.workspace import form_fields, framework_of, run_result, validate_values
 
-from .conftest import Workspace, client_for
+from .conftest import YEARS, Workspace, client_for
 
 ANALYST = Actor(2, "analyst", "analyst")
 
@@ -204,3 +206,34 @@ def test_50_concurrent_clients_lose_nothing(workspace: Workspace) -> None:
     for body in ok:
         assert stored[(body["unit"], body["version"])] == body["values"]["rd_intensity"]
     assert len([k for k in stored if k[0] in ("CN001", "CN002")]) == len(ok)
+
+
+def test_upload_of_many_clusters_is_all_or_nothing(workspace: Workspace, tmp_path: Path) -> None:
+    frame = illustrative_frame(n_domestic=8, n_benchmark=3, years=YEARS)
+    mine = frame[frame.unit.isin(["CN001", "CN002"]) & (frame.year == 2024)]
+    client = client_for(workspace, "contributor")
+    bad = mine.astype(object).copy()
+    bad.loc[bad.index[0], "rd_intensity"] = "12,5%"
+    r = client.post("/api/rounds/3/submissions", files={"file": ("ours.csv", bad.to_csv(index=False).encode(),
+                                                                 "text/csv")})
+    assert r.status_code == 422
+    assert r.json()["fields"]["CN001.rd_intensity"].startswith("'12,5%' is not a number")
+    assert client.get("/api/rounds/3/submissions").json() == []  # CN002's good row was not saved either
+    r = client.post("/api/rounds/3/submissions?submit=true",
+                    files={"file": ("ours.csv", mine.to_csv(index=False).encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert [(s["unit"], s["version"], s["state"]) for s in r.json()] == [("CN001", 1, "submitted"),
+                                                                          ("CN002", 1, "submitted")]
+    assert r.json()[0]["values"]["rd_intensity"] == pytest.approx(float(mine.iloc[0]["rd_intensity"]))
+    other = client_for(workspace, "contrib-b")
+    theirs = frame[frame.unit.isin(["CN003"]) & (frame.year == 2024)]
+    body = pd.concat([theirs, mine]).to_csv(index=False).encode()
+    r = other.post("/api/rounds/3/submissions", files={"file": ("mixed.csv", body, "text/csv")})
+    assert r.status_code == 422
+    fields = r.json()["fields"]
+    assert fields["CN001"] == "mixed.csv row 3: 'CN001' is not a cluster you may enter data for"
+    assert "CN003" in fields  # CN003 is submitted already: it changes only when returned
+    with workspace.store.session() as db:
+        n = db.scalar(select(func.count()).select_from(Submission).where(Submission.unit == "CN003",
+                                                                          Submission.round_id == 3))
+    assert n == 1

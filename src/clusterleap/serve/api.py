@@ -280,6 +280,21 @@ def save_submission(round_id: Id, unit: str, body: SubmissionIn, actor: ActorDep
     return submission_out(row, warnings)
 
 
+@router.post("/rounds/{round_id}/submissions", response_model=list[SubmissionOut], responses=ERRORS)
+def upload_submissions(round_id: Id, file: UploadFile, actor: ActorDep, session: DbDep,
+                       submit: bool = False) -> list[SubmissionOut]:
+    """Data of many clusters from one filled-in data template (CSV, xlsx or Parquet; ``clusterleap template``):
+    a new version per cluster, all or nothing; ``?submit=true`` submits them for review."""
+    name = Path(file.filename or "data.csv").name
+    if Path(name).suffix.lower() not in (".csv", ".xlsx", ".parquet"):
+        raise Invalid(f"{name}: expected a .csv, .xlsx or .parquet data file", field="file")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(file.file.read())
+        rows = ws.upload_submissions(session, actor, round_id, path, submit=submit)
+    return [submission_out(r) for r in rows]
+
+
 @router.post("/rounds/{round_id}/submissions/{unit}/review", response_model=SubmissionOut, responses=ERRORS)
 def review(round_id: Id, unit: str, body: ReviewIn, actor: ActorDep, session: DbDep) -> SubmissionOut:
     return submission_out(ws.review_submission(session, actor, round_id, unit, body.decision, body.comment))

@@ -20,6 +20,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ __all__ = [
     "Field", "add_framework", "add_recipe", "audit", "audit_log", "cluster_history", "cluster_view", "create_round",
     "current_submissions", "evaluate_round", "form_fields", "framework_of", "get_round", "get_submission",
     "list_rounds", "publish_round", "ranking", "recipe_of", "review_submission", "run_result", "save_submission",
-    "submission_history", "upsert_cluster", "validate_values", "visible_run",
+    "submission_history", "upload_submissions", "upsert_cluster", "validate_values", "visible_run",
 ]
 
 META_COLUMNS = ("unit", "name", "name_zh", "year", "sector", "region", "province", "benchmark")
@@ -403,6 +404,49 @@ def save_submission(db: Session, actor: Actor, round_id: int, unit: str, raw: Ma
     audit(db, actor, "submission.submit" if submit else "submission.save", "submission", f"{round_id}/{unit}",
           {"version": row.version, "warnings": warnings})
     return row, warnings
+
+
+def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, submit: bool = False
+                       ) -> list[Submission]:
+    """Data of many clusters from one file (the data template: CSV, Excel or Parquet, read by the engine), all or
+    nothing: each cluster's row becomes a new version as :func:`save_submission` makes it. Errors name the file's
+    row and column (the engine's), or the cluster that may not be entered."""
+    rnd = get_round(db, actor, round_id)
+    try:  # messages name the file as the user sent it, not the temporary copy
+        ds = replace(cl.read_data(path), source=path.name)
+    except cl.DataError as exc:
+        raise Invalid(str(exc).replace(str(path), path.name), field="file") from None
+    if rnd.year not in ds.years and len(ds.years) > 1:
+        raise Invalid(f"{path.name}: no rows for {rnd.year}, the year of this round (years present: "
+                      f"{', '.join(map(str, ds.years))})", field="file")
+    yi = ds.years.index(rnd.year) if rnd.year in ds.years else 0
+    codes = [f.code for f in form_fields(db, rnd)]
+    rows: list[Submission] = []
+    problems: dict[str, str] = {}
+    for ui, unit in enumerate(ds.units):
+        if not _may_see_unit(actor, unit) or db.get(Cluster, unit) is None:
+            problems[unit] = f"{ds.place(yi, ui, codes[0]).split(',')[0]}: {unit!r} is not a cluster you may " \
+                             "enter data for"
+            continue
+        raw: dict[str, Any] = {}
+        for c in codes:
+            if c in ds.text and (yi * len(ds.units) + ui) in ds.text[c]:
+                raw[c] = ds.text[c][yi * len(ds.units) + ui]
+            elif c in ds.variables:
+                x = float(ds.values[yi, ui, ds.variables.index(c)])
+                raw[c] = None if math.isnan(x) else repr(x)
+        try:
+            row, _ = save_submission(db, actor, round_id, unit, raw, submit=submit)
+        except Invalid as exc:
+            problems.update({f"{unit}.{k}": v for k, v in exc.fields.items()} or {unit: str(exc)})
+            continue
+        except Conflict as exc:
+            problems[unit] = str(exc)
+            continue
+        rows.append(row)
+    if problems:
+        raise Invalid(f"{path.name}: {len(problems)} problem(s); nothing was saved", fields=problems)
+    return rows
 
 
 def review_submission(db: Session, actor: Actor, round_id: int, unit: str, decision: str,
