@@ -1,0 +1,178 @@
+"""The web application: the JSON API, the pages, the login, static assets and the security headers.
+
+plotly.js is served from the installed plotly package (never copied into the repository); the pages' own script and
+style sheet come from ``serve/static``. Every response carries a Content-Security-Policy that allows scripts and
+styles from this origin only (no inline scripts; charts read their data from ``data-`` attributes).
+"""
+
+from __future__ import annotations
+
+import secrets
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+import clusterleap as cl
+
+from ..store import Store
+from ..store.accounts import SESSION_HOURS, end_session, login, new_session
+from ..store.errors import Conflict, Forbidden, Invalid, NotFound
+from . import api, pages
+from .auth import LANG_COOKIE, SESSION_COOKIE, CallerDep, DbDep, set_cookie
+from .i18n import LANGS
+from .render import render
+
+__all__ = ["CSP", "create_app", "plotly_js"]
+
+#: Scripts from this origin only. Styles also allow inline ones: plotly.js sets style attributes and adds its rules
+#: in a <style> element (its charts break without them); a style cannot run code.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+LOGIN_CSRF = "cl_login_csrf"
+
+
+def plotly_js() -> Path:
+    """plotly.js as the installed plotly package ships it."""
+    return Path(str(resources.files("plotly") / "package_data" / "plotly.min.js"))
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _problem(status: int, detail: str, fields: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail, "fields": fields or {}}, status_code=status)
+
+
+def _error(request: Request, status: int, detail: str, fields: dict[str, str] | None = None) -> Response:
+    if request.url.path.startswith("/api/"):
+        return _problem(status, detail, fields)
+    if status == 401:
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return render(request, "error.html", {"status": status, "detail": detail}, status=status)
+
+
+def create_app(store: Store) -> FastAPI:
+    """The application over ``store`` (an opened, upgraded workspace store)."""
+    app = FastAPI(title="clusterleap", version=cl.__version__, docs_url=None, redoc_url=None, openapi_url=None,
+                  description="The evaluation rounds of a clusterleap workspace: rounds, submissions, runs, results.")
+    app.state.store = store
+    app.state.reports = {}
+    app.add_middleware(SecurityHeaders)
+
+    statuses: list[tuple[type[Exception], int]] = [(NotFound, 404), (Forbidden, 403), (Conflict, 409)]
+    for exc_type, status in statuses:
+        def handler(request: Request, exc: Exception, status: int = status) -> Response:
+            return _error(request, status, str(exc))
+        app.add_exception_handler(exc_type, handler)
+
+    def invalid(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Invalid)
+        return _error(request, 422, str(exc), exc.fields)
+
+    def engine_error(request: Request, exc: Exception) -> Response:
+        return _error(request, 422, str(exc))
+
+    def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(request, exc.status_code, str(exc.detail))
+
+    def validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        fields = {".".join(str(p) for p in e["loc"][1:]) or "body": str(e["msg"]) for e in exc.errors()}
+        return _error(request, 422, "the request does not match the schema", fields)
+
+    def concurrent(request: Request, exc: Exception) -> Response:
+        return _error(request, 409, "someone changed this at the same moment: reload and try again")
+
+    app.add_exception_handler(IntegrityError, concurrent)
+    app.add_exception_handler(Invalid, invalid)
+    app.add_exception_handler(cl.ClusterleapError, engine_error)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation)
+
+    app.mount("/static", StaticFiles(directory=str(resources.files("clusterleap.serve") / "static")),
+              name="static")
+
+    @app.get("/vendor/plotly.min.js", include_in_schema=False)
+    def plotly() -> FileResponse:
+        return FileResponse(plotly_js(), media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
+    def login_page(request: Request, c: CallerDep, next: str = "/") -> Response:
+        if c.actor is not None:
+            return RedirectResponse(_local(next), status_code=303)
+        return _login_form(request, next, "", 200)
+
+    @app.post("/login", include_in_schema=False, response_class=HTMLResponse)
+    def login_submit(request: Request, session: DbDep, username: Annotated[str, Form()] = "",
+                     password: Annotated[str, Form()] = "", csrf: Annotated[str, Form()] = "",
+                     next: Annotated[str, Form()] = "/") -> Response:
+        expected = request.cookies.get(LOGIN_CSRF, "")
+        if not expected or not secrets.compare_digest(expected, csrf):
+            return _login_form(request, next, "login_csrf", 403)
+        ip = request.client.host if request.client else ""
+        try:
+            user = login(session, username.strip(), password, ip)
+        except Invalid:
+            return _login_form(request, next, "login_throttled", 429)
+        if user is None:
+            return _login_form(request, next, "login_failed", 401)
+        secret, _ = new_session(session, user)
+        response = RedirectResponse(_local(next), status_code=303)
+        set_cookie(request, response, SESSION_COOKIE, secret, SESSION_HOURS * 3600)
+        response.delete_cookie(LOGIN_CSRF, path="/")
+        return response
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, c: CallerDep, session: DbDep) -> Response:
+        secret = request.cookies.get(SESSION_COOKIE)
+        if secret:
+            end_session(session, secret)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/lang/{code}", include_in_schema=False)
+    def switch_language(request: Request, code: str, next: str = "/") -> Response:
+        response = RedirectResponse(_local(next), status_code=303)
+        if code in LANGS:
+            set_cookie(request, response, LANG_COOKIE, code, 365 * 24 * 3600)
+        return response
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _local(target: str) -> str:
+    """``target`` if it is a path on this site, else '/' (no open redirects)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _login_form(request: Request, next: str, error: str, status: int) -> Response:
+    token = secrets.token_urlsafe(32)
+    ctx: dict[str, Any] = {"next": _local(next), "error": error, "csrf": token}
+    response = render(request, "login.html", ctx, status=status)
+    set_cookie(request, response, LOGIN_CSRF, token, 3600)
+    return response

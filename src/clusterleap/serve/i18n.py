@@ -1,0 +1,98 @@
+"""Every fixed string of the web pages, in English and Chinese (both languages have the same keys; a test checks
+it)."""
+
+from __future__ import annotations
+
+__all__ = ["LANGS", "STRINGS", "t"]
+
+LANGS = ("en", "zh")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "app": "clusterleap", "tagline": "Evaluation rounds of advanced manufacturing clusters",
+        "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
+        "login_failed": "User name or password is wrong.", "login_throttled":
+        "Too many failed logins: wait 15 minutes and try again.", "login_csrf":
+        "The login form expired: please try again.",
+        "rounds": "Rounds", "ranking": "Ranking", "submissions": "Submissions", "audit": "Audit log",
+        "round": "Round", "year": "Year", "state": "State", "framework": "Framework", "recipe": "Recipe",
+        "collecting": "collecting data", "published": "published", "draft": "draft", "submitted": "submitted",
+        "returned": "returned", "accepted": "accepted", "not_entered": "not entered",
+        "rank": "Rank", "cluster": "Cluster", "index": "Index", "grade": "Grade", "type": "Type",
+        "sector": "Sector", "region": "Region", "all": "all", "filter": "Filter", "benchmarks": "Benchmark clusters",
+        "benchmarks_note": "Benchmarks abroad are evaluated with the domestic clusters (they set the scale) and "
+                           "listed apart; ranks count every evaluated cluster.",
+        "domestic": "Domestic clusters", "no_results": "No published results in this round yet.",
+        "illustrative": "Illustrative data: invented clusters, not real measurements.",
+        "profile": "Profile", "radar_title": "Dimension scores against the benchmark median",
+        "this_cluster": "This cluster", "benchmark_median": "Benchmark median",
+        "strengths": "Strengths", "short_boards": "Short boards", "gaps": "Gaps to the benchmark",
+        "actions": "Policy actions", "because": "Because", "history": "History over rounds",
+        "reason": "Why this grade", "contribution": "Contribution to the gap", "node": "Node",
+        "score": "Score", "peer_rank": "Rank among peers", "level": "Level", "gap": "Gap",
+        "enter_data": "Enter data", "save_draft": "Save draft", "submit": "Submit for review",
+        "accept": "Accept", "return": "Return with comment", "comment": "Comment", "version": "Version",
+        "by": "by", "at": "at", "values": "Values", "unit": "Unit", "definition": "Definition",
+        "plausible": "Last round's range", "allowed": "Allowed", "field_errors": "Some values need correcting:",
+        "saved": "Saved.", "submitted_ok": "Submitted for review.", "returned_note": "Returned by the analyst:",
+        "evaluate": "Evaluate accepted submissions", "publish": "Publish the latest run", "runs": "Evaluation runs",
+        "run": "Run", "clusters_n": "clusters", "report": "Report", "download": "Download",
+        "when": "When", "who": "Who", "what": "What", "object": "Object", "detail": "Detail",
+        "language": "中文", "other_lang": "zh", "no_rounds": "No rounds to show.",
+        "denominator_of": "Denominator of", "read_only": "This submission can no longer be changed.",
+        "not_found": "Not found", "forbidden": "Not allowed", "error": "Error", "back": "Back",
+        "review": "Review", "open": "Open", "overview": "Overview", "of": "of", "n_accepted": "accepted",
+        "evaluated_units": "Evaluated clusters", "latest_run": "Latest run", "none": "none",
+        "rank_history": "Rank over rounds", "index_history": "Index over rounds", "compare": "Compare",
+        "warning": "Check", "signed_in_as": "Signed in as", "api": "API", "benchmark": "benchmark",
+        "n_clusters": "Clusters", "compare_hint": "tick 2 to 4 clusters, then compare them",
+        "trends": "Trends across rounds", "domestic_mean": "Domestic mean index",
+        "domestic_median": "Domestic median index",
+        "trends_note": "Each round is evaluated on its own year's data (normalised within the round), so the levels "
+                       "compare clusters within a round; read changes across rounds as changes of standing.",
+    },
+    "zh": {
+        "app": "clusterleap", "tagline": "先进制造业集群评价轮次",
+        "login": "登录", "logout": "退出", "username": "用户名", "password": "密码",
+        "login_failed": "用户名或密码错误。", "login_throttled": "登录失败次数过多：请 15 分钟后再试。",
+        "login_csrf": "登录表单已过期：请重试。",
+        "rounds": "评价轮次", "ranking": "排名", "submissions": "数据填报", "audit": "审计日志",
+        "round": "轮次", "year": "年份", "state": "状态", "framework": "指标体系", "recipe": "方法配方",
+        "collecting": "数据收集中", "published": "已发布", "draft": "草稿", "submitted": "已提交",
+        "returned": "已退回", "accepted": "已接受", "not_entered": "未填报",
+        "rank": "排名", "cluster": "集群", "index": "指数", "grade": "等级", "type": "类型",
+        "sector": "领域", "region": "地区", "all": "全部", "filter": "筛选", "benchmarks": "标杆集群",
+        "benchmarks_note": "境外标杆集群与国内集群一同评价（决定标度），单独列出；排名包含所有参评集群。",
+        "domestic": "国内集群", "no_results": "本轮尚无已发布的结果。",
+        "illustrative": "示例数据：虚构的集群，并非真实测量值。",
+        "profile": "画像", "radar_title": "各维度得分与标杆中位数对比",
+        "this_cluster": "本集群", "benchmark_median": "标杆中位数",
+        "strengths": "优势", "short_boards": "短板", "gaps": "与标杆的差距",
+        "actions": "政策建议", "because": "依据", "history": "历轮表现",
+        "reason": "分级理由", "contribution": "对差距的贡献", "node": "节点",
+        "score": "得分", "peer_rank": "同类排名", "level": "层级", "gap": "差距",
+        "enter_data": "填报数据", "save_draft": "保存草稿", "submit": "提交审核",
+        "accept": "接受", "return": "退回并附意见", "comment": "意见", "version": "版本",
+        "by": "由", "at": "于", "values": "数值", "unit": "单位", "definition": "定义",
+        "plausible": "上一轮取值范围", "allowed": "允许范围", "field_errors": "以下数值需要更正：",
+        "saved": "已保存。", "submitted_ok": "已提交审核。", "returned_note": "分析人员退回意见：",
+        "evaluate": "评价已接受的填报", "publish": "发布最新评价", "runs": "评价记录",
+        "run": "评价", "clusters_n": "个集群", "report": "报告", "download": "下载",
+        "when": "时间", "who": "用户", "what": "操作", "object": "对象", "detail": "详情",
+        "language": "English", "other_lang": "en", "no_rounds": "暂无可显示的轮次。",
+        "denominator_of": "作为分母用于", "read_only": "该填报已不能修改。",
+        "not_found": "未找到", "forbidden": "无权操作", "error": "错误", "back": "返回",
+        "review": "审核", "open": "打开", "overview": "概览", "of": "/", "n_accepted": "已接受",
+        "evaluated_units": "参评集群", "latest_run": "最新评价", "none": "无",
+        "rank_history": "历轮排名", "index_history": "历轮指数", "compare": "对比",
+        "warning": "请核对", "signed_in_as": "当前用户", "api": "API", "benchmark": "标杆",
+        "n_clusters": "集群数", "compare_hint": "勾选 2 至 4 个集群进行对比",
+        "trends": "历轮趋势", "domestic_mean": "国内集群平均指数", "domestic_median": "国内集群指数中位数",
+        "trends_note": "每轮按当年数据评价（在本轮内标准化），指数用于同一轮内的比较；跨轮变化应理解为相对位置的变化。",
+    },
+}
+
+
+def t(lang: str, key: str) -> str:
+    """The string ``key`` in ``lang`` (English when the language is unknown)."""
+    return STRINGS.get(lang, STRINGS["en"])[key]

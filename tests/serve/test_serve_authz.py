@@ -1,0 +1,138 @@
+"""The authorisation matrix: every endpoint x role x own/other cluster gives the expected status, on SQLite and on
+PostgreSQL. The seeded workspace: rounds 1 (2022) and 2 (2023) published, round 3 (2024) collecting, where CN003
+has submitted and CN001/CN002 (the 'contributor' account's clusters) have entered nothing; 'contrib-b' contributes
+for CN003."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import Workspace, client_for
+
+ROLES = ("anonymous", "admin", "analyst", "contributor", "contrib-b", "viewer")
+
+
+def S(anonymous: int = 401, admin: int = 200, analyst: int = 200, contributor: int = 200, contrib_b: int | None = None,
+      viewer: int = 200) -> dict[str, int]:
+    return {"anonymous": anonymous, "admin": admin, "analyst": analyst, "contributor": contributor,
+            "contrib-b": contributor if contrib_b is None else contrib_b, "viewer": viewer}
+
+
+RECIPE = "normalise: {method: minmax, lo: 0, hi: 100}\naggregate: arithmetic\n"
+
+# (name, method, path, json body, expected status by role)
+READS: list[tuple[str, str, str, Any, dict[str, int]]] = [
+    ("me", "GET", "/api/me", None, S()),
+    ("rounds", "GET", "/api/rounds", None, S()),
+    ("published round", "GET", "/api/rounds/1", None, S()),
+    ("collecting round", "GET", "/api/rounds/3", None, S(viewer=404)),
+    ("no such round", "GET", "/api/rounds/99", None, S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("form fields", "GET", "/api/rounds/3/fields", None, S(viewer=404)),
+    ("submissions list", "GET", "/api/rounds/3/submissions", None, S(viewer=404)),
+    ("submission of CN003 (other for contributor, own for contrib-b)", "GET", "/api/rounds/3/submissions/CN003",
+     None, S(contributor=404, contrib_b=200, viewer=404)),
+    ("submission of CN001 (own for contributor)", "GET", "/api/rounds/3/submissions/CN001", None,
+     S(contributor=200, contrib_b=404, viewer=404)),
+    ("versions of CN003", "GET", "/api/rounds/3/submissions/CN003/versions", None,
+     S(contributor=404, contrib_b=200, viewer=404)),
+    ("published submission of CN003", "GET", "/api/rounds/2/submissions/CN003", None,
+     S(contributor=404, contrib_b=200, viewer=404)),
+    ("no such cluster", "GET", "/api/rounds/3/submissions/XX999", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("published ranking", "GET", "/api/rounds/2/ranking", None, S()),
+    ("ranking of an unevaluated round", "GET", "/api/rounds/3/ranking", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("published cluster profile", "GET", "/api/rounds/2/clusters/CN003", None, S()),
+    ("history", "GET", "/api/clusters/CN003/history", None, S()),
+    ("runs", "GET", "/api/rounds/2/runs", None, S()),
+    ("report of a published run", "GET", "/api/runs/2/report?fmt=xlsx", None, S()),
+    ("report of no run", "GET", "/api/runs/99/report?fmt=xlsx", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("frameworks", "GET", "/api/frameworks", None, S()),
+    ("recipes", "GET", "/api/recipes", None, S()),
+    ("audit log", "GET", "/api/audit", None, S(contributor=403, viewer=403)),
+    ("accounts", "GET", "/api/users", None, S(analyst=403, contributor=403, viewer=403)),
+    ("openapi schema", "GET", "/api/openapi.json", None, S()),
+    # pages
+    ("rounds page", "GET", "/rounds", None, S(anonymous=303)),
+    ("ranking page", "GET", "/rounds/2", None, S(anonymous=303)),
+    ("cluster page", "GET", "/rounds/2/clusters/CN003", None, S(anonymous=303)),
+    ("submissions page", "GET", "/rounds/3/submissions", None, S(anonymous=303, viewer=404)),
+    ("submission page of CN003", "GET", "/rounds/3/submissions/CN003", None,
+     S(anonymous=303, contributor=404, contrib_b=200, viewer=404)),
+    ("audit page", "GET", "/audit", None, S(anonymous=303, contributor=403, viewer=403)),
+    ("trends page", "GET", "/trends", None, S(anonymous=303)),
+    ("compare page", "GET", "/rounds/2/compare?units=CN001&units=CN003", None, S(anonymous=303)),
+    ("compare one cluster", "GET", "/rounds/2/compare?units=CN001", None,
+     S(anonymous=303, admin=422, analyst=422, contributor=422, viewer=422)),
+]
+
+WRITES: list[tuple[str, str, str, Any, dict[str, int]]] = [
+    ("save own draft (CN001)", "PUT", "/api/rounds/3/submissions/CN001", {"values": {"rd_intensity": "2.5"}},
+     S(analyst=403, contributor=200, contrib_b=404, viewer=404)),
+    ("save other's data (CN003)", "PUT", "/api/rounds/3/submissions/CN003", {"values": {"rd_intensity": "2.5"}},
+     S(admin=409, analyst=403, contributor=404, contrib_b=409, viewer=404)),
+    ("accept CN003", "POST", "/api/rounds/3/submissions/CN003/review", {"decision": "accept"},
+     S(contributor=404, contrib_b=403, viewer=404)),
+    ("return CN003", "POST", "/api/rounds/3/submissions/CN003/review", {"decision": "return", "comment": "check"},
+     S(contributor=404, contrib_b=403, viewer=404)),
+    ("evaluate round 2", "POST", "/api/rounds/2/runs", None, S(admin=201, analyst=201, contributor=403, viewer=403)),
+    ("evaluate round 3 (nothing accepted)", "POST", "/api/rounds/3/runs", None,
+     S(admin=409, analyst=409, contributor=403, viewer=404)),
+    ("publish round 2", "POST", "/api/rounds/2/publish", None, S(contributor=403, viewer=403)),
+    ("create round", "POST", "/api/rounds", {"year": 2025, "framework_id": 1, "recipe_id": 1},
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    ("add recipe", "POST", "/api/recipes", {"name": "plain", "yaml": RECIPE},
+     S(admin=201, analyst=201, contributor=403, viewer=403)),
+    ("add account", "POST", "/api/users", {"username": "new", "password": "long-enough-pw", "role": "viewer"},
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    ("API token", "POST", "/api/tokens", {"name": "script"}, S(admin=201, analyst=201, contributor=201, viewer=201)),
+]
+
+
+def _status(ws: Workspace, role: str, method: str, path: str, body: Any) -> int:
+    client = client_for(ws, None if role == "anonymous" else role)
+    return client.request(method, path, json=body).status_code
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body", "expected"), READS, ids=[r[0] for r in READS])
+def test_reads(workspace: Workspace, name: str, method: str, path: str, body: Any, expected: dict[str, int]) -> None:
+    got = {role: _status(workspace, role, method, path, body) for role in ROLES}
+    assert got == expected
+
+
+@pytest.mark.parametrize(("name", "method", "path", "body", "expected"), WRITES, ids=[w[0] for w in WRITES])
+@pytest.mark.parametrize("role", ROLES)
+def test_writes(request: pytest.FixtureRequest, workspace: Workspace, role: str, name: str, method: str, path: str,
+                body: Any, expected: dict[str, int]) -> None:
+    """Each role on a fresh copy of the workspace (a write changes what the next caller would meet)."""
+    assert _status(workspace, role, method, path, body) == expected[role]
+
+
+def test_contributor_lists_only_own_clusters(workspace: Workspace) -> None:
+    staff = client_for(workspace, "analyst").get("/api/rounds/3/submissions").json()
+    own = client_for(workspace, "contrib-b").get("/api/rounds/3/submissions").json()
+    assert {s["unit"] for s in own} == {"CN003"}
+    assert len(staff) == 9  # 11 clusters, CN001 and CN002 not entered
+    none = client_for(workspace, "contributor").get("/api/rounds/3/submissions").json()
+    assert none == []
+
+
+def test_viewer_sees_published_rounds_only(workspace: Workspace) -> None:
+    years = [r["year"] for r in client_for(workspace, "viewer").get("/api/rounds").json()]
+    assert years == [2023, 2022]
+    assert [r["year"] for r in client_for(workspace, "contributor").get("/api/rounds").json()] == [2024, 2023, 2022]
+
+
+def test_unpublished_run_stays_with_staff(workspace: Workspace) -> None:
+    analyst = client_for(workspace, "analyst")
+    new = analyst.post("/api/rounds/2/runs")
+    assert new.status_code == 201
+    run_id = new.json()["id"]
+    assert [r["id"] for r in analyst.get("/api/rounds/2/runs").json()][-1] == run_id
+    viewer = client_for(workspace, "viewer")
+    assert [r["id"] for r in viewer.get("/api/rounds/2/runs").json()] == [2]  # the published run only
+    assert viewer.get(f"/api/runs/{run_id}/report?fmt=xlsx").status_code == 404
+    assert analyst.get(f"/api/runs/{run_id}/report?fmt=xlsx").status_code == 200
