@@ -461,9 +461,12 @@ class Report:
         if self.analytics is not None:
             g = self.analytics.grades
             ungraded = {str(u) for u in g.index[g["tier_pos"] < 0]}
-        names = dict(zip(r.source_data.units, r.source_data.names, strict=True))
+        src = r.source_data
+        zh_names = src.groups.get("name_zh") if self.lang == "zh" else None
+        names = {u: (zh_names[i] if zh_names and zh_names[i] else src.names[i]) for i, u in enumerate(src.units)}
         units = []
-        for code, row in cov[cov["coverage"] < 1].sort_values("coverage").iterrows():
+        incomplete = cov[cov["coverage"] < 1]
+        for code, row in incomplete.sort_values("coverage").iterrows():
             u = str(code)
             if row["screened_out"]:
                 status = t["status_screened"]
@@ -471,11 +474,13 @@ class Report:
                 status = t["status_not_graded"]
             else:
                 status = ""
+            if not status and row["coverage"] >= 0.9:
+                continue  # a cluster missing a few values: counted in the text, not listed
             units.append({"code": u, "name": names[u], "bench": bool(row["benchmark"]),
                           "with_data": f"{int(row['indicators_with_data'])} / {k}",
                           "coverage": f"{row['coverage']:.0%}", "status": status})
         text = t["quality_text"].format(k=r.indicators_with_data, total=k, mean=f"{cov['coverage'].mean():.0%}",
-                                        n=len(units))
+                                        n=len(incomplete), listed=len(units))
         return {"text": text, "dimensions": dims, "units": units}
 
     @cached_property

@@ -47,8 +47,9 @@ _EN: dict[str, str] = {
     "sec_quality": "Data quality",
     "sec_annex": "Method annex",
     "quality_text": "{k} of the framework's {total} indicators carry data; clusters have data on {mean} of the "
-                    "indicators on average. Coverage counts the values the evaluation received, before imputation; "
-                    "{n} cluster(s) have incomplete data.",
+                    "indicators on average. Coverage counts the values the evaluation received, before imputation. "
+                    "{n} cluster(s) have incomplete data; the {listed} below 90 % coverage, screened out or not "
+                    "graded are listed.",
     "mean_coverage": "Mean coverage",
     "units_without_data": "Clusters without data",
     "indicators_with_data": "Indicators with data",
@@ -68,7 +69,7 @@ _EN: dict[str, str] = {
     "recipe_note": "Note by the recipe's author:",
     "method_note": "Generated from the recipe's steps; the exact steps are in small type, the whole recipe is in "
                    "the annex.",
-    "grade_distribution": "Clusters by grade",
+    "grade_distribution": "Domestic clusters by grade",
     "top_clusters": "Highest-ranked domestic clusters",
     "key_figures": "Key figures",
     "median_index": "Median index of domestic clusters",
@@ -272,7 +273,8 @@ _ZH: dict[str, str] = {
     "sec_quality": "数据质量",
     "sec_annex": "方法附录",
     "quality_text": "框架的 {total} 项指标中有 {k} 项有数据；集群平均在 {mean} 的指标上有数据。"
-                    "覆盖率按评价收到的数值（填补之前）计算；{n} 个集群的数据不完整。",
+                    "覆盖率按评价收到的数值（填补之前）计算。{n} 个集群的数据不完整，其中覆盖率低于 90%、被筛除或未评级的 "
+                    "{listed} 个列于下表。",
     "mean_coverage": "平均覆盖率",
     "units_without_data": "无数据的集群",
     "indicators_with_data": "有数据的指标",
@@ -290,7 +292,7 @@ _ZH: dict[str, str] = {
     "recipe": "计算方案",
     "recipe_note": "计算方案作者的说明（原文）：",
     "method_note": "据计算方案的各步骤生成；小字为各步骤的准确设置，完整方案见附录。",
-    "grade_distribution": "各等级集群数",
+    "grade_distribution": "各等级国内集群数",
     "top_clusters": "排名最高的国内集群",
     "key_figures": "主要数字",
     "median_index": "国内集群指数中位数",
