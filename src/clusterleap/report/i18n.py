@@ -273,8 +273,8 @@ _ZH: dict[str, str] = {
     "sec_quality": "数据质量",
     "sec_annex": "方法附录",
     "quality_text": "框架的 {total} 项指标中有 {k} 项有数据；集群平均在 {mean} 的指标上有数据。"
-                    "覆盖率按评价收到的数值（填补之前）计算。{n} 个集群的数据不完整，其中覆盖率低于 90%、被筛除或未评级的 "
-                    "{listed} 个列于下表。",
+                    "覆盖率按评价收到的数值（填补之前）计算。{n} 个集群的数据不完整，"
+                    "其中覆盖率低于 90%、被筛除或未评级的 {listed} 个列于下表。",
     "mean_coverage": "平均覆盖率",
     "units_without_data": "无数据的集群",
     "indicators_with_data": "有数据的指标",
