@@ -82,8 +82,8 @@ def evaluate(
     prov = Provenance(
         framework=fw.to_dict(),
         framework_hash=fw.hash,
-        data_hash=ds.hash,
-        data_source=ds.source,
+        data_hash=full.hash,
+        data_source=full.source,
         recipe=rc.to_dict(),
         recipe_hash=rc.hash,
         year=yr,
