@@ -9,6 +9,7 @@ as one line without a traceback::
      +-- RecipeError      a recipe names an unknown method or parameter, or a bad value
      +-- JudgementError   an expert-judgement (AHP) file is invalid
      +-- SpaceError       an uncertainty space is invalid
+ +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "FrameworkError",
+    "IndicatorSpecError",
     "JudgementError",
     "RecipeError",
     "SpaceError",
@@ -50,3 +52,7 @@ class SpaceError(ClusterleapError):
 
 class DataWarning(UserWarning):
     """Data that is used anyway but deserves attention (e.g. columns the framework ignores)."""
+
+
+class IndicatorSpecError(ClusterleapError):
+    """An indicator-definitions file (how indicators are computed from records) is invalid."""
