@@ -7,6 +7,8 @@ Only this module knows which engine it talks to; everything else builds engine-n
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from ibis.backends import BaseBackend
 
 from ..errors import DataError
 
-__all__ = ["ENGINES", "connect", "engine_version", "fetch", "read_table", "spark_session"]
+__all__ = ["ENGINES", "connect", "engine_version", "fetch", "memtable", "read_table", "spark_session"]
 
 ENGINES = ("duckdb", "spark")
 
@@ -70,7 +72,11 @@ def read_table(con: BaseBackend, path: Path, name: str) -> ir.Table:
     as text on both engines (so that codes keep their spelling and non-numbers can be reported, not guessed at)."""
     if not path.exists():
         raise DataError(f"{path}: file not found (source '{name}')")
-    table_name = f"clusterleap_{name}"
+    with quiet():
+        return _read(con, path, f"clusterleap_{name}")
+
+
+def _read(con: BaseBackend, path: Path, table_name: str) -> ir.Table:
     if path.is_dir():
         target = str(path / "*.parquet") if con.name == "duckdb" else str(path)
         return con.read_parquet(target, table_name=table_name)
@@ -84,9 +90,22 @@ def read_table(con: BaseBackend, path: Path, name: str) -> ir.Table:
 def fetch(expr: ir.Expr) -> pd.DataFrame:
     """Execute an expression into a pandas DataFrame, without the libraries' own deprecation chatter (Ibis on a
     newer pandas or DuckDB) reaching the user."""
+    with quiet():
+        out: pd.DataFrame = expr.to_pandas()
+    return out
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Silence the deprecation warnings Ibis raises on newer pandas and DuckDB (they are not the user's to fix)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning, module="ibis")
         warnings.filterwarnings("ignore", category=FutureWarning, module="ibis")
         warnings.filterwarnings("ignore", message=".*infer_string.*")
-        out: pd.DataFrame = expr.to_pandas()
-    return out
+        yield
+
+
+def memtable(df: pd.DataFrame, schema: dict[str, str] | None = None) -> ir.Table:
+    """A small in-memory table (code lists, output years) that any engine can join with."""
+    with quiet():
+        return ibis.memtable(df, schema=schema)

@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .engines import fetch
+from .engines import fetch, memtable
 from .records import CodeLists, Prepared, condition
 from .spec import Aggregate, Indicator, Spec
 
@@ -64,7 +64,7 @@ def _window(t: ir.Table, years: Sequence[int], window: int) -> ir.Table:
     """The records that count for each output year ``_y``: the year itself, or the ``window`` years ending with it."""
     if window == 1:
         return t.filter(t._year.isin(list(years))).mutate(_y=t._year)
-    y = ibis.memtable(pd.DataFrame({"_y": list(years)}))
+    y = memtable(pd.DataFrame({"_y": list(years)}))
     return t.cross_join(y).filter((ibis._._year <= ibis._._y) & (ibis._._year > ibis._._y - window))
 
 

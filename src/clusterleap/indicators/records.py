@@ -20,7 +20,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from ..errors import DataError
-from .engines import fetch, read_table
+from .engines import fetch, memtable, read_table
 from .spec import Condition, Source, Spec
 
 __all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
@@ -202,13 +202,13 @@ def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue]) -> dict[str,
     aggs = {"_rows": t.count()}
     aggs |= {name: flag.ifelse(1, 0).sum() for name, flag in flags.items()}
     out = fetch(t.aggregate(**aggs)).iloc[0]
-    return {k: int(v) if v == v and v is not None else 0 for k, v in out.items()}
+    return {str(k): int(v) if v == v and v is not None else 0 for k, v in out.items()}
 
 
 def _examples(t: ir.Table, flag: ir.BooleanValue, cols: Sequence[str], order: Sequence[str]) -> tuple[
         Mapping[str, Any], ...]:
     df = fetch(t.filter(flag).select(*cols).order_by(list(order)).limit(N_EXAMPLES))
-    return tuple({k: (None if (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+    return tuple({str(k): (None if (isinstance(v, float) and v != v) else v) for k, v in row.items()}
                  for row in df.astype(object).to_dict("records"))
 
 
@@ -222,16 +222,16 @@ def _memtables(codes: CodeLists) -> dict[str, ir.Table]:
     ind = codes.industries.assign(category=codes.industries.category.replace("", None),
                                   universe=codes.industries.universe.replace("", None))
     out = {
-        "regions": ibis.memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str), "_r_known": True})),
-        "industries": ibis.memtable(pd.DataFrame({"_i_code": ind.industry.astype(str), "_i_cat": ind.category,
+        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str), "_r_known": True})),
+        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str), "_i_cat": ind.category,
                                                   "_i_univ": ind.universe, "_i_known": True}),
                                     schema={"_i_code": "string", "_i_cat": "string", "_i_univ": "string",
                                             "_i_known": "boolean"}),
-        "clusters": ibis.memtable(pd.DataFrame({"_c_region": codes.clusters.region, "_c_cat": codes.clusters.category,
+        "clusters": memtable(pd.DataFrame({"_c_region": codes.clusters.region, "_c_cat": codes.clusters.category,
                                                 "_c_unit": codes.clusters.cluster})),
     }
     if codes.firms is not None:
-        out["firms"] = ibis.memtable(pd.DataFrame({"_f_firm": codes.firms.firm, "_f_unit": codes.firms.cluster}))
+        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm, "_f_unit": codes.firms.cluster}))
     return out
 
 
