@@ -14,5 +14,6 @@ from . import analytics  # noqa: F401  isort: skip
 from . import robustness  # noqa: F401  isort: skip
 from . import report  # noqa: F401  isort: skip
 from . import weights  # noqa: F401  isort: skip
+from . import indicators  # noqa: F401  isort: skip
 
 __all__ = ["app", "main"]

@@ -279,7 +279,7 @@ def _regional(res: _Result, ind: Indicator, spec: Spec, prepared: Mapping[str, P
         value, reasons = _specialisation(f, tot, within)
     elif m == "strong_cluster":
         lq, reasons = _lq(f)
-        value = _strong(lq, f, float(p["top"]))
+        value = _strong(lq, f, tot, float(p["top"]), len(codes.regions), within)
     else:
         b = _frame(res, codes, tot, within, shift=base)
         value, reasons = _shift_share(f, b, str(p["component"]), bool(p["relative"]),
@@ -303,15 +303,31 @@ def _specialisation(f: pd.DataFrame, tot: _Totals, within: bool) -> tuple[pd.Ser
     return out.h.where(~na & ~zero), _reasons(f.index, (na, MISSING_INPUT), (zero, ZERO_DENOMINATOR))
 
 
-def _strong(lq: pd.Series, f: pd.DataFrame, top: float) -> pd.Series:
-    frame = pd.DataFrame({"lq": lq, "cat": f._category.to_numpy(), "year": f._year.to_numpy()}, index=lq.index)
-    ok = frame.lq.notna()
-    rank = frame[ok].groupby(["cat", "year"]).lq.rank(ascending=False, method="min")
-    n = frame[ok].groupby(["cat", "year"]).lq.transform("size")
-    strong = (rank <= np.ceil(top * n - 1e-9)) & (frame.lq[ok] > 0)
-    out = pd.Series(np.nan, index=lq.index)
-    out[ok] = strong.astype("float64")
-    return out
+def _strong(lq: pd.Series, f: pd.DataFrame, tot: _Totals, top: float, regions: int, within: bool) -> pd.Series:
+    """1 where the cluster's quotient reaches the top ``top`` share of all regions' quotients for its category and
+    year (regions without employment in the category count, with 0), else 0; missing where the quotient is."""
+    cells = tot.cells[tot.cells._category.notna()]
+    if not within:
+        cells = cells.assign(_universe="")
+    rk = cells.groupby(["_region", "_universe", "_category", "_year"], as_index=False).e.sum()
+    r = rk.groupby(["_region", "_universe", "_year"]).e.transform("sum")
+    k = tot.national if within else tot.national.assign(_universe="")
+    kk = k.groupby(["_category", "_year"]).e.sum()
+    nn = k.groupby(["_universe", "_year"]).e.sum()
+    share_k = kk.reindex(pd.MultiIndex.from_arrays([rk._category, rk._year])).to_numpy()
+    share_n = nn.reindex(pd.MultiIndex.from_arrays([rk._universe, rk._year])).to_numpy()
+    rk["lq"] = (rk.e / r.where(r != 0)) / (share_k / np.where(share_n != 0, share_n, np.nan))
+    rk["lq"] = rk["lq"].fillna(0.0)
+    n_top = max(1, int(np.ceil(top * regions - 1e-9)))
+
+    def threshold(g: pd.Series) -> float:
+        values = np.sort(np.concatenate([g.to_numpy(), np.zeros(max(0, regions - len(g)))]))[::-1]
+        return float(values[n_top - 1])
+
+    cut = rk.groupby(["_category", "_year"]).lq.apply(threshold)
+    at = cut.reindex(pd.MultiIndex.from_arrays([f._category.to_numpy(), f._year.to_numpy()])).to_numpy()
+    strong = (lq.to_numpy() >= at - 1e-12 * np.abs(at)) & (lq.to_numpy() > 0)
+    return pd.Series(np.where(lq.isna(), np.nan, strong.astype("float64")), index=lq.index)
 
 
 def _shift_share(f: pd.DataFrame, b: pd.DataFrame, component: str, relative: bool, base_years: list[int],

@@ -297,12 +297,12 @@ def _source(ctx: _Ctx, name: str, value: Any) -> Source:
     via_name: str | None = None
     via_on: tuple[tuple[str, str], ...] = ()
     if via is not None:
-        vdoc = ctx.mapping(via if isinstance(via, Mapping) else {"source": via}, (*keys, "via"), {"source", "on"},
-                           "source: NAME, on: {this_column: its_column}")
+        vdoc = ctx.mapping(via if isinstance(via, Mapping) else {"source": via}, (*keys, "via"), {"source", "match"},
+                           "source: NAME, match: {this_column: its_column}")
         via_name = ctx.text(vdoc.get("source"), (*keys, "via", "source"), "the name of another source")
-        on = vdoc.get("on", {"firm": "firm"})
+        on = vdoc.get("match", {"firm": "firm"})
         if not isinstance(on, Mapping) or not on:
-            raise ctx.err((*keys, "via", "on"), "expected a mapping {this_column: that_source's_column}")
+            raise ctx.err((*keys, "via", "match"), "expected a mapping {this_column: that_source's_column}")
         via_on = tuple((str(a), str(b)) for a, b in on.items())
     region = doc.get("region", None if via is not None or national else "region")
     industry = doc.get("industry", None if via is not None else "industry")
