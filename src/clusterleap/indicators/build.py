@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
@@ -151,9 +152,12 @@ def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
 
 def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str = "duckdb", *,
                      session: Any = None, master: str | None = None, memory_limit: str | None = None,
-                     threads: int | None = None, progress: Callable[[str], None] | None = None) -> Build:
+                     threads: int | None = None, work: str | Path | None = None,
+                     progress: Callable[[str], None] | None = None) -> Build:
     """Compute every indicator of ``spec`` from the records in the folder ``records`` on ``engine`` (``duckdb`` or
-    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL)."""
+    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL). The checked records are stored
+    in a temporary folder under ``work`` (default: the system's temporary folder; on a Spark cluster a path every
+    executor can reach) and removed at the end."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     records = Path(records)
     if not records.is_dir():
@@ -163,13 +167,19 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
     codes: CodeLists = read_code_lists(spec, records)
     say(f"connecting to {engine}")
     con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads)
-    prepared = prepare_sources(con, spec, records, codes, say)
-    years = _years(spec, prepared)
-    if not years:
-        raise DataError(f"{records}: the records hold no year (and the definitions set no 'years')")
-    values, missing = compute_indicators(spec, prepared, codes, years, say)
-    say("coverage and provenance")
-    cover = tuple(_source_coverage(p, years) for p in prepared.values() if not p.source.national)
+    with tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
+        prepared = prepare_sources(con, spec, records, codes, Path(tmp), say)
+        years = _years(spec, prepared)
+        if not years:
+            raise DataError(f"{records}: the records hold no year (and the definitions set no 'years')")
+        values, missing = compute_indicators(spec, prepared, codes, years, say)
+        say("coverage and provenance")
+        cover = tuple(_source_coverage(p, years) for p in prepared.values() if not p.source.national)
+    zero = [m for m in missing if m.reason == "zero denominator"]
+    if zero and spec.handling.zero_denominator == "error":
+        m = zero[0]
+        raise DataError(f"{spec.path}, indicator {m.indicator}: a denominator of zero for {m.count} cluster-year(s) "
+                        f"(on_bad.zero_denominator: error), e.g. {' '.join(map(str, m.examples[0]))}")
     bad = tuple(b for p in prepared.values() for b in p.bad)
     names = codes.clusters.set_index("cluster")["name"]
     table = values.reset_index()

@@ -19,7 +19,7 @@ from ibis.backends import BaseBackend
 
 from ..errors import DataError
 
-__all__ = ["ENGINES", "connect", "engine_version", "fetch", "memtable", "read_table", "spark_session"]
+__all__ = ["ENGINES", "checkpoint", "connect", "engine_version", "fetch", "memtable", "read_table", "spark_session"]
 
 ENGINES = ("duckdb", "spark")
 
@@ -109,3 +109,13 @@ def memtable(df: pd.DataFrame, schema: dict[str, str] | None = None) -> ir.Table
     """A small in-memory table (code lists, output years) that any engine can join with."""
     with quiet():
         return ibis.memtable(df, schema=schema)
+
+
+def checkpoint(con: BaseBackend, expr: ir.Table, folder: Path, name: str) -> ir.Table:
+    """Write an expression's result to Parquet in ``folder`` (a work folder every worker can reach) and read it
+    back: later queries then start from the stored records instead of recomputing (and recompiling) every join and
+    window before them."""
+    path = folder / f"{name}.parquet"
+    with quiet():
+        con.to_parquet(expr, str(path))
+    return read_table(con, path, name)

@@ -255,15 +255,25 @@ def _lq(f: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return value, _reasons(f.index, (na, MISSING_INPUT), (zero, ZERO_DENOMINATOR))
 
 
-def _regional(res: _Result, ind: Indicator, spec: Spec, prepared: Mapping[str, Prepared], codes: CodeLists,
-              years: Sequence[int]) -> None:
+def _regional(res: _Result, ind: Indicator, prepared: Mapping[str, Prepared], codes: CodeLists,
+              years: Sequence[int], cache: dict[tuple[Any, ...], Any]) -> None:
     p = ind.params
     within = p.get("within") == "universe"
     nat = prepared[p["national"]] if "national" in p else None
     base = int(p.get("base", 0))
     need = sorted(set(years) | {y - base for y in years})
-    tot = _totals(prepared[ind.source], nat, p["of"], ind.where, need)
-    f = _frame(res, codes, tot, within)
+    key = (ind.source, p["of"], ind.where, tuple(need), p.get("national"))
+    if key not in cache:
+        cache[key] = _totals(prepared[ind.source], nat, p["of"], ind.where, need)
+    tot: _Totals = cache[key]
+
+    def frame(shift: int) -> pd.DataFrame:
+        if (key, within, shift) not in cache:
+            cache[(key, within, shift)] = _frame(res, codes, tot, within, shift)
+        out: pd.DataFrame = cache[(key, within, shift)]
+        return out
+
+    f = frame(0)
     m = ind.measure
     if m == "location_quotient":
         value, reasons = _lq(f)
@@ -281,7 +291,7 @@ def _regional(res: _Result, ind: Indicator, spec: Spec, prepared: Mapping[str, P
         lq, reasons = _lq(f)
         value = _strong(lq, f, tot, float(p["top"]), len(codes.regions), within)
     else:
-        b = _frame(res, codes, tot, within, shift=base)
+        b = frame(base)
         value, reasons = _shift_share(f, b, str(p["component"]), bool(p["relative"]),
                                       [y - base for y in res.index.get_level_values(1)], tot)
     res.put(ind.code, value * (ind.scale if m != "strong_cluster" else 1.0), reasons)
@@ -306,11 +316,12 @@ def _specialisation(f: pd.DataFrame, tot: _Totals, within: bool) -> tuple[pd.Ser
 def _strong(lq: pd.Series, f: pd.DataFrame, tot: _Totals, top: float, regions: int, within: bool) -> pd.Series:
     """1 where the cluster's quotient reaches the top ``top`` share of all regions' quotients for its category and
     year (regions without employment in the category count, with 0), else 0; missing where the quotient is."""
-    cells = tot.cells[tot.cells._category.notna()]
-    if not within:
-        cells = cells.assign(_universe="")
+    cells = tot.cells if within else tot.cells.assign(_universe="")
+    region_total = cells.groupby(["_region", "_universe", "_year"]).e.sum()  # every industry, as in the quotient
+    cells = cells[cells._category.notna()]
     rk = cells.groupby(["_region", "_universe", "_category", "_year"], as_index=False).e.sum()
-    r = rk.groupby(["_region", "_universe", "_year"]).e.transform("sum")
+    r = pd.Series(region_total.reindex(pd.MultiIndex.from_arrays([rk._region, rk._universe, rk._year])).to_numpy(),
+                  index=rk.index)
     k = tot.national if within else tot.national.assign(_universe="")
     kk = k.groupby(["_category", "_year"]).e.sum()
     nn = k.groupby(["_universe", "_year"]).e.sum()
@@ -381,6 +392,7 @@ def compute_indicators(spec: Spec, prepared: Mapping[str, Prepared], codes: Code
     units = list(codes.clusters.cluster)
     index = pd.MultiIndex.from_product([units, list(years)], names=["unit", "year"])
     res = _Result(index)
+    cache: dict[tuple[Any, ...], Any] = {}
     batches: dict[tuple[str, int], list[Indicator]] = {}
     for ind in spec.indicators:
         if ind.measure == "ratio":
@@ -398,6 +410,6 @@ def compute_indicators(spec: Spec, prepared: Mapping[str, Prepared], codes: Code
         if ind.measure == "herfindahl":
             _herfindahl(res, ind, prepared[ind.source], years)
         else:
-            _regional(res, ind, spec, prepared, codes, years)
+            _regional(res, ind, prepared, codes, years, cache)
     table = pd.DataFrame({ind.code: res.values[ind.code] for ind in spec.indicators}, index=index)
     return table, res.missing()

@@ -20,7 +20,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from ..errors import DataError
-from .engines import fetch, memtable, read_table
+from .engines import checkpoint, fetch, memtable, read_table
 from .spec import Condition, Source, Spec
 
 __all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
@@ -297,10 +297,12 @@ def _check_rule(t: ir.Table, src: Source, kind: str, n: int, handling: str, flag
     return t.filter(~flag)
 
 
-def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists,
+def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists, work: Path,
                     progress: Callable[[str], None] | None = None) -> dict[str, Prepared]:
     """Read every source, check it (unknown codes, duplicated keys, negative and non-numeric values), apply the
-    handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster)."""
+    handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster). The checked
+    and the assigned records are stored once in the work folder ``work`` (Parquet), so that every later aggregate
+    reads them rather than recomputing the checks."""
     mt = _memtables(codes)
     out: dict[str, Prepared] = {}
     # sources with codes first: the ones joined 'via' them need their cleaned records
@@ -331,7 +333,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
             flags["_dup"] = ibis._.count().over(ibis.window(group_by=[t[k] for k in src.key])) > 1
         for c in src.values:
             flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
-        t = t.mutate(**flags)
+        t = checkpoint(con, t.mutate(**flags), work, f"{src.name}_checked")
         found = _count_flags(t, {k: t[k] for k in (*flags, *(f"_nan_{c}" for c in src.values))})
         prep = Prepared(src, path, t, found["_rows"])
         t = _check_rule(t, src, "unknown_code", found["_unknown"], spec.handling.unknown_code, t._unknown, path,
@@ -355,6 +357,6 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
                                                        "_firm", "_ind") if c in t.columns}
         keep |= {c: t[c] for c in (*src.key, *src.attributes, *(a for a, _ in src.via_on)) if c not in src.values}
         keep |= {c: t[f"_v_{c}"] for c in src.values}
-        prep.table = t.select(**keep)
+        prep.table = checkpoint(con, t.select(**keep), work, f"{src.name}_assigned")
         out[src.name] = prep
     return {name: out[name] for name in spec.sources}
