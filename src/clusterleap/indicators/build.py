@@ -17,9 +17,9 @@ import pandas as pd
 
 from ..errors import DataError
 from ..files import write_atomic_dir, write_tables
-from .engines import connect, engine_version, fetch
+from .engines import connect, engine_version, fetch, release
 from .measures import Missing, compute_indicators
-from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
+from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists, stored_names
 from .spec import Spec, load_spec
 
 __all__ = ["OUTPUT_FILES", "Build", "Coverage", "SourceCoverage", "build_indicators", "file_sha256"]
@@ -155,9 +155,9 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
                      threads: int | None = None, work: str | Path | None = None,
                      progress: Callable[[str], None] | None = None) -> Build:
     """Compute every indicator of ``spec`` from the records in the folder ``records`` on ``engine`` (``duckdb`` or
-    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL). The checked records are stored
-    in a temporary folder under ``work`` (default: the system's temporary folder; on a Spark cluster a path every
-    executor can reach) and removed at the end."""
+    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL). DuckDB spills what does not fit
+    in ``memory_limit`` into a temporary folder under ``work`` (default: the system's temporary folder), removed at
+    the end."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
     records = Path(records)
     if not records.is_dir():
@@ -165,16 +165,20 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
     say = progress or (lambda _msg: None)
     say("reading code lists")
     codes: CodeLists = read_code_lists(spec, records)
-    say(f"connecting to {engine}")
-    con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads)
     with tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
-        prepared = prepare_sources(con, spec, records, codes, Path(tmp), say)
-        years = _years(spec, prepared)
-        if not years:
-            raise DataError(f"{records}: the records hold no year (and the definitions set no 'years')")
-        values, missing = compute_indicators(spec, prepared, codes, years, say)
-        say("coverage and provenance")
-        cover = tuple(_source_coverage(p, years) for p in prepared.values() if not p.source.national)
+        say(f"connecting to {engine}")
+        con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads,
+                      temp_directory=tmp)
+        try:
+            prepared = prepare_sources(con, spec, records, codes, say)
+            years = _years(spec, prepared)
+            if not years:
+                raise DataError(f"{records}: the records hold no year (and the definitions set no 'years')")
+            values, missing = compute_indicators(spec, prepared, codes, years, say)
+            say("coverage and provenance")
+            cover = tuple(_source_coverage(p, years) for p in prepared.values() if not p.source.national)
+        finally:
+            release(con, stored_names(spec))
     zero = [m for m in missing if m.reason == "zero denominator"]
     if zero and spec.handling.zero_denominator == "error":
         m = zero[0]

@@ -19,7 +19,8 @@ from ibis.backends import BaseBackend
 
 from ..errors import DataError
 
-__all__ = ["ENGINES", "checkpoint", "connect", "engine_version", "fetch", "memtable", "read_table", "spark_session"]
+__all__ = ["ENGINES", "checkpoint", "connect", "engine_version", "fetch", "memtable", "read_table", "release",
+           "spark_session"]
 
 ENGINES = ("duckdb", "spark")
 
@@ -43,12 +44,15 @@ def spark_session(master: str = "local[*]", *, shuffle_partitions: int | None = 
 
 
 def connect(engine: str = "duckdb", *, session: Any = None, master: str | None = None,
-            memory_limit: str | None = None, threads: int | None = None) -> BaseBackend:
+            memory_limit: str | None = None, threads: int | None = None, temp_directory: str | Path | None = None
+            ) -> BaseBackend:
     """An Ibis connection: ``duckdb`` (in memory, optionally with a ``memory_limit`` such as ``"2GB"`` beyond which
-    DuckDB spills to disk, and a number of ``threads``) or ``spark`` (the given ``session``, else one for
-    ``master``, default ``local[*]``)."""
+    DuckDB spills to ``temp_directory``, and a number of ``threads``) or ``spark`` (the given ``session``, else one
+    for ``master``, default ``local[*]``)."""
     if engine == "duckdb":
         config: dict[str, Any] = {}
+        if temp_directory is not None:
+            config["temp_directory"] = str(temp_directory)
         if memory_limit:
             config["memory_limit"] = memory_limit
         if threads:
@@ -111,11 +115,34 @@ def memtable(df: pd.DataFrame, schema: dict[str, str] | None = None) -> ir.Table
         return ibis.memtable(df, schema=schema)
 
 
-def checkpoint(con: BaseBackend, expr: ir.Table, folder: Path, name: str) -> ir.Table:
-    """Write an expression's result to Parquet in ``folder`` (a work folder every worker can reach) and read it
-    back: later queries then start from the stored records instead of recomputing (and recompiling) every join and
-    window before them."""
-    path = folder / f"{name}.parquet"
+def checkpoint(con: BaseBackend, expr: ir.Table, name: str) -> ir.Table:
+    """Compute an expression once and keep the result in the engine, as ``name`` (DuckDB: a temporary table, spilled
+    to the temp folder beyond the memory limit; Spark: a persisted DataFrame in memory and on disk): later queries
+    then start from the stored records instead of recomputing, and recompiling, every join and window before them.
+    :func:`release` frees them."""
     with quiet():
-        con.to_parquet(expr, str(path))
-    return read_table(con, path, name)
+        con._run_pre_execute_hooks(expr)  # registers the in-memory code lists with the engine
+        if con.name == "duckdb":
+            con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {con.compile(expr)}')
+            out: ir.Table = con.table(name)
+        else:
+            frame = con._session.sql(con.compile(expr)).persist()
+            frame.createOrReplaceTempView(name)
+            _persisted.setdefault(id(con), []).append(frame)
+            out = con.table(name)
+    return out
+
+
+_persisted: dict[int, list[Any]] = {}
+
+
+def release(con: BaseBackend, names: list[str]) -> None:
+    """Drop the tables :func:`checkpoint` kept (and unpersist Spark's)."""
+    with quiet():
+        for name in names:
+            if con.name == "duckdb":
+                con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+            else:
+                con._session.catalog.dropTempView(name)
+        for frame in _persisted.pop(id(con), []):
+            frame.unpersist()

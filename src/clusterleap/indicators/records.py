@@ -23,7 +23,7 @@ from ..errors import DataError
 from .engines import checkpoint, fetch, memtable, read_table
 from .spec import Condition, Source, Spec
 
-__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
+__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists", "stored_names"]
 
 #: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
 MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
@@ -178,6 +178,10 @@ def condition(t: ir.Table, conds: Sequence[Condition]) -> ir.BooleanValue | None
             lits = [_typed(col, v)[1] for v in vals]
             expr = typed.isin(lits)
             parts.append(~expr if c.op == "not_in" else expr)
+        elif isinstance(c.value, bool) and c.op in ("eq", "ne"):
+            # a flag: the test itself, never "flag = TRUE" (which not every engine's SQL parses)
+            flag = _typed(col, True)[0]
+            parts.append(flag if (c.op == "eq") == c.value else ~flag)
         else:
             typed, lit = _typed(col, c.value)
             parts.append(_OPS[c.op](typed, lit))
@@ -297,12 +301,17 @@ def _check_rule(t: ir.Table, src: Source, kind: str, n: int, handling: str, flag
     return t.filter(~flag)
 
 
-def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists, work: Path,
+def stored_names(spec: Spec) -> list[str]:
+    """The names of the tables :func:`prepare_sources` keeps in the engine."""
+    return [f"clusterleap_{s}_{stage}" for s in spec.sources for stage in ("checked", "assigned")]
+
+
+def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists,
                     progress: Callable[[str], None] | None = None) -> dict[str, Prepared]:
     """Read every source, check it (unknown codes, duplicated keys, negative and non-numeric values), apply the
     handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster). The checked
-    and the assigned records are stored once in the work folder ``work`` (Parquet), so that every later aggregate
-    reads them rather than recomputing the checks."""
+    and the assigned records are kept in the engine, so that every later aggregate reads them rather than
+    recomputing the checks."""
     mt = _memtables(codes)
     out: dict[str, Prepared] = {}
     # sources with codes first: the ones joined 'via' them need their cleaned records
@@ -333,7 +342,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
             flags["_dup"] = ibis._.count().over(ibis.window(group_by=[t[k] for k in src.key])) > 1
         for c in src.values:
             flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
-        t = checkpoint(con, t.mutate(**flags), work, f"{src.name}_checked")
+        t = checkpoint(con, t.mutate(**flags), f"clusterleap_{src.name}_checked")
         found = _count_flags(t, {k: t[k] for k in (*flags, *(f"_nan_{c}" for c in src.values))})
         prep = Prepared(src, path, t, found["_rows"])
         t = _check_rule(t, src, "unknown_code", found["_unknown"], spec.handling.unknown_code, t._unknown, path,
@@ -357,6 +366,6 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
                                                        "_firm", "_ind") if c in t.columns}
         keep |= {c: t[c] for c in (*src.key, *src.attributes, *(a for a, _ in src.via_on)) if c not in src.values}
         keep |= {c: t[f"_v_{c}"] for c in src.values}
-        prep.table = checkpoint(con, t.select(**keep), work, f"{src.name}_assigned")
+        prep.table = checkpoint(con, t.select(**keep), f"clusterleap_{src.name}_assigned")
         out[src.name] = prep
     return {name: out[name] for name in spec.sources}

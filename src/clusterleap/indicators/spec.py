@@ -13,6 +13,7 @@ aggregate 'summ' (expected one of count, count_distinct, max, mean, min, sum)``.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,6 +285,8 @@ def _aggregate(ctx: _Ctx, value: Any, keys: tuple[str, ...]) -> Aggregate:
 
 def _source(ctx: _Ctx, name: str, value: Any) -> Source:
     keys = ("sources", name)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ctx.err(keys, f"a source name is letters, digits and '_' (starting with a letter), found {name!r}")
     doc = ctx.mapping(value, keys, _SOURCE, "a record table")
     if "file" not in doc:
         raise ctx.err(keys, "no 'file' (the table's Parquet or CSV file, relative to the records folder)")
