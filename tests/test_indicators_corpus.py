@@ -22,7 +22,7 @@ from tests.conftest import ROOT
 
 pytest.importorskip("ibis", reason="the records extra (ibis-framework with DuckDB) is not installed")
 
-from clusterleap.indicators import Build, build_indicators  # noqa: E402
+from clusterleap.indicators import Build, build_indicators
 
 CORPUS = ROOT / "tests" / "indicators" / "corpus"
 
