@@ -70,8 +70,7 @@ def build_cmd(
     try:
         build_indicators = records_api.build_indicators
     except ImportError as exc:
-        raise DataError(f"indicators build needs Ibis with DuckDB: pip install 'clusterleap[records]' ({exc})"
-                        ) from None
+        raise DataError(str(exc)) from None
     with Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn(),
                   console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=None)

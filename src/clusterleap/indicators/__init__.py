@@ -51,6 +51,6 @@ def __getattr__(name: str) -> Any:
     try:
         module = importlib.import_module(f".{_NEEDS_IBIS[name]}", __name__)
     except ImportError as exc:
-        raise ImportError(f"clusterleap.indicators.{name} needs the records extra: pip install "
+        raise ImportError(f"clusterleap.indicators.{name} needs the records extra (Ibis with DuckDB): pip install "
                           f"'clusterleap[records]' ({exc})") from exc
     return getattr(module, name)
