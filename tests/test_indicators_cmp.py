@@ -72,3 +72,17 @@ def test_lq_is_relative_to_the_universe(built: pd.DataFrame) -> None:
     share_all = built.emp_tl / built.groupby("region_code_t").emp_tl.transform("sum")
     traded = (built.cluster_type == "traded") & (built.emp_tl > 0)
     assert (np.abs(share_all[traded] / built.region_emp_per_tf_pub[traded] - 1) > 0.1).all()
+
+
+def test_every_published_strong_cluster_is_in_the_top_quarter(built: pd.DataFrame) -> None:
+    """The project calls a traded regional cluster strong when it is in the top quarter of regions on its
+    specialisation measure and passes size thresholds (``qualifying_b``): every published strong cluster must be
+    flagged by ``strong_cluster`` (top quarter of the 50 states on the quotient), and the flags are exactly 13 of
+    50 per category (ceil(0.25 x 50)) unless quotients tie."""
+    traded = built[built.cluster_type == "traded"]
+    published = traded.strong_b.astype(str) == "True"
+    assert published.sum() == 512
+    assert (traded.strong_quarter[published] == 1).all()
+    per_category = traded.groupby("cluster_code_t").strong_quarter.sum()
+    assert (per_category == 13).all()
+    assert ((traded.strong_quarter == 1) & ~published).sum() > 0  # the size thresholds are the project's own
