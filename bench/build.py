@@ -146,8 +146,10 @@ def child(engine: str, spec: Path, records: Path, result: Path, memory_limit: st
     print(json.dumps({"wall": wall}))
 
 
-def run_child(engine: str, spec: Path, records: Path, out: Path, memory_limit: str | None) -> tuple[float, float]:
-    """Run one engine in a fresh process: (wall seconds, peak RSS in MiB)."""
+def run_child(engine: str, spec: Path, records: Path, out: Path, memory_limit: str | None
+              ) -> tuple[float, float, float]:
+    """Run one engine in a fresh process: (wall seconds, CPU seconds of the whole process, peak RSS in MiB). CPU
+    time says what the wall time would be on an idle machine with one core; the wall time depends on the load."""
     args = [sys.executable, __file__, "--child", engine, "--spec", str(spec), "--records", str(records),
             "--result", str(out)] + (["--memory-limit", memory_limit] if memory_limit else [])
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -156,7 +158,8 @@ def run_child(engine: str, spec: Path, records: Path, out: Path, memory_limit: s
     text = proc.stdout.read()
     if status != 0:
         raise SystemExit(f"{engine} failed (status {status}): {text}")
-    return json.loads(text.strip().splitlines()[-1])["wall"], usage.ru_maxrss / 1024
+    return (json.loads(text.strip().splitlines()[-1])["wall"], usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024)
 
 
 def max_rel_diff(a: Path, b: Path) -> float:
@@ -198,16 +201,19 @@ def main() -> None:
         print(f"synthetic records: {sizes[0]:,} firm-years, {sizes[1]:,} patent rows, {sizes[2]:,} purchases "
               f"({time.perf_counter() - t0:.1f} s to make); {N_CLUSTERS} clusters x {n_years} years x "
               f"{len(load_spec(spec).indicators)} indicators")
-        wd, md = run_child("duckdb", spec, records, tmp / "duckdb.parquet", a.memory_limit)
-        print(f"duckdb (Ibis):      {wd:7.2f} s   peak {md:7.0f} MiB")
-        wp, mp = run_child("pandas", spec, records, tmp / "pandas.parquet", None)
-        print(f"pandas (baseline):  {wp:7.2f} s   peak {mp:7.0f} MiB")
-        print(f"ratio pandas/duckdb: time {wp / wd:.2f}x, memory {mp / md:.2f}x; largest relative difference "
-              f"{max_rel_diff(tmp / 'duckdb.parquet', tmp / 'pandas.parquet'):.2e}")
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        wd, cd, md = run_child("duckdb", spec, records, tmp / "duckdb.parquet", a.memory_limit)
+        print(f"duckdb (Ibis):      wall {wd:7.2f} s   cpu {cd:7.2f} s   peak {md:7.0f} MiB")
+        wp, cp, mp = run_child("pandas", spec, records, tmp / "pandas.parquet", None)
+        print(f"pandas (baseline):  wall {wp:7.2f} s   cpu {cp:7.2f} s   peak {mp:7.0f} MiB")
+        print(f"ratio pandas/duckdb: wall {wp / wd:.2f}x, cpu {cp / cd:.2f}x, memory {mp / md:.2f}x; largest "
+              f"relative difference {max_rel_diff(tmp / 'duckdb.parquet', tmp / 'pandas.parquet'):.2e}")
         if not a.no_spark:
-            ws, _ = run_child("spark", spec, records, tmp / "spark.parquet", None)
-            print(f"spark local[2]:     {ws:7.2f} s   (without JVM start-up); largest relative difference to "
-                  f"duckdb {max_rel_diff(tmp / 'spark.parquet', tmp / 'duckdb.parquet'):.2e}")
+            ws, cs, _ = run_child("spark", spec, records, tmp / "spark.parquet", None)
+            print(f"spark local[2]:     wall {ws:7.2f} s   (without JVM start-up; the JVM's CPU is not counted); "
+                  f"largest relative difference to duckdb "
+                  f"{max_rel_diff(tmp / 'spark.parquet', tmp / 'duckdb.parquet'):.2e}")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from ..errors import DataError
 from ..files import write_atomic_dir, write_tables
 from .engines import connect, engine_version, fetch, release
 from .measures import Missing, compute_indicators
-from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists, stored_names
+from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
 from .spec import Spec, load_spec
 
 __all__ = ["OUTPUT_FILES", "Build", "Coverage", "SourceCoverage", "build_indicators", "file_sha256"]
@@ -178,7 +178,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
             say("coverage and provenance")
             cover = tuple(_source_coverage(p, years) for p in prepared.values() if not p.source.national)
         finally:
-            release(con, stored_names(spec))
+            release(con)
     zero = [m for m in missing if m.reason == "zero denominator"]
     if zero and spec.handling.zero_denominator == "error":
         m = zero[0]

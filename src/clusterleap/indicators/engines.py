@@ -115,33 +115,38 @@ def memtable(df: pd.DataFrame, schema: dict[str, str] | None = None) -> ir.Table
         return ibis.memtable(df, schema=schema)
 
 
-def checkpoint(con: BaseBackend, expr: ir.Table, name: str) -> ir.Table:
-    """Compute an expression once and keep the result in the engine, as ``name`` (DuckDB: a temporary table, spilled
-    to the temp folder beyond the memory limit; Spark: a persisted DataFrame in memory and on disk): later queries
-    then start from the stored records instead of recomputing, and recompiling, every join and window before them.
-    :func:`release` frees them."""
+def checkpoint(con: BaseBackend, expr: ir.Table, name: str, *, keep: bool = True) -> ir.Table:
+    """Give an expression a name in the engine, so that later queries start from that name (and compile fast) instead
+    of repeating every join before it. With ``keep`` the result is computed once and kept (DuckDB: a temporary
+    table, spilled to the temp folder beyond the memory limit; Spark: a DataFrame persisted in memory and on disk);
+    without, it is a view the engine recomputes, streaming, for each query. :func:`release` drops them."""
     with quiet():
         con._run_pre_execute_hooks(expr)  # registers the in-memory code lists with the engine
+        sql = con.compile(expr)
         if con.name == "duckdb":
-            con.raw_sql(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {con.compile(expr)}')
-            out: ir.Table = con.table(name)
+            kind = "TABLE" if keep else "VIEW"
+            con.raw_sql(f'CREATE OR REPLACE TEMP {kind} "{name}" AS {sql}')
         else:
-            frame = con._session.sql(con.compile(expr)).persist()
+            frame = con._session.sql(sql)
+            if keep:
+                frame = frame.persist()
+                _persisted.setdefault(id(con), []).append(frame)
             frame.createOrReplaceTempView(name)
-            _persisted.setdefault(id(con), []).append(frame)
-            out = con.table(name)
+        _named.setdefault(id(con), []).append((name, keep))
+        out: ir.Table = con.table(name)
     return out
 
 
 _persisted: dict[int, list[Any]] = {}
+_named: dict[int, list[tuple[str, bool]]] = {}
 
 
-def release(con: BaseBackend, names: list[str]) -> None:
-    """Drop the tables :func:`checkpoint` kept (and unpersist Spark's)."""
+def release(con: BaseBackend) -> None:
+    """Drop what :func:`checkpoint` named (views first, then tables) and unpersist Spark's DataFrames."""
     with quiet():
-        for name in names:
+        for name, keep in reversed(_named.pop(id(con), [])):
             if con.name == "duckdb":
-                con.raw_sql(f'DROP TABLE IF EXISTS "{name}"')
+                con.raw_sql(f'DROP {"TABLE" if keep else "VIEW"} IF EXISTS "{name}"')
             else:
                 con._session.catalog.dropTempView(name)
         for frame in _persisted.pop(id(con), []):

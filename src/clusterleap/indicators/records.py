@@ -23,7 +23,7 @@ from ..errors import DataError
 from .engines import checkpoint, fetch, memtable, read_table
 from .spec import Condition, Source, Spec
 
-__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists", "stored_names"]
+__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
 
 #: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
 MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
@@ -301,11 +301,6 @@ def _check_rule(t: ir.Table, src: Source, kind: str, n: int, handling: str, flag
     return t.filter(~flag)
 
 
-def stored_names(spec: Spec) -> list[str]:
-    """The names of the tables :func:`prepare_sources` keeps in the engine."""
-    return [f"clusterleap_{s}_{stage}" for s in spec.sources for stage in ("checked", "assigned")]
-
-
 def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists,
                     progress: Callable[[str], None] | None = None) -> dict[str, Prepared]:
     """Read every source, check it (unknown codes, duplicated keys, negative and non-numeric values), apply the
@@ -337,12 +332,19 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
             t = t.left_join(p, preds).drop(*pcols, "_p_year")
             known = t._p_known.fill_null(False)
             t = t.rename(_region="_p_region", _category="_p_cat", _universe="_p_univ", _unit="_p_unit")
-        flags: dict[str, ir.BooleanValue] = {"_unknown": ~known | t._year.isnull()}
+        t = t.mutate(_known=known)
         if src.key:
-            flags["_dup"] = ibis._.count().over(ibis.window(group_by=[t[k] for k in src.key])) > 1
+            # the keys that occur more than once: a hash aggregation, kept (it is small), then joined back
+            g = t.group_by([t[k].name(f"_dk_{i}") for i, k in enumerate(src.key)]).aggregate(_dupn=ibis._.count())
+            dk = checkpoint(con, g.filter(g._dupn > 1), f"clusterleap_{src.name}_dupkeys")
+            t = t.left_join(dk, [t[k] == dk[f"_dk_{i}"] for i, k in enumerate(src.key)])
+            t = t.drop(*(f"_dk_{i}" for i in range(len(src.key))))
+        flags: dict[str, ir.BooleanValue] = {"_unknown": ~t._known | t._year.isnull()}
+        if src.key:
+            flags["_dup"] = t._dupn.notnull()
         for c in src.values:
             flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
-        t = checkpoint(con, t.mutate(**flags), f"clusterleap_{src.name}_checked")
+        t = checkpoint(con, t.mutate(**flags), f"clusterleap_{src.name}_checked", keep=False)
         found = _count_flags(t, {k: t[k] for k in (*flags, *(f"_nan_{c}" for c in src.values))})
         prep = Prepared(src, path, t, found["_rows"])
         t = _check_rule(t, src, "unknown_code", found["_unknown"], spec.handling.unknown_code, t._unknown, path,
