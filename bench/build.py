@@ -209,7 +209,7 @@ def main() -> None:
         print(f"ratio pandas/duckdb: wall {wp / wd:.2f}x, cpu {cp / cd:.2f}x, memory {mp / md:.2f}x; largest "
               f"relative difference {max_rel_diff(tmp / 'duckdb.parquet', tmp / 'pandas.parquet'):.2e}")
         if not a.no_spark:
-            ws, cs, _ = run_child("spark", spec, records, tmp / "spark.parquet", None)
+            ws, _, _ = run_child("spark", spec, records, tmp / "spark.parquet", None)
             print(f"spark local[2]:     wall {ws:7.2f} s   (without JVM start-up; the JVM's CPU is not counted); "
                   f"largest relative difference to duckdb "
                   f"{max_rel_diff(tmp / 'spark.parquet', tmp / 'duckdb.parquet'):.2e}")
