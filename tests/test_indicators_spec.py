@@ -89,3 +89,12 @@ def test_yaml_syntax_and_missing_file(tmp_path: Path) -> None:
         load_spec(write(tmp_path, "name: t\nsources:\n  - [a\n"))
     with pytest.raises(IndicatorSpecError, match="file not found"):
         load_spec(tmp_path / "nope.yaml")
+
+
+def test_the_definitions_shown_in_the_docs_load(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "indicators.md").read_text(encoding="utf-8")
+    block = text.split("<!-- example: indicators -->\n```yaml\n", 1)[1].split("```", 1)[0]
+    spec = load_spec(write(tmp_path, block))
+    assert [i.code for i in spec.indicators] == ["rd_intensity", "little_giants", "intl_patents_5y",
+                                                 "local_supply_rate", "supplier_hhi", "location_quotient"]
+    assert spec.indicators[2].window == 5 and spec.years == (2020, 2024)
