@@ -162,3 +162,21 @@ def test_written_output_is_read_by_the_project_reader(built: Build, tmp_path: Pa
     assert data.units == ("CA1", "CB1", "CA2", "CB2") and data.years == (2022, 2023)
     back = pd.read_csv(tmp_path / "out" / "indicators.csv")
     assert back.lq.to_numpy() == pytest.approx(built.table.lq.to_numpy(), rel=1e-9)
+
+
+def test_an_explicit_firm_list_takes_precedence(tmp_path: Path) -> None:
+    """membership.firms: f5 (industry i3, in no category) is listed in CB1, f1 moved from CA1 to CB1."""
+    records = tmp_path / "records"
+    shutil.copytree(CORPUS, records)
+    (records / "firm-list.csv").write_text("firm,cluster\nf5,CB1\nf1,CB1\n", encoding="utf-8")
+    spec = records / "spec.yaml"
+    spec.write_text(spec.read_text().replace("  clusters: clusters.csv\n",
+                                             "  clusters: clusters.csv\n  firms: firm-list.csv\n"))
+    b = build_indicators(spec, records)
+    assert value(b, "CB1", 2023, "rd_intensity") == pytest.approx((20 + 1 + 5) / (400 + 100 + 100) * 100)
+    assert value(b, "CA1", 2023, "rd_intensity") == pytest.approx(10 / 300 * 100)
+    assert value(b, "CB1", 2023, "little_giants") == 2  # f1 and f4
+    # the unit's employment follows the list; regional and national totals follow the codes
+    assert value(b, "CB1", 2023, "lq") == pytest.approx(((40 + 60 + 10) / 103) / (80 / 173), rel=1e-12)
+    cov = {s.source: s for s in b.coverage.sources}
+    assert (cov["firms"].firms_in_clusters, cov["firms"].firms_outside) == (7, 0)

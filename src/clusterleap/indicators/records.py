@@ -360,7 +360,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
                 t = t.rename(_unit="_c_unit")
             else:
                 t = t.mutate(_unit=ibis.null("string"), _region=ibis.null("string"))
-        if "firms" in mt and src.firm is not None:
+        if "firms" in mt and src.firm is not None and src.via is None:
             f = mt["firms"]
             t = t.left_join(f, t._firm == f._f_firm).drop("_f_firm")
             t = t.mutate(_unit=t._f_unit.coalesce(t._unit)).drop("_f_unit")

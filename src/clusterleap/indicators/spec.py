@@ -465,8 +465,9 @@ def load_spec(path: str | Path) -> Spec:
                 raise ctx.err(("sources", s.name, "via"), f"'{s.via}' must be keyed by the joined columns and its "
                                                           f"year ({', '.join(want)}), its key is "
                                                           f"{', '.join(parent.key)}")
-        if membership.firms is not None and s.firm is None and not s.national:
-            raise ctx.err(("sources", s.name), "membership.firms lists firms: every source needs a 'firm' column")
+        if membership.firms is not None and s.firm is None and not s.national and s.via is None:
+            raise ctx.err(("sources", s.name), "membership.firms lists firms: every source with codes needs a 'firm' "
+                                               "column (a source 'via' another takes its firms' clusters)")
     hdoc = ctx.mapping(doc.get("on_bad") or {}, ("on_bad",), set(HANDLING), "what to do with bad records")
     handling: dict[str, str] = {}
     for kind, choice in hdoc.items():
