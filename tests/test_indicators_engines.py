@@ -33,7 +33,8 @@ RTOL = 1e-9
 
 @pytest.fixture(scope="module")
 def synthetic() -> SyntheticRecords:
-    recs = synthesize(N_FIRMS, (2019, 2024), n_regions=40, n_clusters=300, purchases_per_buyer=3, seed=7)
+    recs = synthesize(N_FIRMS, (2019, 2024), n_regions=40, n_clusters=300, buyer_share=0.2, purchases_per_buyer=1,
+                      seed=7)
     assert len(recs.firms) >= 1_000_000
     return recs
 
@@ -73,7 +74,9 @@ def pandas_indicators(r: SyntheticRecords) -> pd.DataFrame:
     buy = r.purchases.merge(firms[["firm", "year", "cluster"]], left_on=["buyer", "year"], right_on=["firm", "year"])
     buy = buy[buy.cluster.notna() & buy.year.isin(YEARS)]
     gb = buy.groupby(["cluster", "year"])
-    out["local_supply_rate"] = buy[buy.local].groupby(["cluster", "year"]).amount.sum() / gb.amount.sum() * 100
+    total = gb.amount.sum()
+    local = buy[buy.local].groupby(["cluster", "year"]).amount.sum().reindex(total.index, fill_value=0.0)
+    out["local_supply_rate"] = local / total * 100
     crit = buy[buy.critical]
     s = crit.groupby(["cluster", "year", "input", "supplier"]).amount.sum().reset_index()
     tot = s.groupby(["cluster", "year", "input"]).amount.transform("sum")
