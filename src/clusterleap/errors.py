@@ -9,7 +9,7 @@ as one line without a traceback::
      +-- RecipeError      a recipe names an unknown method or parameter, or a bad value
      +-- JudgementError   an expert-judgement (AHP) file is invalid
      +-- SpaceError       an uncertainty space is invalid
- +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
+     +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
 """
 
 from __future__ import annotations
