@@ -9,6 +9,7 @@ as one line without a traceback::
      +-- RecipeError      a recipe names an unknown method or parameter, or a bad value
      +-- JudgementError   an expert-judgement (AHP) file is invalid
      +-- SpaceError       an uncertainty space is invalid
+     +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "FrameworkError",
+    "IndicatorSpecError",
     "JudgementError",
     "MethodWarning",
     "RecipeError",
@@ -56,3 +58,7 @@ class DataWarning(UserWarning):
 class MethodWarning(UserWarning):
     """A method's result is used anyway but is not exactly what was asked, and a user must know it (a solver that
     missed its target, an approximation in place of an exact computation, a decomposition that could not be made)."""
+
+
+class IndicatorSpecError(ClusterleapError):
+    """An indicator-definitions file (how indicators are computed from records) is invalid."""

@@ -14,6 +14,7 @@ from . import analytics  # noqa: F401  isort: skip
 from . import robustness  # noqa: F401  isort: skip
 from . import report  # noqa: F401  isort: skip
 from . import weights  # noqa: F401  isort: skip
+from . import indicators  # noqa: F401  isort: skip
 from . import serve  # noqa: F401  isort: skip
 from . import users  # noqa: F401  isort: skip
 

@@ -1,0 +1,373 @@
+"""Records as Ibis tables: read in place, typed, checked for bad records, and assigned to clusters.
+
+Every check counts on the records as read, keeps up to five examples, and applies the handling the definitions
+name (``reject``: the record is left out of every computation; ``missing``: the bad value is unknown, so every
+aggregate that uses it is unknown; ``error``: the build stops). Nothing is dropped without being counted.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from ..errors import DataError
+from .engines import checkpoint, fetch, memtable, read_table
+from .spec import Condition, Source, Spec
+
+__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
+
+#: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
+MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
+N_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class BadRecords:
+    """One kind of bad record in one source: how many, what was done, and examples (records as read)."""
+
+    source: str
+    kind: str
+    count: int
+    handling: str
+    column: str | None = None
+    examples: tuple[Mapping[str, Any], ...] = ()
+
+    @property
+    def what(self) -> str:
+        kind = {"unknown_code": "an unknown region, industry or firm code (or year)", "duplicate": "a duplicated key",
+                "negative": "a negative value", "not_a_number": "a value that is not a number"}[self.kind]
+        return f"{kind}{f' in {self.column!r}' if self.column else ''}"
+
+    def describe(self) -> str:
+        done = {"reject": "rejected (left out of every indicator)", "missing": "treated as missing",
+                "error": "stopped the build"}[self.handling]
+        return f"source '{self.source}': {self.count} record(s) with {self.what}: {done}"
+
+
+@dataclass(frozen=True)
+class CodeLists:
+    """The membership tables, small enough for pandas: regions, industries (with category and universe), clusters
+    (cluster, region, category, name) and the optional explicit firm list (firm, cluster)."""
+
+    regions: pd.DataFrame
+    industries: pd.DataFrame
+    clusters: pd.DataFrame
+    firms: pd.DataFrame | None
+    files: tuple[Path, ...]
+
+
+@dataclass
+class Prepared:
+    """A source after checks: its assigned table (columns ``_year, _region, _category, _universe, _unit, _firm`` and
+    the declared columns) and what the checks found."""
+
+    source: Source
+    path: Path
+    table: ir.Table
+    rows_read: int
+    bad: list[BadRecords] = field(default_factory=list)
+
+
+def _read_small_csv(path: Path, required: Sequence[str], what: str) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: file not found ({what})")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df.columns = [str(c).strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(f"{path}: no column '{missing[0]}' ({what}; expected columns {', '.join(required)}, found "
+                        f"{', '.join(df.columns)})")
+    for col in df.columns:
+        df[col] = df[col].str.strip()
+    return df
+
+
+def _unique(df: pd.DataFrame, cols: list[str], path: Path) -> None:
+    dup = df.duplicated(cols, keep=False)
+    if dup.any():
+        rows = [int(i) + 2 for i in df.index[dup][:2]]
+        raise DataError(f"{path} rows {rows[0]} and {rows[1]}: duplicated {', '.join(cols)} "
+                        f"{', '.join(df.loc[df.index[dup][0], cols])}")
+
+
+def read_code_lists(spec: Spec, records: Path) -> CodeLists:
+    """Read and check the code lists and cluster tables named by ``spec.membership`` (paths relative to the
+    records folder)."""
+    m = spec.membership
+    rpath, ipath = records / m.regions, records / m.industries
+    regions = _read_small_csv(rpath, ["region"], "the list of region codes")
+    _unique(regions, ["region"], rpath)
+    industries = _read_small_csv(ipath, ["industry", "category"], "industry codes and their cluster category")
+    _unique(industries, ["industry"], ipath)
+    if "universe" not in industries.columns:
+        industries["universe"] = ""
+    cats = industries[industries.category != ""].groupby("category").universe.nunique()
+    if (cats > 1).any():
+        raise DataError(f"{ipath}: category '{cats.index[cats > 1][0]}' has industries in more than one universe "
+                        "(a category belongs to one universe, e.g. traded or local)")
+    files = [rpath, ipath]
+    if m.clusters is not None:
+        cpath = records / m.clusters
+        clusters = _read_small_csv(cpath, ["cluster", "region", "category"], "the clusters")
+        _unique(clusters, ["cluster"], cpath)
+        _unique(clusters, ["region", "category"], cpath)
+        for col, known, what in (("region", regions.region, "region"), ("category", industries.category, "category")):
+            bad = ~clusters[col].isin(set(known))
+            if bad.any():
+                i = clusters.index[bad][0]
+                raise DataError(f"{cpath} row {i + 2}, column \"{col}\": unknown {what} '{clusters.loc[i, col]}' "
+                                f"(expected a code of {rpath if col == 'region' else ipath})")
+        files.append(cpath)
+    else:
+        template = m.each or "{region}-{category}"
+        categories = sorted(c for c in industries.category.unique() if c)
+        clusters = pd.DataFrame([(template.format(region=r, category=c), r, c) for r in regions.region
+                                 for c in categories], columns=["cluster", "region", "category"])
+    if "name" not in clusters.columns:
+        clusters["name"] = clusters["cluster"]
+    clusters["name"] = clusters["name"].where(clusters["name"] != "", clusters["cluster"])
+    firms = None
+    if m.firms is not None:
+        fpath = records / m.firms
+        firms = _read_small_csv(fpath, ["firm", "cluster"], "the explicit list of firms and their clusters")
+        _unique(firms, ["firm"], fpath)
+        bad = ~firms.cluster.isin(set(clusters.cluster))
+        if bad.any():
+            i = firms.index[bad][0]
+            raise DataError(f"{fpath} row {i + 2}, column \"cluster\": unknown cluster '{firms.loc[i, 'cluster']}'")
+        files.append(fpath)
+    return CodeLists(regions=regions, industries=industries, clusters=clusters.reset_index(drop=True),
+                     firms=firms, files=tuple(files))
+
+
+# ----------------------------------------------------------------------------------------------------- expressions
+
+_OPS: Mapping[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge, "lt": operator.lt, "le": operator.le}
+_TRUE = ("true", "1", "yes", "t", "y", "1.0")
+
+
+def _typed(col: ir.Column, value: Any) -> tuple[ir.Value, Any]:
+    """Compare a column as the literal's type: flags as true/false whatever their storage (boolean, 0/1, text),
+    numbers as numbers, anything else as text, so a CSV read as text and a typed Parquet file give the same."""
+    if isinstance(value, bool):
+        return col.cast("string").lower().isin(_TRUE), value
+    if isinstance(value, int | float):
+        return col.cast("float64"), float(value)
+    return col.cast("string"), str(value)
+
+
+def condition(t: ir.Table, conds: Sequence[Condition]) -> ir.BooleanValue | None:
+    """The conjunction of filters as an Ibis boolean (None when there is none)."""
+    parts: list[ir.BooleanValue] = []
+    for c in conds:
+        col = t[c.column]
+        if c.op in ("in", "not_in"):
+            vals = list(c.value)
+            sample = vals[0] if vals else ""
+            typed, _ = _typed(col, sample)
+            lits = [_typed(col, v)[1] for v in vals]
+            expr = typed.isin(lits)
+            parts.append(~expr if c.op == "not_in" else expr)
+        elif isinstance(c.value, bool) and c.op in ("eq", "ne"):
+            # a flag: the test itself, never "flag = TRUE" (which not every engine's SQL parses)
+            flag = _typed(col, True)[0]
+            parts.append(flag if (c.op == "eq") == c.value else ~flag)
+        else:
+            typed, lit = _typed(col, c.value)
+            parts.append(_OPS[c.op](typed, lit))
+    return reduce(operator.and_, parts) if parts else None
+
+
+def _number(col: ir.Column) -> tuple[ir.FloatingValue, ir.BooleanValue]:
+    """A column as float64 and a flag of cells that hold something other than a number (text that does not parse,
+    NaN); the project's missing markers count as missing, not as errors."""
+    if col.type().is_string():
+        text = col.strip()
+        blank = text.upper().isin(list(MISSING_MARKERS)) | text.isnull()
+        num = blank.ifelse(ibis.null("float64"), text.try_cast("float64"))
+        bad = ~blank & num.isnull()
+        return num, bad
+    num = col.cast("float64")
+    bad = num.isnan().fill_null(False)
+    return bad.ifelse(ibis.null("float64"), num), bad
+
+
+def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue]) -> dict[str, int]:
+    aggs = {"_rows": t.count()}
+    aggs |= {name: flag.ifelse(1, 0).sum() for name, flag in flags.items()}
+    out = fetch(t.aggregate(**aggs)).iloc[0]
+    return {str(k): int(v) if v == v and v is not None else 0 for k, v in out.items()}
+
+
+def _examples(t: ir.Table, flag: ir.BooleanValue, cols: Sequence[str], order: Sequence[str]) -> tuple[
+        Mapping[str, Any], ...]:
+    df = fetch(t.filter(flag).select(*cols).order_by(list(order)).limit(N_EXAMPLES))
+    return tuple({str(k): (None if (isinstance(v, float) and v != v) else v) for k, v in row.items()}
+                 for row in df.astype(object).to_dict("records"))
+
+
+def _stop(bad: BadRecords, path: Path) -> DataError:
+    shown = "; ".join(", ".join(f"{k}={v}" for k, v in ex.items()) for ex in bad.examples[:2])
+    return DataError(f"{path}: {bad.count} record(s) of source '{bad.source}' with {bad.what} "
+                     f"(on_bad.{bad.kind}: error), e.g. {shown}")
+
+
+def _memtables(codes: CodeLists) -> dict[str, ir.Table]:
+    ind = codes.industries.assign(category=codes.industries.category.replace("", None),
+                                  universe=codes.industries.universe.replace("", None))
+    out = {
+        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str), "_r_known": True})),
+        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str), "_i_cat": ind.category,
+                                                  "_i_univ": ind.universe, "_i_known": True}),
+                                    schema={"_i_code": "string", "_i_cat": "string", "_i_univ": "string",
+                                            "_i_known": "boolean"}),
+        "clusters": memtable(pd.DataFrame({"_c_region": codes.clusters.region, "_c_cat": codes.clusters.category,
+                                                "_c_unit": codes.clusters.cluster})),
+    }
+    if codes.firms is not None:
+        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm, "_f_unit": codes.firms.cluster}))
+    return out
+
+
+def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
+    """The declared columns as read (for examples), plus their typed roles: ``_year`` (integer), ``_region``,
+    ``_ind``, ``_firm`` (text), ``_v_<value>`` (float64) and ``_nan_<value>`` (the cell is not a number)."""
+    missing = [c for c in src.columns if c not in t.columns]
+    if missing:
+        raise DataError(f"{path}: no column '{missing[0]}' (source '{src.name}' declares it; the file has "
+                        f"{', '.join(t.columns)})")
+    cols: dict[str, ir.Value] = {c: t[c] for c in src.columns}
+    year = t[src.year]
+    cols["_year"] = year.strip().try_cast("int64") if year.type().is_string() else year.cast("int64")
+    for name, role in ((src.region, "_region"), (src.industry, "_ind"), (src.firm, "_firm")):
+        if name:
+            cols[role] = t[name].cast("string").strip()
+    for c in src.values:
+        num, bad = _number(t[c])
+        cols[f"_v_{c}"] = num
+        cols[f"_nan_{c}"] = bad
+    return t.select(**cols)
+
+
+def _apply_value_rules(t: ir.Table, src: Source, spec: Spec, found: Mapping[str, int], path: Path,
+                       report: list[BadRecords]) -> ir.Table:
+    """Negative and non-numeric values: count, exemplify, then reject, set missing or stop."""
+    reject: list[ir.BooleanValue] = []
+    nulls: dict[str, ir.BooleanValue] = {}
+    for c in src.values:
+        for kind, flag in (("not_a_number", f"_nan_{c}"), ("negative", f"_neg_{c}")):
+            n = found.get(flag, 0)
+            if n == 0:
+                continue
+            handling = getattr(spec.handling, kind)
+            bad = BadRecords(src.name, kind, n, handling, c, _examples(t, t[flag], src.columns, _order(src)))
+            if handling == "error":
+                raise _stop(bad, path)
+            report.append(bad)
+            if handling == "reject":
+                reject.append(t[flag])
+            else:
+                nulls[c] = t[flag] if c not in nulls else nulls[c] | t[flag]
+    if reject:
+        t = t.filter(~reduce(operator.or_, reject))
+    if nulls:
+        t = t.mutate(**{f"_v_{c}": flag.ifelse(ibis.null("float64"), t[f"_v_{c}"]) for c, flag in nulls.items()})
+    return t
+
+
+def _order(src: Source) -> list[str]:
+    return list(src.key) or [src.year]
+
+
+def _check_rule(t: ir.Table, src: Source, kind: str, n: int, handling: str, flag: ir.BooleanValue, path: Path,
+                column: str | None, report: list[BadRecords]) -> ir.Table:
+    """Count, exemplify and handle one kind of bad record (``reject`` or ``error``)."""
+    if n == 0:
+        return t
+    bad = BadRecords(src.name, kind, n, handling, column, _examples(t, flag, src.columns, _order(src)))
+    if handling == "error":
+        raise _stop(bad, path)
+    report.append(bad)
+    return t.filter(~flag)
+
+
+def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists,
+                    progress: Callable[[str], None] | None = None) -> dict[str, Prepared]:
+    """Read every source, check it (unknown codes, duplicated keys, negative and non-numeric values), apply the
+    handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster). The checked
+    and the assigned records are kept in the engine, so that every later aggregate reads them rather than
+    recomputing the checks."""
+    mt = _memtables(codes)
+    out: dict[str, Prepared] = {}
+    # sources with codes first: the ones joined 'via' them need their cleaned records
+    for src in sorted(spec.sources.values(), key=lambda s: s.via is not None):
+        if progress:
+            progress(f"checking records of '{src.name}'")
+        path = records / src.file
+        t = _typed_table(read_table(con, path, src.name), src, path)
+        if src.via is None:
+            if src.region is not None:
+                t = t.left_join(mt["regions"], t._region == mt["regions"]._r_code).drop("_r_code")
+            t = t.left_join(mt["industries"], t._ind == mt["industries"]._i_code).drop("_i_code")
+            known = t._i_known.fill_null(False)
+            if src.region is not None:
+                known = known & t._r_known.fill_null(False)
+            t = t.rename(_category="_i_cat", _universe="_i_univ")
+        else:
+            parent = out[src.via].table
+            pcols = {f"_p_{b}": parent[b].cast("string") for _, b in src.via_on}
+            p = parent.select(**pcols, _p_year=parent._year, _p_region=parent._region, _p_cat=parent._category,
+                              _p_univ=parent._universe, _p_unit=parent._unit, _p_known=ibis.literal(True))
+            preds = [t[a].cast("string") == p[f"_p_{b}"] for a, b in src.via_on] + [t._year == p._p_year]
+            t = t.left_join(p, preds).drop(*pcols, "_p_year")
+            known = t._p_known.fill_null(False)
+            t = t.rename(_region="_p_region", _category="_p_cat", _universe="_p_univ", _unit="_p_unit")
+        t = t.mutate(_known=known)
+        if src.key:
+            # the keys that occur more than once: a hash aggregation, kept (it is small), then joined back
+            g = t.group_by([t[k].name(f"_dk_{i}") for i, k in enumerate(src.key)]).aggregate(_dupn=ibis._.count())
+            dk = checkpoint(con, g.filter(g._dupn > 1), f"clusterleap_{src.name}_dupkeys")
+            t = t.left_join(dk, [t[k] == dk[f"_dk_{i}"] for i, k in enumerate(src.key)])
+            t = t.drop(*(f"_dk_{i}" for i in range(len(src.key))))
+        flags: dict[str, ir.BooleanValue] = {"_unknown": ~t._known | t._year.isnull()}
+        if src.key:
+            flags["_dup"] = t._dupn.notnull()
+        for c in src.values:
+            flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
+        t = checkpoint(con, t.mutate(**flags), f"clusterleap_{src.name}_checked", keep=False)
+        found = _count_flags(t, {k: t[k] for k in (*flags, *(f"_nan_{c}" for c in src.values))})
+        prep = Prepared(src, path, t, found["_rows"])
+        t = _check_rule(t, src, "unknown_code", found["_unknown"], spec.handling.unknown_code, t._unknown, path,
+                        None, prep.bad)
+        if src.key:
+            t = _check_rule(t, src, "duplicate", found["_dup"], spec.handling.duplicate, t._dup, path,
+                            ", ".join(src.key), prep.bad)
+        t = _apply_value_rules(t, src, spec, found, path, prep.bad)
+        if src.via is None:
+            if src.region is not None:
+                c = mt["clusters"]
+                t = t.left_join(c, (t._region == c._c_region) & (t._category == c._c_cat)).drop("_c_region", "_c_cat")
+                t = t.rename(_unit="_c_unit")
+            else:
+                t = t.mutate(_unit=ibis.null("string"), _region=ibis.null("string"))
+        if "firms" in mt and src.firm is not None and src.via is None:
+            f = mt["firms"]
+            t = t.left_join(f, t._firm == f._f_firm).drop("_f_firm")
+            t = t.mutate(_unit=t._f_unit.coalesce(t._unit)).drop("_f_unit")
+        keep: dict[str, ir.Value] = {c: t[c] for c in ("_year", "_region", "_category", "_universe", "_unit",
+                                                       "_firm", "_ind") if c in t.columns}
+        keep |= {c: t[c] for c in (*src.key, *src.attributes, *(a for a, _ in src.via_on)) if c not in src.values}
+        keep |= {c: t[f"_v_{c}"] for c in src.values}
+        prep.table = checkpoint(con, t.select(**keep), f"clusterleap_{src.name}_assigned")
+        out[src.name] = prep
+    return {name: out[name] for name in spec.sources}
