@@ -452,7 +452,7 @@ def token(body: TokenIn, actor: ActorDep, session: DbDep) -> TokenOut:
 
 @router.get("/audit", response_model=list[AuditOut], responses=ERRORS)
 def audit(actor: ActorDep, session: DbDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-          offset: Annotated[int, Query(ge=0)] = 0) -> list[AuditOut]:
+          offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> list[AuditOut]:
     return [AuditOut(id=a.id, at=a.at, username=a.username, action=a.action, object_type=a.object_type,
                      object_id=a.object_id, detail=a.detail) for a in ws.audit_log(session, actor, limit, offset)]
 
