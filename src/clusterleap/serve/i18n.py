@@ -20,8 +20,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "returned": "returned", "accepted": "accepted", "not_entered": "not entered",
         "rank": "Rank", "cluster": "Cluster", "index": "Index", "grade": "Grade", "type": "Type",
         "sector": "Sector", "region": "Region", "all": "all", "filter": "Filter", "benchmarks": "Benchmark clusters",
-        "benchmarks_note": "Benchmarks abroad are evaluated with the domestic clusters (they set the scale) and "
-                           "listed apart; ranks count every evaluated cluster.",
+        "benchmarks_note": "Benchmarks are scored on the same basis as the domestic clusters, listed apart as "
+                           "references and not graded; ranks count every evaluated cluster.",
         "domestic": "Domestic clusters", "no_results": "No published results in this round yet.",
         "illustrative": "Illustrative data: invented clusters, not real measurements.",
         "profile": "Profile", "radar_title": "Dimension scores against the benchmark median",
@@ -50,6 +50,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "domestic_median": "Domestic median index",
         "trends_note": "Each round is evaluated on its own year's data (normalised within the round), so the levels "
                        "compare clusters within a round; read changes across rounds as changes of standing.",
+        "trends_note_comparable": "Every round is scored on the same fixed basis (the recipe's goalposts or frozen "
+                                  "reference), so a cluster's index means the same in every round.",
     },
     "zh": {
         "app": "clusterleap", "tagline": "先进制造业集群评价轮次",
@@ -62,7 +64,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "returned": "已退回", "accepted": "已接受", "not_entered": "未填报",
         "rank": "排名", "cluster": "集群", "index": "指数", "grade": "等级", "type": "类型",
         "sector": "领域", "region": "地区", "all": "全部", "filter": "筛选", "benchmarks": "标杆集群",
-        "benchmarks_note": "境外标杆集群与国内集群一同评价（决定标度），单独列出；排名包含所有参评集群。",
+        "benchmarks_note": "标杆集群与国内集群按同一评分基准计分，作为参照单独列出，不参与分级；排名包含所有参评集群。",
         "domestic": "国内集群", "no_results": "本轮尚无已发布的结果。",
         "illustrative": "示例数据：虚构的集群，并非真实测量值。",
         "profile": "画像", "radar_title": "各维度得分与标杆中位数对比",
@@ -89,6 +91,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "n_clusters": "集群数", "compare_hint": "勾选 2 至 4 个集群进行对比",
         "trends": "历轮趋势", "domestic_mean": "国内集群平均指数", "domestic_median": "国内集群指数中位数",
         "trends_note": "每轮按当年数据评价（在本轮内标准化），指数用于同一轮内的比较；跨轮变化应理解为相对位置的变化。",
+        "trends_note_comparable": "各轮均按同一固定评分基准（方案的目标值或冻结参照）计分，集群指数在各轮含义相同。",
     },
 }
 

@@ -182,7 +182,12 @@ def trends_page(request: Request, c: CallerDep, session: DbDep) -> Response:
     grades.sort(key=lambda g: -statistics.fmean(level[g]) if level.get(g) else 0.0)
     chart = {"years": [r["round"].year for r in rows], "mean": [r["mean"] for r in rows],
              "bench": [r["bench"] for r in rows]}
-    return render(request, "trends.html", _ctx(c, rows=rows, grades=grades, chart_json=json.dumps(chart)))
+    # one comparable basis for every round (fixed goalposts, or the same frozen reference): levels compare over rounds
+    bases = {json.dumps(row["run"].provenance.get("recipe", {}).get("basis", "relative"), sort_keys=True)
+             for row in rows}
+    comparable = len(bases) == 1 and bases != {json.dumps("relative")}
+    return render(request, "trends.html", _ctx(c, rows=rows, grades=grades, chart_json=json.dumps(chart),
+                                               comparable=comparable))
 
 
 @router.get("/rounds/{round_id}/submissions")
