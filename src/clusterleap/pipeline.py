@@ -77,10 +77,6 @@ class Screening:
     kept: BoolArray  # (years, units)
     step: Step
 
-    @property
-    def n_indicators(self) -> int:
-        return int(self.present.shape[-1])
-
     def with_data(self) -> npt.NDArray[np.int64]:
         """Indicators with a value, per year and unit."""
         return self.present.sum(axis=-1)  # type: ignore[no-any-return]

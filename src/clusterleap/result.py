@@ -219,6 +219,18 @@ class Result:
         df["reason"] = reasons
         return df
 
+    @cached_property
+    def dimension_coverage(self) -> pd.DataFrame:
+        """Per dimension (child of the root): its indicators, the mean share of them with data over the units of
+        the data set, and how many units have no data in it at all."""
+        fw, cov = self.framework, self.coverage
+        dims = list(fw.children[fw.root.code])
+        return pd.DataFrame({
+            "indicators": [len(fw.leaves_under(d)) for d in dims],
+            "mean_coverage": [float(cov[f"coverage_{d}"].mean()) for d in dims],
+            "units_without_data": [int((cov[f"coverage_{d}"] == 0).sum()) for d in dims],
+        }, index=pd.Index(dims, name="dimension"))
+
     @property
     def indicators_with_data(self) -> int:
         """How many of the framework's indicators carry data for at least one scored unit in the evaluated year:

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MethodWarning, RecipeError
+from ..pipeline import aggregate_tree, prepare, rank_scores, screen
 from ..registry import did_you_mean
 from ..stages._arrays import FloatArray, quiet
 from .profile import scale_bounds
@@ -266,7 +267,6 @@ def _panel(
     reference: Literal["pooled", "first"] | int | None,
 ) -> tuple[FloatArray, FloatArray, tuple[int, ...], FloatArray]:
     """:func:`panel_scores` and the normalised indicators ``(1, years x units, indicators)`` behind them."""
-    from ..pipeline import aggregate_tree, prepare, rank_scores, screen
 
     yrs = tuple(data.years) if years is None else tuple(int(y) for y in years)
     for y in yrs:
@@ -456,7 +456,6 @@ def trends(
     two years of the transition matrix (first and last by default); ``coupling_weights``: ``a_i`` of the coupling
     comprehensive index, equal or the framework's dimension weights."""
     from ..api import as_dataset, as_framework, as_recipe
-    from ..pipeline import screen
     from .grades import assign_grades, scheme_for
 
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)

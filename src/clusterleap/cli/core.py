@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from ..analysis.grades import scheme_for
 from ..api import as_dataset, as_recipe, evaluate
 from ..dataset import Dataset
 from ..errors import ClusterleapError
@@ -281,8 +282,6 @@ def check(
 
 def _share_rule(result: Result) -> str:
     """The coverage the grading scheme asks for, in words."""
-    from ..analysis.grades import scheme_for
-
     try:
         rule = scheme_for(result.recipe).min_coverage
     except ClusterleapError:
@@ -292,15 +291,13 @@ def _share_rule(result: Result) -> str:
 
 def dimension_coverage_table(result: Result) -> Table:
     """Coverage per dimension: the mean share of its indicators with data, and how many units have none."""
-    cov = result.coverage
     fw = result.framework
     t = Table(title=f"Coverage by dimension, {result.year}")
     for col in ("dimension", "indicators", "mean coverage", "units without data"):
         t.add_column(col, justify="left" if col == "dimension" else "right")
-    for d in fw.children[fw.root.code]:
-        share = cov[f"coverage_{d}"]
-        t.add_row(f"{d} {fw.by_code[d].label('en')}", str(len(fw.leaves_under(d))), f"{share.mean():.0%}",
-                  str(int((share == 0).sum())))
+    for d, row in result.dimension_coverage.iterrows():
+        t.add_row(f"{d} {fw.by_code[str(d)].label('en')}", str(int(row["indicators"])),
+                  f"{row['mean_coverage']:.0%}", str(int(row["units_without_data"])))
     return t
 
 

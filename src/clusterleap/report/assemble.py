@@ -454,9 +454,9 @@ class Report:
         cov = r.coverage
         fw = r.framework
         k = len(fw.indicators)
-        dims = [{"code": d, "name": self.label(d), "indicators": len(fw.leaves_under(d)),
-                 "coverage": f"{cov[f'coverage_{d}'].mean():.0%}", "empty": int((cov[f"coverage_{d}"] == 0).sum())}
-                for d in fw.children[fw.root.code]]
+        dims = [{"code": str(d), "name": self.label(str(d)), "indicators": int(row["indicators"]),
+                 "coverage": f"{row['mean_coverage']:.0%}", "empty": int(row["units_without_data"])}
+                for d, row in r.dimension_coverage.iterrows()]
         ungraded: set[str] = set()
         if self.analytics is not None:
             g = self.analytics.grades
