@@ -70,6 +70,14 @@ def test_a_comparable_basis_refuses_methods_that_draw_on_other_units(stage: str,
     cl.Recipe.from_dict({stage: method})  # fine on a relative basis
 
 
+def test_methods_command_marks_the_relative_methods() -> None:
+    res = runner.invoke(app, ["methods", "--stage", "impute"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    lines = {line.split("│")[2].strip(): line for line in res.output.splitlines() if line.count("│") > 3}
+    assert "(relative)" in lines["median"] and "(relative)" not in lines["locf"]
+    assert "refused on a comparable scoring basis" in " ".join(res.output.split())
+
+
 def test_goalposts_basis_scores_against_the_framework_and_caps() -> None:
     fw = cl.Framework.from_nodes("g", [
         cl.Node("I", None), cl.Node("up", "I", kind="indicator", goalposts=cl.Goalposts(0.0, 10.0)),

@@ -114,7 +114,8 @@ def show(
 @guarded
 def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None) -> None:
     """List every registered method of every stage, with its parameters and a one-line description."""
-    table = Table(title="Methods by stage")
+    table = Table(title="Methods by stage", caption="relative: draws on the other units in the file, so it is "
+                  "refused on a comparable scoring basis (docs/scoring.md)")
     for col in ("stage", "method", "parameters", "description"):
         table.add_column(col)
     for name, reg in STAGES.items():
@@ -124,7 +125,7 @@ def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] 
             params = ", ".join(
                 p.name if p.required else f"{p.name}={p.default!r}" for p in m.params.values()
             )
-            table.add_row(name, m.name, params, m.summary)
+            table.add_row(name, m.name, params, f"(relative) {m.summary}" if m.relative else m.summary)
     console.print(table)
 
 
