@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 import clusterleap as cl
-from clusterleap.analysis.grades import assign_grades, builtin_schemes, tier_array
+from clusterleap.analysis.grades import assign_grades
 from clusterleap.analysis.profile import analyse
+from clusterleap.grading import builtin_schemes, tier_array
 from clusterleap.illustrative import illustrative_data
 
 SAMPLES, UNITS = 10_000, 90

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 import clusterleap as cl
-from clusterleap.analysis.uncertainty import Problem, Space, propagate
+from clusterleap.robustness import Problem, Space, propagate
 
 ROOT = Path(__file__).resolve().parents[1]
 ASEM = ROOT.parent / "shared" / "data" / "asem"

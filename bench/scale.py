@@ -32,8 +32,8 @@ import numpy as np
 
 import clusterleap as cl
 from clusterleap import Dataset, Framework, Node
-from clusterleap.analysis.uncertainty import Problem, Space, propagate
 from clusterleap.pipeline import prepare
+from clusterleap.robustness import Problem, Space, propagate
 from clusterleap.stages import aggregate as A
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,19 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.grades import (
+from clusterleap.analysis.grades import assign_grades, grades, transition_matrix
+from clusterleap.errors import DataError, RecipeError
+from clusterleap.grading import (
     Criterion,
     GradingScheme,
     Tier,
-    assign_grades,
     builtin_schemes,
-    grades,
     load_scheme,
     observatory_scheme,
     tier_array,
-    transition_matrix,
 )
-from clusterleap.errors import DataError, RecipeError
 from conftest import ASEM_RECIPE, shared_path
 
 SCHEME = GradingScheme.from_dict({

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import clusterleap as cl
-from clusterleap.analysis.grades import load_scheme
-from clusterleap.analysis.space import Space
+from clusterleap.grading import load_scheme
 from clusterleap.io.judgements import read_judgements
+from clusterleap.robustness import Space
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"

@@ -253,9 +253,9 @@ def _hostile(tmp: Path, write: bool = True) -> dict[str, tuple[Callable[[], obje
 
 
 def _load_any(path: Path) -> object:
-    from clusterleap.analysis.grades import load_scheme
-    from clusterleap.analysis.space import Space
+    from clusterleap.grading import load_scheme
     from clusterleap.io.judgements import read_judgements
+    from clusterleap.robustness import Space
 
     if path.name.startswith("space_"):
         return Space.from_yaml(path)

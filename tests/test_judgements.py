@@ -371,7 +371,7 @@ def test_an_indicator_without_spread_is_the_same_case_for_every_method() -> None
 
 # -- robustness says which node fails and why ----------------------------------------------------------------------
 def test_robustness_names_the_node_and_the_cause() -> None:
-    from clusterleap.analysis.uncertainty import Problem, propagate
+    from clusterleap.robustness import Problem, propagate
 
     space = {"factors": [{"name": "imputation", "choice": {"stage": "impute", "options": ["nominal", "none"]}}]}
     recipe = cl.Recipe.from_dict({"impute": "median"})

@@ -179,7 +179,7 @@ def test_report_refuses_a_robustness_folder_of_other_inputs(tmp_path: Path) -> N
     assert code == 2 and "the robustness run was made from other data (data hash" in text
     # a stale table beside the run's own (not listed in its summary) is not read
     (rob / "sobol.csv").write_text("factor,S1,S1_conf,ST,ST_conf\nstale,1,0,1,0\n", encoding="utf-8")
-    from clusterleap.report.assemble import Robustness
+    from clusterleap.robustness import Robustness
 
     assert Robustness.read(rob).sobol is None
     assert not (tmp_path / "r.html").exists()

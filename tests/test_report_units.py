@@ -22,8 +22,8 @@ from clusterleap.io.framework_files import load_framework
 from clusterleap.recipe import Recipe, Step
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
-from clusterleap.report.assemble import interval
 from clusterleap.report.charts import PALETTE, ptext, tier_colours, wrap
+from clusterleap.report.formatting import interval
 from clusterleap.report.html import css_string, safe_json
 from clusterleap.report.i18n import STRINGS
 from clusterleap.report.recipe_text import SENTENCES, describe_recipe, describe_step, step_code
@@ -275,7 +275,7 @@ def test_robustness_of_other_units_or_framework_is_refused(tmp_path: Path, mini:
 
 
 def test_robustness_from_samples_fills_the_intervals(mini: cl.Result) -> None:
-    from clusterleap.analysis.uncertainty import Space, WeightNoise, uncertainty_analysis
+    from clusterleap.robustness import Space, WeightNoise, uncertainty_analysis
 
     samples = uncertainty_analysis(MINI / "framework.yaml", MINI / "data.csv", MINI / "recipe.yaml",
                                    Space((WeightNoise(0.4),)), samples=16, seed=3, sobol=True)

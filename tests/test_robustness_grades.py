@@ -12,11 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap.analysis.grades import assign_grades, default_scheme
-from clusterleap.analysis.uncertainty import Problem, grade_probabilities, grade_shares, propagate
+from clusterleap.analysis.grades import assign_grades
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
+from clusterleap.grading import default_scheme
 from clusterleap.illustrative import illustrative_data
+from clusterleap.robustness import Problem, grade_probabilities, grade_shares, propagate
 from tests.conftest import ROOT
 
 SPACE = ROOT / "docs" / "examples" / "world-class" / "space.yaml"

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.uncertainty import (
+from clusterleap.framework import Framework, Goalposts, Node
+from clusterleap.robustness import (
     FrameworkChoice,
     GoalpostRange,
     GoalpostRanges,
@@ -24,14 +25,13 @@ from clusterleap.analysis.uncertainty import (
     Samples,
     Space,
     WeightNoise,
-    _pick,
     compare_recipes,
     grade_probabilities,
     leave_one_out,
     propagate,
     uncertainty_analysis,
 )
-from clusterleap.framework import Framework, Goalposts, Node
+from clusterleap.robustness.problem import _pick
 from tests.conftest import ASEM_RECIPE, ROOT
 
 AsemPair = tuple[cl.Framework, cl.Dataset]

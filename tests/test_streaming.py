@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from clusterleap.analysis.streaming import RankSummary, quantiles_from_counts
-from clusterleap.analysis.uncertainty import MethodChoice, Problem, Space, WeightNoise, propagate
 from clusterleap.errors import SpaceError
+from clusterleap.robustness import MethodChoice, Problem, Space, WeightNoise, propagate
+from clusterleap.robustness.streaming import RankSummary, quantiles_from_counts
 from clusterleap.stages import aggregate as A
 from clusterleap.stages import treat as T
 from tests.test_robustness_uncertainty import tiny_data, tiny_framework
@@ -214,9 +214,9 @@ def test_evaluate_without_stage_tables_gives_the_same_result(recipe: dict[str, s
 
 def test_grade_shares_counted_during_propagation_equal_those_of_kept_samples() -> None:
     import clusterleap as cl
-    from clusterleap.analysis.grades import builtin_schemes
-    from clusterleap.analysis.uncertainty import grade_shares
+    from clusterleap.grading import builtin_schemes
     from clusterleap.illustrative import illustrative_data
+    from clusterleap.robustness import grade_shares
 
     scheme = builtin_schemes()["relative"]
     with warnings.catch_warnings():

@@ -3,14 +3,6 @@
 The public API is what ``__all__`` lists; every other module is internal.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("clusterleap")
-except PackageNotFoundError:  # running from a source tree
-    __version__ = "0.0.0+source"
-
-from .analysis.grades import GradingScheme
 from .analysis.profile import analyse, profile
 from .analysis.trends import trends
 from .api import calibrate, evaluate, regenerate
@@ -25,10 +17,12 @@ from .errors import (
     SpaceError,
 )
 from .framework import Framework, Goalposts, Node
+from .grading import GradingScheme
 from .io.data_files import read_data
 from .io.framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
 from .recipe import Basis, Plan, Recipe, Step
 from .result import Provenance, Result
+from .version import __version__
 
 __all__ = [
     "Basis",

@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from .errors import DataError, DataWarning
 from .framework import Framework
+from .registry import did_you_mean
 
 __all__ = ["YEAR_RANGE", "Dataset"]
 
@@ -139,8 +140,6 @@ class Dataset:
     def group_codes(self, column: str) -> tuple[npt.NDArray[np.int64], tuple[str, ...]]:
         """Integer codes per unit for a metadata column (-1 where empty) and the labels they stand for."""
         if column not in self.groups:
-            from .registry import did_you_mean
-
             raise DataError(
                 f"{self.source}: no unit metadata column {column!r}{did_you_mean(column, list(self.groups))}"
                 if self.groups
@@ -194,8 +193,6 @@ class Dataset:
         needed = list(fw.indicators) + sorted(denominators - set(fw.indicators))
         missing = [c for c in needed if c not in self.variables]
         if missing:
-            from .registry import did_you_mean
-
             first = missing[0]
             hint = did_you_mean(first, [v for v in self.variables if v not in needed]) if self.variables else ""
             more = ""

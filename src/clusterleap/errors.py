@@ -9,6 +9,7 @@ as one line without a traceback::
      +-- RecipeError      a recipe names an unknown method or parameter, or a bad value
      +-- JudgementError   an expert-judgement (AHP) file is invalid
      +-- SpaceError       an uncertainty space is invalid
+     +-- ReportError      a report cannot be made (format, language, robustness folder, Chromium)
      +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
 """
 
@@ -23,6 +24,7 @@ __all__ = [
     "JudgementError",
     "MethodWarning",
     "RecipeError",
+    "ReportError",
     "SpaceError",
 ]
 
@@ -49,6 +51,11 @@ class JudgementError(ClusterleapError):
 
 class SpaceError(ClusterleapError):
     """An uncertainty space is invalid."""
+
+
+class ReportError(ClusterleapError):
+    """A report cannot be made: unknown format or language, robustness tables that do not fit the result, or a
+    missing tool (Chromium for PDF). The message names the place and what was expected."""
 
 
 class DataWarning(UserWarning):

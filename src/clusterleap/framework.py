@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import FrameworkError
+from .registry import did_you_mean
 
 __all__ = ["TRANSFORMS", "Framework", "Goalposts", "Node"]
 
@@ -100,8 +101,6 @@ class Framework:
         try:
             return self.by_code[code]
         except KeyError:
-            from .registry import did_you_mean
-
             raise FrameworkError(
                 f"framework {self.name!r} has no node {code!r}{did_you_mean(code, list(self.by_code))}"
             ) from None

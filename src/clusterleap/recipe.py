@@ -15,15 +15,16 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import yaml
 
 from .errors import RecipeError
-from .registry import Registry, _freeze, did_you_mean
-
-if TYPE_CHECKING:
-    from .analysis.grades import GradingScheme
+from .files import read_yaml
+from .frozen import freeze, thaw
+from .grading import GradingScheme
+from .registry import Registry, did_you_mean
+from .stages import STAGES
 
 __all__ = ["STAGE_ORDER", "Basis", "Plan", "Recipe", "Step"]
 
@@ -32,15 +33,6 @@ STAGE_ORDER = ("screen", "denominate", "transform", "impute", "treat", "normalis
 #: Stages applied per indicator (overrides by indicator code) and per parent node (overrides by level or code).
 INDICATOR_STAGES = frozenset({"denominate", "transform", "impute", "treat", "normalise"})
 NODE_STAGES = frozenset({"weight", "aggregate"})
-
-
-def _thaw(value: Any) -> Any:
-    if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2 and isinstance(v[0], str)
-                                                  for v in value):
-        return {k: _thaw(v) for k, v in value}
-    if isinstance(value, tuple):
-        return [_thaw(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True, init=False)
@@ -52,15 +44,15 @@ class Step:
 
     def __init__(self, method: str, /, **params: Any) -> None:
         object.__setattr__(self, "method", method)
-        object.__setattr__(self, "params", tuple(sorted((k, _freeze(v)) for k, v in params.items())))
+        object.__setattr__(self, "params", tuple(sorted((k, freeze(v)) for k, v in params.items())))
 
     @property
     def kwargs(self) -> dict[str, Any]:
         """The parameters as keyword arguments (containers thawed back to lists and dicts): a fresh dict."""
-        return {k: _thaw(v) for k, v in self.params}
+        return {k: thaw(v) for k, v in self.params}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, **{k: _thaw(v) for k, v in self.params}}
+        return {"method": self.method, **{k: thaw(v) for k, v in self.params}}
 
     @classmethod
     def parse(cls, spec: Any, where: str) -> Step:
@@ -254,19 +246,11 @@ class Basis:
 
 def _grading(spec: Any, where: str) -> GradingScheme:
     """A grading scheme from itself or a mapping (the optional ``grading`` field of a recipe)."""
-    from .analysis.grades import GradingScheme
-
     if isinstance(spec, GradingScheme):
         return spec
     if isinstance(spec, Mapping):
         return GradingScheme.from_dict(spec, where)
     raise RecipeError(f"{where}: expected a grading scheme (a mapping with 'tiers'), got {spec!r}")
-
-
-def _stages() -> dict[str, Registry]:
-    from .stages import STAGES
-
-    return STAGES
 
 
 def _check_comparable(stage: str, plan: Plan, registry: Registry, basis: Basis, where: str) -> None:
@@ -332,7 +316,7 @@ class Recipe:
         object.__setattr__(self, "basis", Basis.parse(self.basis, f"{self.source or 'recipe'}, basis"))
         if self.grading is not None:
             object.__setattr__(self, "grading", _grading(self.grading, f"{self.source or 'recipe'}, grading"))
-        stages = _stages()
+        stages = STAGES
         for stage in STAGE_ORDER:
             where = f"{self.source or 'recipe'}, {stage}"
             plan = Plan.parse(getattr(self, stage), where)
@@ -414,8 +398,6 @@ class Recipe:
 
     @classmethod
     def load(cls, path: str | Path) -> Recipe:
-        from .files import read_yaml
-
         return cls.from_dict(read_yaml(path, RecipeError) or {}, str(path))
 
     @property

@@ -16,6 +16,7 @@ from types import UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from .errors import RecipeError
+from .frozen import freeze
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,7 +57,7 @@ def _coerce(ann: Any, value: Any) -> tuple[bool, Any]:
     """(True, coerced value) if ``value`` fits the annotation, else (False, None)."""
     origin, args = get_origin(ann), get_args(ann)
     if ann is Any:
-        return True, _freeze(value)
+        return True, freeze(value)
     if origin is Literal:
         return value in args, value
     if origin in (Union, UnionType):
@@ -77,8 +78,8 @@ def _coerce(ann: Any, value: Any) -> tuple[bool, Any]:
     if ann is str:
         return isinstance(value, str), value
     if (origin or ann) in (tuple, list, dict, Mapping, Sequence, abc.Mapping, abc.Sequence):
-        return isinstance(value, list | tuple | dict | Mapping), _freeze(value)
-    return True, _freeze(value)
+        return isinstance(value, list | tuple | dict | Mapping), freeze(value)
+    return True, freeze(value)
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,6 @@ class Param:
         if isinstance(value, float) and not math.isfinite(value):
             raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected a finite number)")
         raise RecipeError(f"{where}: parameter {self.name!r} is {value!r} (expected {self.kind})")
-
-
-def _freeze(value: Any) -> Any:
-    """Lists become tuples and dicts become sorted tuples of pairs, so that steps stay hashable."""
-    if isinstance(value, Mapping):
-        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list | tuple):
-        return tuple(_freeze(v) for v in value)
-    return value
 
 
 @dataclass(frozen=True)

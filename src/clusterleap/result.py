@@ -19,8 +19,10 @@ from .files import write_atomic_dir, write_tables
 from .framework import Framework
 from .pipeline import Prepared, Screening
 from .recipe import Recipe
+from .registry import did_you_mean
 from .stages._arrays import FloatArray
 from .stages.treat import CODES as TREAT_CODES
+from .version import __version__
 
 __all__ = ["Provenance", "Result"]
 
@@ -56,8 +58,6 @@ def write_tables_noting(directory: Path, tables: Mapping[str, pd.DataFrame], ill
 
 
 def _version() -> str:
-    from . import __version__
-
     return __version__
 
 
@@ -182,8 +182,6 @@ class Result:
             "treated_points": lambda: np.vectorize(TREAT_CODES.get, otypes=[object])(p.treated.points[0]),
         }
         if name not in arrays:
-            from .registry import did_you_mean
-
             raise KeyError(f"no stage table {name!r}{did_you_mean(name, list(arrays))}")
         if not p.kept and name not in _KEPT_ALWAYS:
             raise KeyError(f"stage table {name!r} was not kept (evaluated with keep=False; kept: "

@@ -38,9 +38,9 @@ from .gaps import Gaps, is_unitwise, reaggregate
 
 if TYPE_CHECKING:
     from ..framework import Framework
+    from ..grading import GradingScheme
     from ..recipe import Recipe
     from ..result import Result
-    from .grades import GradingScheme
 
 __all__ = [
     "Analytics",

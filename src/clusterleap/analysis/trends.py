@@ -55,8 +55,8 @@ from .profile import scale_bounds
 if TYPE_CHECKING:
     from ..dataset import Dataset
     from ..framework import Framework
+    from ..grading import GradingScheme
     from ..recipe import Recipe
-    from .grades import GradingScheme
 
 __all__ = [
     "COORDINATION_CLASSES",

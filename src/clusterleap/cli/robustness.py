@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import resource
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,11 +14,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ..analysis.grades import load_scheme
-from ..analysis.uncertainty import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate
 from ..errors import SpaceError
-from ..files import check_target, write_atomic_dir, write_csv
-from ..result import write_illustrative_notice
+from ..files import check_target
+from ..grading import load_scheme
+from ..robustness import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate, write_folder
+from ..robustness.designs import fresh_seed
 from .app import app, console, err_console, guarded, warn
 from .core import ForceOpt, SheetOpt, read_data_opt
 
@@ -161,9 +160,7 @@ def robustness(
     # checked before sampling, so that a wrong name fails at once
     scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if seed is None:
-        import numpy as np
-
-        seed = int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
+        seed = fresh_seed()
     u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
     runs = u.shape[0]
     with Progress(TextColumn("propagating", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
@@ -182,19 +179,9 @@ def robustness(
     summary = result.summary()
     summary["illustrative"] = problem.data.illustrative
     summary["data_hash"] = problem.data.hash  # what a report checks its robustness folder against
-    summary["files"] = [*sorted(f"{name}.csv" for name in tables), "summary.json"]
     if "sobol" in tables:
         summary["sobol"] = tables["sobol"].to_dict(orient="records")
-
-    def write(d: Path) -> None:
-        for name, df in tables.items():
-            write_csv(df, d / f"{name}.csv", index=False, float_format="%.10g")
-        (d / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str),
-                                        encoding="utf-8")
-        if problem.data.illustrative:
-            write_illustrative_notice(d)
-
-    write_atomic_dir(out, write, force=force)
+    write_folder(out, tables, summary, illustrative=problem.data.illustrative, force=force)
     _print_summary(result, tables, sobol, samples, top)
     console.print(f"Wrote {len(tables) + 1} files to {out}")
 

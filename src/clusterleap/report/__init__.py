@@ -13,16 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from ..errors import ReportError
 from ..files import write_atomic_file
 from ..result import Result
-from ._errors import ReportError
-from .assemble import Report, Robustness, build_report, load_robustness
+from ..robustness.folder import Robustness, load_robustness
+from .gather import build_report
 from .i18n import LANGS
+from .view import Report
 
 if TYPE_CHECKING:
     from ..analysis.profile import Analytics
     from ..analysis.trends import Trends
-    from ..analysis.uncertainty import Samples
+    from ..robustness import Samples
 
 __all__ = ["FORMATS", "LANGS", "Report", "ReportError", "Robustness", "build_report", "load_robustness",
            "render_report", "write_atomic", "write_report"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import ReportError
+from ..errors import ReportError
 
 __all__ = ["BROWSER_NAMES", "Browser", "BrowserError", "Page", "find_chromium", "sandbox_flags", "scratch_dir",
            "sweep_scratch"]

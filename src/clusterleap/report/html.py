@@ -22,9 +22,9 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from ._errors import ReportError
-from .assemble import Report
+from ..errors import ReportError
 from .charts import figures, radar_spec, tier_colours
+from .view import Report
 
 __all__ = ["render_html", "safe_json"]
 

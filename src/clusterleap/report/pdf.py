@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ReportError
 from ._chromium import Browser, file_url, find_chromium, scratch_dir
-from ._errors import ReportError
 
 __all__ = ["Bookmark", "add_outline", "check_fonts", "find_chromium", "html_to_pdf", "named_destination_pages"]
 

@@ -29,7 +29,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..files import FORMULA_START, quote_cell
-from .assemble import Report, _num
+from .formatting import num
+from .view import Report
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
@@ -90,8 +91,8 @@ def _framework(report: Report) -> pd.DataFrame:
     for c in fw.order:
         n = fw.by_code[c]
         rows.append({"code": c, "parent": n.parent or "", "level": fw.level[c], "name_en": n.name_en,
-                     "name_zh": n.name_zh, "kind": n.kind, "weight": _num(w.loc[c, "used"]),
-                     "effective_weight": _num(w.loc[c, "effective"]),
+                     "name_zh": n.name_zh, "kind": n.kind, "weight": num(w.loc[c, "used"]),
+                     "effective_weight": num(w.loc[c, "effective"]),
                      "direction": n.direction if n.is_indicator else None, "unit": n.unit,
                      "target": n.target, "definition": n.definition, "source": n.source})
     return pd.DataFrame(rows)

@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import ahp as ahp_math
 from ..errors import DataWarning, MethodWarning, RecipeError
+from ..frozen import freeze, thaw
 from ..registry import Registry
 from ._arrays import FloatArray, quiet
 
@@ -147,16 +148,12 @@ def ahp_panel(params: Mapping[str, Any], where: str = "ahp") -> ahp_math.Panel:
 
 
 def _freeze_params(params: Mapping[str, Any]) -> Any:
-    from ..registry import _freeze
-
-    return _freeze(dict(params))
+    return freeze(dict(params))
 
 
 @lru_cache(maxsize=256)
 def _panel(frozen: Any, where: str) -> ahp_math.Panel:
-    from ..recipe import _thaw
-
-    p = _thaw(frozen)
+    p = thaw(frozen)
 
     def at(what: str) -> str:
         return f"{where}: {what}" if where else what
@@ -609,9 +606,7 @@ def optimised(x: FloatArray, nominal: FloatArray, ctx: WeightContext, *, target:
 
 # -- combined ------------------------------------------------------------------------------------------------------
 def _sub_step(spec: Any) -> tuple[str, dict[str, Any]]:
-    from ..recipe import _thaw
-
-    spec = _thaw(spec) if isinstance(spec, tuple) else spec
+    spec = thaw(spec) if isinstance(spec, tuple) else spec
     if isinstance(spec, str):
         return spec, {}
     if isinstance(spec, Mapping) and "method" in spec:

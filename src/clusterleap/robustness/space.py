@@ -9,7 +9,7 @@ Each factor maps uniforms ``u`` in ``[0, 1)`` to values; a factor is one group i
 - :class:`FrameworkChoice`: one of several frameworks over the same indicator pool;
 - :class:`GoalpostRanges`: goalposts uniform on ``[lo_a, lo_b]`` and ``[hi_a, hi_b]`` per indicator.
 
-:mod:`clusterleap.analysis.uncertainty` resolves a space against a framework, data and recipe, samples it and
+:mod:`clusterleap.robustness` resolves a space against a framework, data and recipe, samples it and
 propagates the samples (declare, sample, propagate: as SALib separates them).
 """
 
@@ -31,7 +31,7 @@ from ..registry import did_you_mean
 from ..stages import STAGES
 
 __all__ = ["CHOICE_STAGES", "NOMINAL", "Factor", "FrameworkChoice", "GoalpostRange", "GoalpostRanges",
-           "MethodChoice", "Space", "WeightNoise"]
+           "MethodChoice", "Space", "WeightNoise", "option_label"]
 
 #: The option that keeps the recipe's own plan (or the framework being evaluated).
 NOMINAL = "nominal"
@@ -103,7 +103,7 @@ class WeightNoise:
         return {"name": self.label, "weights": d}
 
 
-def _option_label(plan: Plan | None) -> str:
+def option_label(plan: Plan | None) -> str:
     if plan is None:
         return NOMINAL
     step = plan.default
@@ -162,7 +162,7 @@ class MethodChoice:
         return self.name or str(self.stage)
 
     def option_labels(self) -> list[str]:
-        return [_option_label(p) for p in self.options]
+        return [option_label(p) for p in self.options]
 
     def to_dict(self) -> dict[str, Any]:
         opts = [NOMINAL if p is None else p.to_dict() for p in self.options]

@@ -1,241 +1,36 @@
-"""Assembly of a report: a result with its cluster analytics, robustness, coherence and trends, turned into plain
+"""The view of a report: a result with its cluster analytics, robustness, coherence and trends, turned into plain
 values in the report's language. The HTML (and so the PDF) and Excel writers read the same :class:`Report`, so the
-formats say the same thing.
-
-A section appears when its data does: analytics when :func:`clusterleap.analysis.profile.analyse` runs on the
-result; robustness when tables of ``clusterleap robustness --out DIR`` (or a
-:class:`~clusterleap.analysis.uncertainty.Samples`) are given; trends when the data has more than one year up to the
-result's.
+formats say the same thing. What a report holds is gathered by :func:`.gather.build_report`; numbers are written
+by :mod:`.formatting`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ClusterleapError
+from ..analysis.coherence import correlation_matrix
+from ..analysis.grades import UNGRADED
+from ..analysis.profile import Analytics, Profile, scale_bounds
+from ..analysis.trends import Trends
 from ..result import Result
-from ._errors import ReportError
+from ..robustness.folder import Robustness
+from ..version import __version__
+from .formatting import fmt, fmt_rank, fmt_signed, interval, num
 from .i18n import strings
 from .recipe_text import StageText, describe_recipe
 
-if TYPE_CHECKING:
-    from ..analysis.profile import Analytics, Profile
-    from ..analysis.trends import Trends
-    from ..analysis.uncertainty import Samples
-
-__all__ = ["Report", "Robustness", "build_report", "load_robustness"]
+__all__ = ["Report"]
 
 #: Profiles already computed for an Analytics object (reports in several languages share them).
 _PROFILES: weakref.WeakKeyDictionary[Analytics, dict[str, Profile]] = weakref.WeakKeyDictionary()
-
-#: Columns ``clusterleap robustness`` writes to rank_intervals.csv that a report needs.
-RANK_INTERVAL_COLUMNS = ("node", "unit", "nominal_rank", "median_rank")
-
-
-def _num(v: Any) -> float:
-    """A float, NaN for anything missing or not numeric."""
-    if v is None or v is pd.NA:
-        return math.nan
-    try:
-        return float(v)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def fmt(v: Any, digits: int = 1) -> str:
-    """A number with ``digits`` decimals; '–' when missing."""
-    x = _num(v)
-    return "–" if math.isnan(x) else f"{x:.{digits}f}"
-
-
-def fmt_rank(v: Any) -> str:
-    x = _num(v)
-    return "–" if math.isnan(x) else f"{x:g}"
-
-
-def fmt_signed(v: Any, digits: int = 1) -> str:
-    """A number with its sign (+1.5, −2.0); '–' when missing."""
-    x = _num(v)
-    return "–" if math.isnan(x) else f"{x:+.{digits}f}".replace("-", "−")
-
-
-def interval(lo: float, hi: float) -> str:
-    """A rank interval widened to whole ranks (floor of the lower, ceiling of the upper quantile), so that it
-    covers at least the stated share of the samples."""
-    if math.isnan(lo) or math.isnan(hi):
-        return ""
-    return f"{math.floor(lo + 1e-9)}–{math.ceil(hi - 1e-9)}"
-
-
-# -- robustness tables --------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class Robustness:
-    """The tables of an uncertainty and sensitivity analysis, as ``clusterleap robustness --out DIR`` writes them:
-    ``rank_intervals`` (required), ``sobol``, ``sobol_units``, ``leave_one_out``, ``design``,
-    ``grade_probabilities`` (per unit: ``nominal`` grade and one share column per grade) and ``summary``."""
-
-    rank_intervals: pd.DataFrame
-    sobol: pd.DataFrame | None = None
-    sobol_units: pd.DataFrame | None = None
-    leave_one_out: pd.DataFrame | None = None
-    design: pd.DataFrame | None = None
-    grade_probabilities: pd.DataFrame | None = None
-    summary: Mapping[str, Any] = field(default_factory=dict)
-    source: str = "robustness"
-
-    @property
-    def quantiles(self) -> tuple[str, str]:
-        """The lower and upper rank-quantile columns, e.g. ``('rank_p5', 'rank_p95')``."""
-        cols = sorted((c for c in self.rank_intervals.columns if str(c).startswith("rank_p")),
-                      key=lambda c: float(str(c)[6:]))
-        return str(cols[0]), str(cols[-1])
-
-    @property
-    def percent(self) -> tuple[str, str]:
-        lo, hi = self.quantiles
-        return lo[6:], hi[6:]
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables present, by name."""
-        out = {"rank_intervals": self.rank_intervals}
-        for name in ("sobol", "sobol_units", "leave_one_out", "design", "grade_probabilities"):
-            df = getattr(self, name)
-            if df is not None:
-                out[name] = df
-        return out
-
-    @classmethod
-    def read(cls, directory: str | Path) -> Robustness:
-        """The tables of ``directory`` (the ``--out`` folder of ``clusterleap robustness``)."""
-        d = Path(directory)
-        if not d.is_dir():
-            raise ReportError(f"{d}: no such folder (make it with: clusterleap robustness ... --out {d})")
-        path = d / "rank_intervals.csv"
-        if not path.is_file():
-            raise ReportError(f"{d}: no rank_intervals.csv (make the folder with: clusterleap robustness ... "
-                              f"--out {d})")
-
-        listed: set[str] | None = None
-
-        def read(name: str, index: str | None = None) -> pd.DataFrame | None:
-            p = d / f"{name}.csv"
-            if not p.is_file() or (listed is not None and p.name not in listed):
-                return None  # a table the run did not write (left from an earlier run) is not its own
-            try:
-                df = pd.read_csv(p, dtype={"unit": str, "node": str, "removed": str})
-            except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-                raise ReportError(f"{p}: not a readable CSV table ({exc})") from None
-            if index is not None and index in df.columns:
-                df = df.set_index(index)
-            return df
-
-        summary: dict[str, Any] = {}
-        sp = d / "summary.json"
-        if sp.is_file():
-            try:
-                summary = json.loads(sp.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise ReportError(f"{sp}: not valid JSON ({exc})") from None
-            if not isinstance(summary, dict):
-                raise ReportError(f"{sp}: expected a JSON object")
-            files = summary.get("files")
-            if isinstance(files, list):
-                listed = {str(f) for f in files}
-        ri = read("rank_intervals")
-        assert ri is not None
-        rob = cls(ri, read("sobol"), read("sobol_units"), read("leave_one_out"), read("design"),
-                  read("grade_probabilities", "unit"), summary, str(d))
-        rob._check_columns()
-        return rob
-
-    @classmethod
-    def from_samples(cls, samples: Samples, leave_one_out: pd.DataFrame | None = None) -> Robustness:
-        """The tables of an uncertainty analysis run in Python (Sobol' indices when its design is Saltelli's)."""
-        sobol = samples.sobol("index") if samples.design == "saltelli" else None
-        rob = cls(samples.rank_intervals(), sobol, None, leave_one_out, samples.design_table().reset_index(),
-                  None, samples.summary(), "uncertainty analysis")
-        rob._check_columns()
-        return rob
-
-    def _check_columns(self) -> None:
-        missing = [c for c in RANK_INTERVAL_COLUMNS if c not in self.rank_intervals.columns]
-        if not any(str(c).startswith("rank_p") for c in self.rank_intervals.columns):
-            missing.append("rank_p<lower>, rank_p<upper>")
-        if missing:
-            raise ReportError(f"{self.source}/rank_intervals.csv: missing column(s) {', '.join(missing)} (expected "
-                              "the table clusterleap robustness writes)")
-        if self.sobol is not None:
-            gone = [c for c in ("factor", "S1", "ST") if c not in self.sobol.columns]
-            if gone:
-                raise ReportError(f"{self.source}/sobol.csv: missing column(s) {', '.join(gone)}")
-        if self.leave_one_out is not None:
-            gone = [c for c in ("removed", "unit", "shift") if c not in self.leave_one_out.columns]
-            if gone:
-                raise ReportError(f"{self.source}/leave_one_out.csv: missing column(s) {', '.join(gone)}")
-
-    def check(self, result: Result) -> None:
-        """Refuse tables of another framework, year or set of clusters than the result's."""
-        where = f"{self.source}/summary.json"
-        fw_name = self.summary.get("framework")
-        if fw_name is not None and str(fw_name) != result.framework.name:
-            raise ReportError(f"{where}: the robustness run is of framework {fw_name!r}, the report of "
-                              f"{result.framework.name!r}")
-        year = self.summary.get("year")
-        if year is not None and int(year) != int(result.year):
-            raise ReportError(f"{where}: the robustness run is for {year}, the report for {result.year} "
-                              "(use --year or rerun the robustness analysis)")
-        data_hash = self.summary.get("data_hash")
-        if data_hash is not None and str(data_hash) != result.data.hash:
-            raise ReportError(f"{where}: the robustness run was made from other data (data hash "
-                              f"{str(data_hash)[:12]}, the report's {result.data.hash[:12]}); rerun clusterleap "
-                              "robustness on the report's data")
-        recipe = self.summary.get("recipe")
-        if recipe is not None:  # both as JSON has them (level keys become text), the recipe's name aside
-            recipe = {k: v for k, v in json.loads(json.dumps(recipe, default=str)).items() if k != "name"}
-        mine = {k: v for k, v in json.loads(json.dumps(result.recipe.to_dict(), default=str)).items() if k != "name"}
-        if recipe is not None and recipe != mine:
-            keys = sorted(k for k in set(recipe) | set(mine) if recipe.get(k) != mine.get(k)) if isinstance(
-                recipe, dict) else []
-            differ = f" (they differ in {', '.join(keys)})" if keys else ""
-            raise ReportError(f"{where}: the robustness run used another recipe than the report{differ}; rerun "
-                              "clusterleap robustness with the report's recipe")
-        root = result.framework.root.code
-        ri = self.rank_intervals
-        rows = ri[ri["node"].astype(str) == root]
-        where = f"{self.source}/rank_intervals.csv"
-        if rows.empty:
-            raise ReportError(f"{where}: no rows for the index node {root!r} of framework "
-                              f"{result.framework.name!r}")
-        have, want = set(rows["unit"].astype(str)), set(result.units)
-        if have != want:
-            extra, lost = sorted(have - want), sorted(want - have)
-            what = (f"unit {extra[0]!r} is not in the report's data" if extra
-                    else f"unit {lost[0]!r} of the report's data is missing")
-            raise ReportError(f"{where}: {what} (the robustness run must use the same data)")
-
-
-def load_robustness(spec: Robustness | Samples | str | Path | None) -> Robustness | None:
-    """Robustness tables from themselves, a folder written by ``clusterleap robustness`` or a Samples object."""
-    if spec is None or isinstance(spec, Robustness):
-        return spec
-    if isinstance(spec, str | Path):
-        return Robustness.read(spec)
-    from ..analysis.uncertainty import Samples
-
-    if isinstance(spec, Samples):
-        return Robustness.from_samples(spec)
-    raise ReportError(f"robustness: expected a folder, Robustness or Samples, got {type(spec).__name__}")
-
 
 # -- the report -----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True, eq=False)
@@ -303,8 +98,6 @@ class Report:
     @cached_property
     def scale(self) -> tuple[float, float]:
         """The score scale: the normaliser's range over all indicators (observed range when it has none)."""
-        from ..analysis.profile import scale_bounds
-
         lo, hi = scale_bounds(self.result.recipe, self.result.framework, self.result.prepared.normalised[0])
         finite = np.isfinite(lo) & np.isfinite(hi)
         if not finite.any():
@@ -347,7 +140,7 @@ class Report:
         ri = self.robustness.rank_intervals
         rows = ri[ri["node"].astype(str) == self.root]
         lo, hi = self.robustness.quantiles
-        return {str(r["unit"]): (_num(r[lo]), _num(r["median_rank"]), _num(r[hi])) for _, r in rows.iterrows()}
+        return {str(r["unit"]): (num(r[lo]), num(r["median_rank"]), num(r[hi])) for _, r in rows.iterrows()}
 
     def interval_text(self, unit: str) -> str:
         iv = self.intervals.get(unit)
@@ -383,8 +176,6 @@ class Report:
     @cached_property
     def meta(self) -> dict[str, Any]:
         r = self.result
-        from .. import __version__
-
         n_bench = int(self.benchmark.sum())
         return {
             "title": self.heading,
@@ -634,7 +425,7 @@ class Report:
                 if u in gp.index:
                     r = gp.loc[u]
                     prow.append({"name": self.names[i], "nominal": str(r["nominal"]),
-                                 "p": [f"{100 * _num(r[c]):.0f} %" for c in grade_cols]})
+                                 "p": [f"{100 * num(r[c]):.0f} %" for c in grade_cols]})
             probs = {"columns": [str(c) for c in grade_cols], "rows": prow}
         p_lo, p_hi = rob.percent
         return {"note": note, "widest": widest, "sobol": sobol, "loo": loo, "probs": probs, "lo": p_lo, "hi": p_hi,
@@ -671,8 +462,6 @@ class Report:
 
     @cached_property
     def corr_dims(self) -> pd.DataFrame | None:
-        from ..analysis.coherence import correlation_matrix
-
         if self.coherence is None:
             return None
         codes = [self.root, *self.dims]
@@ -680,8 +469,6 @@ class Report:
 
     @cached_property
     def corr_indicators(self) -> pd.DataFrame | None:
-        from ..analysis.coherence import correlation_matrix
-
         if self.coherence is None:
             return None
         return correlation_matrix(self.result, "pearson", 1, 1)
@@ -715,8 +502,6 @@ class Report:
         g = self.analytics.grades
         col = "grade_zh" if self.lang == "zh" else "grade"
         names = {str(k): str(v) for k, v in zip(g["tier"], g[col], strict=True) if k}
-        from ..analysis.grades import UNGRADED
-
         out = []
         for c in codes:
             if str(c) == UNGRADED:
@@ -724,69 +509,3 @@ class Report:
             else:
                 out.append(names.get(str(c), str(c)))
         return out
-
-
-def _coherence(result: Result) -> dict[str, pd.DataFrame] | None:
-    from ..analysis.coherence import coherence_report
-
-    if len(result.units) < 3:
-        return None
-    return coherence_report(result)
-
-
-def _trends(result: Result) -> Trends | None:
-    from ..analysis.trends import trends
-
-    years = [y for y in result.data.years if y <= result.year]
-    if len(years) < 2:
-        return None
-    # the data before screening: trends screen each year themselves
-    return trends(result.framework, result.source_data, result.recipe, years)
-
-
-def build_report(
-    result: Result,
-    *,
-    lang: str = "en",
-    analytics: Analytics | bool = True,
-    robustness: Robustness | Samples | str | Path | None = None,
-    coherence: bool = True,
-    trends: Trends | bool = True,
-    title: str = "",
-) -> Report:
-    """Assemble a report of ``result`` in ``lang`` ('en' or 'zh').
-
-    ``analytics``: True runs :func:`clusterleap.analysis.profile.analyse` with its defaults, an
-    :class:`~clusterleap.analysis.profile.Analytics` is used as given, False leaves grades, types and profiles out;
-    ``robustness``: a folder written by ``clusterleap robustness --out``, a :class:`Robustness` or a
-    :class:`~clusterleap.analysis.uncertainty.Samples` (checked to be of the same framework, year and clusters);
-    ``coherence``: correlations, Cronbach's alpha and flags; ``trends``: True monitors every year of the data up to
-    the result's when there are two or more; ``title``: replaces the default title."""
-    import warnings
-
-    from ..errors import DataWarning
-
-    t = strings(lang)
-    notes: list[str] = []
-    an: Analytics | None = None
-    if analytics is True:
-        from ..analysis.profile import analyse
-
-        try:
-            an = analyse(result)
-        except ClusterleapError as exc:  # e.g. a framework too small for types: the report goes on without
-            notes.append(t["no_analytics"].format(reason=exc))
-    elif analytics is not False:
-        an = analytics
-    rob = load_robustness(robustness)
-    if rob is not None:
-        rob.check(result)
-    tr: Trends | None = None if trends is True or trends is False else trends
-    if trends is True:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DataWarning)
-            try:
-                tr = _trends(result)
-            except ClusterleapError as exc:
-                notes.append(t["no_trends"].format(reason=exc))
-    return Report(result, lang, an, rob, _coherence(result) if coherence else None, tr, title, tuple(notes))

@@ -20,9 +20,13 @@ import numpy.typing as npt
 
 from ..stages._arrays import FloatArray, quiet
 
-__all__ = ["RankSummary", "quantiles_from_counts"]
+__all__ = ["CHUNK_CELLS", "RankSummary", "quantiles_from_counts"]
 
 IntArray = npt.NDArray[np.int64]
+
+#: Array cells (samples x units x nodes) per chunk: about 8 MB per float array (small enough to stay in cache and
+#: reuse memory; larger chunks were slower in bench/robustness.py).
+CHUNK_CELLS = 1_000_000
 
 
 def quantiles_from_counts(counts: IntArray, values: FloatArray, qs: Sequence[float]) -> FloatArray:

@@ -1,0 +1,52 @@
+"""Robustness: how much do ranks and grades move when the contestable choices of an evaluation change?
+
+Built as SALib is, one job per module, with only arrays passing between the steps:
+
+- :mod:`.space`: the uncertain choices declared as factors (weights, method choices, frameworks, goalposts);
+- :mod:`.problem`: a space resolved against a framework, data, recipe and year; every factor decodes its own
+  columns of uniforms;
+- :mod:`.designs`: the draws (Monte Carlo, Saltelli's design for Sobol' analysis);
+- :mod:`.propagate`: every sample through the pipeline at once, in batches and chunks, optionally in workers;
+- :mod:`.samples` and :mod:`.summaries`: rank intervals, rank shifts, failed runs, grade shares;
+- :mod:`.sensitivity`: Sobol' indices; :mod:`.streaming`: summaries accumulated chunk by chunk;
+- :mod:`.compare`: leave-one-out and two recipes side by side;
+- :mod:`.folder`: the folder ``clusterleap robustness`` writes and a report reads.
+
+>>> import clusterleap.robustness as rb
+>>> samples = rb.uncertainty_analysis("world-class", data, space=rb.Space((rb.WeightNoise(0.25),)))  # doctest: +SKIP
+>>> samples.rank_intervals()                                                                          # doctest: +SKIP
+"""
+
+from .compare import compare_recipes, leave_one_out
+from .folder import Robustness, load_robustness, write_folder
+from .problem import Draws, Problem
+from .propagate import propagate, uncertainty_analysis
+from .samples import Samples
+from .sensitivity import SobolIndices, saltelli_design, sobol_indices
+from .space import NOMINAL, FrameworkChoice, GoalpostRange, GoalpostRanges, MethodChoice, Space, WeightNoise
+from .summaries import grade_probabilities, grade_shares
+
+__all__ = [
+    "NOMINAL",
+    "Draws",
+    "FrameworkChoice",
+    "GoalpostRange",
+    "GoalpostRanges",
+    "MethodChoice",
+    "Problem",
+    "Robustness",
+    "Samples",
+    "SobolIndices",
+    "Space",
+    "WeightNoise",
+    "compare_recipes",
+    "grade_probabilities",
+    "grade_shares",
+    "leave_one_out",
+    "load_robustness",
+    "propagate",
+    "saltelli_design",
+    "sobol_indices",
+    "uncertainty_analysis",
+    "write_folder",
+]
