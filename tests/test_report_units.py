@@ -22,8 +22,8 @@ from clusterleap.io.framework_files import load_framework
 from clusterleap.recipe import Recipe, Step
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
+from clusterleap.report._formatting import interval
 from clusterleap.report.charts import PALETTE, ptext, tier_colours, wrap
-from clusterleap.report.formatting import interval
 from clusterleap.report.html import css_string, safe_json
 from clusterleap.report.i18n import STRINGS
 from clusterleap.report.recipe_text import SENTENCES, describe_recipe, describe_step, step_code

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from clusterleap.errors import SpaceError
-from clusterleap.robustness.sensitivity import SobolIndices, saltelli_design, sobol_indices
+from clusterleap.robustness import SobolIndices, saltelli_design, sobol_indices
 
 
 def ishigami(u: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:

@@ -31,7 +31,7 @@ from clusterleap.robustness import (
     propagate,
     uncertainty_analysis,
 )
-from clusterleap.robustness.problem import _pick
+from clusterleap.robustness._problem import _pick
 from tests.conftest import ASEM_RECIPE, ROOT
 
 AsemPair = tuple[cl.Framework, cl.Dataset]

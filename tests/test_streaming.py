@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from clusterleap.errors import SpaceError
 from clusterleap.robustness import MethodChoice, Problem, Space, WeightNoise, propagate
-from clusterleap.robustness.streaming import RankSummary, quantiles_from_counts
+from clusterleap.robustness._streaming import RankSummary, quantiles_from_counts
 from clusterleap.stages import aggregate as A
 from clusterleap.stages import treat as T
 from tests.test_robustness_uncertainty import tiny_data, tiny_framework

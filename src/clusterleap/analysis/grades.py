@@ -1,7 +1,7 @@
 """Grades (分级) of a result: every cluster's tier with the reason in words, and grade transitions over years.
 
 The seed asks to "apply policy by category and advance cluster building by grade". The scheme (ordered tiers and
-their conditions) is data in the core, :mod:`clusterleap.grading.scheme`, applied by the vectorised kernel
+their conditions) is data in the core, :mod:`clusterleap.grading._scheme`, applied by the vectorised kernel
 :func:`clusterleap.grading.tier_array`; this module says in English and Chinese why each cluster got its tier
 (:func:`assign_grades`), picks the scheme a recipe's scores can be graded with (:func:`scheme_for`) and counts moves
 between tiers (:func:`transition_matrix`).
@@ -30,8 +30,8 @@ from ..grading import (
     eligible,
     load_scheme,
 )
-from ..grading.kernel import TierCheck, first_tier, resolve_nodes, tier_checks
-from ..grading.scheme import short_number
+from ..grading._kernel import TierCheck, first_tier, resolve_nodes, tier_checks
+from ..grading._scheme import short_number
 from ..recipe import Recipe
 from ..registry import did_you_mean
 from ..result import Result

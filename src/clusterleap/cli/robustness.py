@@ -18,7 +18,7 @@ from ..errors import SpaceError
 from ..files import check_target
 from ..grading import load_scheme
 from ..robustness import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate, write_folder
-from ..robustness.designs import fresh_seed
+from ..robustness._designs import fresh_seed
 from .app import app, console, err_console, guarded, warn
 from .core import ForceOpt, SheetOpt, read_data_opt
 

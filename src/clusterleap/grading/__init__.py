@@ -1,11 +1,11 @@
-"""Grading: schemes of ordered tiers as data (:mod:`.scheme`) and the vectorised tier kernel (:mod:`.kernel`).
+"""Grading: schemes of ordered tiers as data (:mod:`._scheme`) and the vectorised tier kernel (:mod:`._kernel`).
 
 Part of the core: a recipe carries its scheme, and results and robustness grade with the kernel. Reasons in words,
 transitions over years and the grade table of a result are analyses (:mod:`clusterleap.analysis.grades`).
 """
 
-from .kernel import BoolArray, HasComparable, IntArray, TierCheck, check_basis, criteria_array, eligible, tier_array
-from .scheme import (
+from ._kernel import BoolArray, HasComparable, IntArray, TierCheck, check_basis, criteria_array, eligible, tier_array
+from ._scheme import (
     ALL_DIMENSIONS,
     Criterion,
     GradingScheme,

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Literal
 from ..errors import ReportError
 from ..files import write_atomic_file
 from ..result import Result
-from ..robustness.folder import Robustness, load_robustness
-from .gather import build_report
+from ..robustness._folder import Robustness, load_robustness
+from ._gather import build_report
+from ._view import Report
 from .i18n import LANGS
-from .view import Report
 
 if TYPE_CHECKING:
     from ..analysis.profile import Analytics

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .view import Report
+    from ._view import Report
 
 __all__ = ["FONT", "PALETTE", "figures", "ptext", "radar_spec", "tier_colours"]
 

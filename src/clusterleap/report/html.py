@@ -23,8 +23,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..errors import ReportError
+from ._view import Report
 from .charts import figures, radar_spec, tier_colours
-from .view import Report
 
 __all__ = ["render_html", "safe_json"]
 

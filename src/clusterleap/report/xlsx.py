@@ -29,8 +29,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..files import FORMULA_START, quote_cell
-from .formatting import num
-from .view import Report
+from ._formatting import num
+from ._view import Report
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 

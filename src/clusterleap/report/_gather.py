@@ -1,5 +1,5 @@
 """Gathering what a report shows: the analyses run on the result (cluster analytics, coherence, trends) and the
-robustness tables, checked against the result; :func:`build_report` puts them into a :class:`~.view.Report`.
+robustness tables, checked against the result; :func:`build_report` puts them into a :class:`~._view.Report`.
 
 A section appears when its data does: analytics when :func:`clusterleap.analysis.profile.analyse` runs on the
 result; robustness when tables of ``clusterleap robustness --out DIR`` (or a
@@ -20,9 +20,9 @@ from ..analysis.trends import Trends, trends
 from ..errors import ClusterleapError, DataWarning
 from ..result import Result
 from ..robustness import Samples
-from ..robustness.folder import Robustness, load_robustness
+from ..robustness._folder import Robustness, load_robustness
+from ._view import Report
 from .i18n import strings
-from .view import Report
 
 __all__ = ["build_report"]
 

@@ -1,7 +1,7 @@
 """The outputs of propagation: every sample's scores and ranks (or their summaries), and what they tell.
 
-:class:`Samples` summarises into rank intervals (exact, from rank counts: :mod:`.streaming`), mean absolute rank
-shifts, the runs that failed and why, a design table and Sobol' indices (:mod:`.sensitivity`).
+:class:`Samples` summarises into rank intervals (exact, from rank counts: :mod:`._streaming`), mean absolute rank
+shifts, the runs that failed and why, a design table and Sobol' indices (:mod:`._sensitivity`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from ..framework import Framework
 from ..grading import GradingScheme
 from ..recipe import Recipe
 from ..stages._arrays import FloatArray, quiet
-from .designs import independent_rows
-from .problem import ChoiceBlock, FrameworkBlock, IntArray, Problem
-from .sensitivity import sobol_indices
-from .space import NOMINAL, option_label
-from .streaming import CHUNK_CELLS, RankSummary
+from ._designs import independent_rows
+from ._problem import ChoiceBlock, FrameworkBlock, IntArray, Problem
+from ._sensitivity import sobol_indices
+from ._space import NOMINAL, option_label
+from ._streaming import CHUNK_CELLS, RankSummary
 
 __all__ = ["Samples"]
 

@@ -18,8 +18,8 @@ import pandas as pd
 from ..errors import RecipeError, SpaceError
 from ..grading import GradingScheme, check_basis, tier_array
 from ..stages._arrays import FloatArray
-from .problem import IntArray, Problem
-from .samples import Samples
+from ._problem import IntArray, Problem
+from ._samples import Samples
 
 __all__ = ["grade_probabilities", "grade_shares", "share_table", "tier_counts", "tier_grader"]
 

@@ -19,7 +19,7 @@ condition it meets:
   clusterobservatory.eu, index.php?id=49).
 
 Thresholds are on the scale of the recipe's normalisation (0-100 for the default min-max). The vectorised kernel
-that applies a scheme is :mod:`clusterleap.grading.kernel`; reasons in words are :mod:`clusterleap.analysis.grades`.
+that applies a scheme is :mod:`clusterleap.grading._kernel`; reasons in words are :mod:`clusterleap.analysis.grades`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import pandas as pd
 from ..errors import ReportError
 from ..files import write_atomic_dir, write_csv
 from ..result import Result, write_illustrative_notice
-from .samples import Samples
+from ._samples import Samples
 
 __all__ = ["RANK_INTERVAL_COLUMNS", "Robustness", "load_robustness", "write_folder"]
 

@@ -1,7 +1,7 @@
 """The view of a report: a result with its cluster analytics, robustness, coherence and trends, turned into plain
 values in the report's language. The HTML (and so the PDF) and Excel writers read the same :class:`Report`, so the
-formats say the same thing. What a report holds is gathered by :func:`.gather.build_report`; numbers are written
-by :mod:`.formatting`.
+formats say the same thing. What a report holds is gathered by :func:`._gather.build_report`; numbers are written
+by :mod:`._formatting`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from ..analysis.grades import UNGRADED
 from ..analysis.profile import Analytics, Profile, scale_bounds
 from ..analysis.trends import Trends
 from ..result import Result
-from ..robustness.folder import Robustness
+from ..robustness._folder import Robustness
 from ..version import __version__
-from .formatting import fmt, fmt_rank, fmt_signed, interval, num
+from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
 from .i18n import strings
 from .recipe_text import StageText, describe_recipe
 

@@ -1,7 +1,7 @@
 """Designs: how the uniforms in ``[0, 1)`` that drive the factors are drawn, and which rows are independent draws.
 
 Two designs, as SALib offers them: Monte Carlo (independent uniforms) and Saltelli's design for Sobol' analysis
-(:func:`.sensitivity.saltelli_design`: rows ``A, AB_1, ..., AB_G, B`` per base point, of which ``A`` and ``B`` are
+(:func:`._sensitivity.saltelli_design`: rows ``A, AB_1, ..., AB_G, B`` per base point, of which ``A`` and ``B`` are
 independent draws and the ``AB`` rows repeat ``A`` with one factor taken from ``B``).
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..stages._arrays import FloatArray
-from .sensitivity import saltelli_design
+from ._sensitivity import saltelli_design
 
 __all__ = ["Design", "base_samples", "fresh_seed", "independent", "independent_rows", "montecarlo", "saltelli"]
 
@@ -36,7 +36,7 @@ def montecarlo(n: int, dims: int, seed: int | None = None) -> FloatArray:
 def saltelli(n: int, groups: Sequence[object], seed: int | None = None, *,
              categorical: Sequence[bool] | None = None) -> FloatArray:
     """The Saltelli design of ``n`` base points over columns of the given ``groups`` (factors): ``n (G + 2)`` rows
-    (:func:`.sensitivity.saltelli_design`)."""
+    (:func:`._sensitivity.saltelli_design`)."""
     return saltelli_design(n, groups, seed, categorical=categorical)
 
 

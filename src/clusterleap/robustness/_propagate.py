@@ -1,10 +1,10 @@
 """Propagation: push every sample of an uncertainty space through the pipeline at once, on the sample axis.
 
-Three separate steps, as in SALib: declare the uncertain choices (a :class:`~.space.Space` of factors), draw
+Three separate steps, as in SALib: declare the uncertain choices (a :class:`~._space.Space` of factors), draw
 samples of them (uniforms in ``[0, 1)``, one column per factor dimension: :meth:`.Problem.sample` for Monte Carlo,
-:meth:`.Problem.saltelli` for Sobol' analysis; :mod:`.designs`), and push all samples through the pipeline at once
-(:func:`propagate`). The outputs (:class:`~.samples.Samples`) carry every sampled score and rank, and summarise into
-rank intervals, mean absolute rank shifts, grade probabilities (:mod:`.summaries`) and Sobol' indices.
+:meth:`.Problem.saltelli` for Sobol' analysis; :mod:`._designs`), and push all samples through the pipeline at once
+(:func:`propagate`). The outputs (:class:`~._samples.Samples`) carry every sampled score and rank, and summarise into
+rank intervals, mean absolute rank shifts, grade probabilities (:mod:`._summaries`) and Sobol' indices.
 
 Categorical choices split the samples into batches, one per combination of choices. Per batch the stages up to
 normalisation (which do not depend on weights) run once (once per sample only when goalposts vary), then
@@ -41,12 +41,12 @@ from ..pipeline import aggregate_tree, check_norm_inputs, node_weights, norm_con
 from ..recipe import Plan, Recipe
 from ..stages._arrays import FloatArray
 from ..stages.normalise import NormContext
-from . import designs
-from .problem import Draws, IntArray, Problem
-from .samples import Samples
-from .space import Space
-from .streaming import CHUNK_CELLS, RankSummary
-from .summaries import tier_counts, tier_grader
+from . import _designs as designs
+from ._problem import Draws, IntArray, Problem
+from ._samples import Samples
+from ._space import Space
+from ._streaming import CHUNK_CELLS, RankSummary
+from ._summaries import tier_counts, tier_grader
 
 __all__ = ["propagate", "uncertainty_analysis"]
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from ..errors import DataError, RecipeError
 from ..registry import did_you_mean
 from ..stages._arrays import quiet
-from .scheme import ALL_DIMENSIONS, GradingScheme, expand_floors, short_number
+from ._scheme import ALL_DIMENSIONS, GradingScheme, expand_floors, short_number
 
 __all__ = [
     "BoolArray",

@@ -4,11 +4,11 @@
 a factor being one group in Sobol' analysis) and evaluates the nominal result. Every block decodes its own
 columns (:meth:`Block.decode`):
 
-- weights (:class:`~.space.WeightNoise`): ``w' = w (1 + f (2u - 1))``, uniform on ``[w (1 - f), w (1 + f)]``
+- weights (:class:`~._space.WeightNoise`): ``w' = w (1 + f (2u - 1))``, uniform on ``[w (1 - f), w (1 + f)]``
   around the nominal weight (COINr ``get_noisy_weights``);
-- a method choice (:class:`~.space.MethodChoice`) or a framework choice (:class:`~.space.FrameworkChoice`):
+- a method choice (:class:`~._space.MethodChoice`) or a framework choice (:class:`~._space.FrameworkChoice`):
   option ``j`` when ``c_{j-1} <= u < c_j`` with ``c`` the cumulative probabilities;
-- goalposts (:class:`~.space.GoalpostRanges`): uniform on ``[lo_a, lo_b]`` and ``[hi_a, hi_b]`` per indicator.
+- goalposts (:class:`~._space.GoalpostRanges`): uniform on ``[lo_a, lo_b]`` and ``[hi_a, hi_b]`` per indicator.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from ..registry import did_you_mean
 from ..result import Result
 from ..stages._arrays import FloatArray
 from ..stages.normalise import NormContext
-from . import designs
-from .space import FrameworkChoice, GoalpostRanges, MethodChoice, Space, WeightNoise, option_label
+from . import _designs as designs
+from ._space import FrameworkChoice, GoalpostRanges, MethodChoice, Space, WeightNoise, option_label
 
 __all__ = ["Block", "ChoiceBlock", "Draws", "FrameworkBlock", "GoalpostBlock", "IntArray", "Problem", "WeightBlock",
            "as_space"]
@@ -216,11 +216,11 @@ class Problem:
 
     # -- sampling -------------------------------------------------------------------------------------------------
     def sample(self, n: int, seed: int | None = None) -> FloatArray:
-        """``n`` Monte Carlo samples (:func:`.designs.montecarlo`)."""
+        """``n`` Monte Carlo samples (:func:`._designs.montecarlo`)."""
         return designs.montecarlo(n, self.dims, seed)
 
     def saltelli(self, n: int, seed: int | None = None) -> FloatArray:
-        """The Saltelli design for Sobol' analysis: ``n (factors + 2)`` rows (:func:`.designs.saltelli`)."""
+        """The Saltelli design for Sobol' analysis: ``n (factors + 2)`` rows (:func:`._designs.saltelli`)."""
         categorical = [b.categorical for b in self.blocks for _ in range(b.start, b.stop)]
         return designs.saltelli(n, self.groups, seed, categorical=categorical)
 
