@@ -20,8 +20,8 @@ from clusterleap.analysis.coherence import (
     cronbach,
     cronbach_alpha,
     pca,
-    print_coherence,
 )
+from clusterleap.cli.coherence import print_coherence
 from clusterleap.framework import Framework, Node
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from .dataset import Dataset
 from .errors import DataError
+from .io.data_files import read_data
 
 __all__ = [
     "BENCHMARK_REGION", "INDICATORS", "REGIONS", "SECTORS", "illustrative_data", "illustrative_frame",
@@ -367,8 +368,6 @@ def illustrative_data(
 ) -> Dataset:
     """The illustrative panel as a :class:`Dataset` flagged ``illustrative=True``, so every result made from it says
     so. Group columns: name_zh, sector, region, province; benchmarks flagged. Same seed, same data, bit for bit."""
-    from .io.data_files import read_data
-
     frame = illustrative_frame(seed, n_domestic, n_benchmark, years)
     ds = read_data(frame)
     return replace(ds, source=f"illustrative data (seed {seed})")

@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DataWarning, MethodWarning
+from ..pipeline import norm_context, normalise
 from ..registry import did_you_mean
 from ..stages import STAGES
 from ..stages._arrays import FloatArray, quiet
@@ -288,8 +289,6 @@ def _targets_normalised(result: Result) -> FloatArray:
     """The framework's targets normalised like the data, ``(indicators,)`` (NaN where an indicator has none, or
     where treatment log- or Box-Cox-transformed the indicator so that its target cannot be placed on the same
     scale)."""
-    from ..pipeline import norm_context, normalise
-
     fw = result.framework
     tgt = np.array([fw.by_code[c].target if fw.by_code[c].target is not None else np.nan for c in fw.indicators])
     if np.isnan(tgt).all():

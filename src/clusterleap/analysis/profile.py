@@ -32,9 +32,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..files import write_atomic_dir
 from ..registry import did_you_mean
+from ..result import write_tables_noting
 from ..stages._arrays import FloatArray, quiet
+from .actions import load_actions, recommend
 from .gaps import Gaps, is_unitwise, reaggregate
+from .gaps import gaps as gap_analysis
+from .grades import grades
+from .types import types
 
 if TYPE_CHECKING:
     from ..framework import Framework
@@ -374,9 +380,6 @@ class Analytics:
 
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
-        from ..files import write_atomic_dir
-        from ..result import write_tables_noting
-
         return write_atomic_dir(directory, lambda d: write_tables_noting(d, self.tables(), self.result.illustrative))
 
 
@@ -402,11 +405,6 @@ def analyse(
     when benchmark units are flagged, else the framework's targets, else the unit with the highest index);
     ``scheme``: grading scheme (the recipe's, else the default); ``actions``: an action rule table (the
     built-in one by default); ``n``: strengths and short boards per level."""
-    from .actions import load_actions, recommend
-    from .gaps import gaps as gap_analysis
-    from .grades import grades
-    from .types import types
-
     notes: list[str] = []
     if benchmark is None:
         if np.asarray(result.data.benchmark, dtype=bool).any():

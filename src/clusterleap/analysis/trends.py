@@ -46,10 +46,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..api import as_dataset, as_framework, as_recipe
 from ..errors import DataError, MethodWarning, RecipeError
+from ..files import write_atomic_dir
 from ..pipeline import aggregate_tree, prepare, rank_scores, screen
 from ..registry import did_you_mean
+from ..result import write_tables_noting
 from ..stages._arrays import FloatArray, quiet
+from .grades import UNGRADED, assign_grades, scheme_for, transition_matrix
 from .profile import scale_bounds
 
 if TYPE_CHECKING:
@@ -372,8 +376,6 @@ class Trends:
 
     def tier_label(self, code: str, lang: str = "en") -> str:
         """A tier code of the transition matrix as the scheme's label in ``lang`` (the code itself when unknown)."""
-        from .grades import UNGRADED
-
         if code == UNGRADED:
             return UNGRADED_TEXT[1] if lang == "zh" else UNGRADED_TEXT[0]
         en, zh = self.tier_names.get(code, (code, code))
@@ -395,9 +397,6 @@ class Trends:
 
     def write(self, directory: str | Path) -> Path:
         """Write every table as CSV into ``directory`` atomically (all or nothing)."""
-        from ..files import write_atomic_dir
-        from ..result import write_tables_noting
-
         return write_atomic_dir(directory, lambda d: write_tables_noting(d, self.tables(), self.illustrative))
 
 
@@ -455,9 +454,6 @@ def trends(
     flagged); ``scheme``: grading scheme for the tier transitions (the recipe's, else the default); ``compare``: the
     two years of the transition matrix (first and last by default); ``coupling_weights``: ``a_i`` of the coupling
     comprehensive index, equal or the framework's dimension weights."""
-    from ..api import as_dataset, as_framework, as_recipe
-    from .grades import assign_grades, scheme_for
-
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
     per_year, ranks, yrs, normalised = _panel(fw, ds, rc, years, reference)
     coverage = screen(fw, ds, rc, list(yrs))
@@ -535,8 +531,6 @@ def trends(
     for y in (y0, y1):
         if y not in yrs:
             raise DataError(f"monitoring: year {y} is not among the years monitored ({', '.join(map(str, yrs))})")
-    from .grades import transition_matrix
-
     transitions = transition_matrix(list(tiers[y0]), list(tiers[y1]), [tr.code for tr in sch.tiers])
 
     # disparity among domestic units

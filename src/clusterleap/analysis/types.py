@@ -3,14 +3,15 @@
 Two complementary typologies:
 
 1. **Rule-based profile types**, in words a planner uses ("innovation-led", "manufacturing strong, ecosystem weak",
-   "balanced leader", "lagging", ...). The rules are data (:data:`DEFAULT_RULES`, or a YAML list of the same
-   mappings) read in order; the first rule a unit meets gives its type. They look at the dimension scores
-   standardised against the reference units (domestic by default): ``z_d = (x_d - mean_d) / sd_d``. Conditions:
-   ``all_min`` / ``all_max`` (every dimension's z at least / at most), ``strongest`` / ``weakest`` (the dimension
-   with the highest / lowest z is one of these codes; ``*`` = any), ``min`` / ``max`` (named dimensions' z at least
-   / at most; ``*`` = the strongest / weakest dimension), ``max_spread`` (highest minus lowest z at most). A rule
-   that names a dimension the framework lacks is skipped, so one rule table serves several frameworks. Names may use
-   ``{strongest}`` and ``{weakest}``, filled with the dimension's name. Every type comes with its explanation.
+   "balanced leader", "lagging", ...). The rules are data (the built-in ``data/type-rules.yaml`` beside the action
+   table, or a YAML list of the same mappings) read in order; the first rule a unit meets gives its type. They look
+   at the dimension scores standardised against the reference units (domestic by default):
+   ``z_d = (x_d - mean_d) / sd_d``. Conditions: ``all_min`` / ``all_max`` (every dimension's z at least / at most),
+   ``strongest`` / ``weakest`` (the dimension with the highest / lowest z is one of these codes; ``*`` = any),
+   ``min`` / ``max`` (named dimensions' z at least / at most; ``*`` = the strongest / weakest dimension),
+   ``max_spread`` (highest minus lowest z at most). A rule that names a dimension the framework lacks is skipped, so
+   one rule table serves several frameworks. Names may use ``{strongest}`` and ``{weakest}``, filled with the
+   dimension's name. Every type comes with its explanation.
 2. **Data-driven typology**: k-means (Lloyd's algorithm, ``n_init`` restarts, scikit-learn's ``KMeans``) or Ward's
    hierarchical clustering on the (standardised) dimension scores; ``k`` given, or chosen by the mean silhouette
    width (Rousseeuw 1987, Journal of Computational and Applied Mathematics 20, 53-65) over ``k = 2..8``. Groups are
@@ -23,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -37,54 +40,9 @@ from ..stages._arrays import FloatArray, quiet
 if TYPE_CHECKING:
     from ..result import Result
 
-__all__ = ["DEFAULT_RULES", "TypeRule", "Typology", "load_rules", "profile_types", "types", "typology"]
+__all__ = ["TypeRule", "Typology", "builtin_rules_path", "load_rules", "profile_types", "types", "typology"]
 
 ANY = "*"
-
-#: The default rule table, read top-down (first match wins). z-scores are in standard deviations of the reference
-#: units. Codes of the world-class framework's dimensions: TI technology innovation, PC product competitiveness, EE
-#: enterprise echelons, ES ecosystem support, AM advanced manufacturing.
-DEFAULT_RULES: tuple[Mapping[str, Any], ...] = (
-    {"code": "balanced_leader", "name_en": "balanced leader", "name_zh": "全面领先型", "all_min": 0.5,
-     "description_en": "every dimension at least half a standard deviation above the reference mean",
-     "description_zh": "各维度均高于参照均值 0.5 个标准差以上"},
-    {"code": "lagging", "name_en": "lagging on all fronts", "name_zh": "全面落后型", "all_max": -0.5,
-     "description_en": "every dimension at least half a standard deviation below the reference mean",
-     "description_zh": "各维度均低于参照均值 0.5 个标准差以上"},
-    {"code": "innovation_led", "name_en": "innovation-led", "name_zh": "创新引领型", "strongest": ["TI"],
-     "min": {"TI": 0.5},
-     "description_en": "technology innovation is the strongest dimension and clearly above the mean",
-     "description_zh": "技术创新引领为最强维度且明显高于均值"},
-    {"code": "manufacturing_strong_ecosystem_weak", "name_en": "manufacturing strong, ecosystem weak",
-     "name_zh": "制造强、生态弱型", "strongest": ["AM", "PC", "EE"], "weakest": ["ES"], "max": {"ES": 0.0},
-     "description_en": "strongest in manufacturing, products or firms, weakest in the ecosystem, which is below "
-                       "the mean", "description_zh": "长板在制造、产品或企业，短板在产业生态且低于均值"},
-    {"code": "flagship_led", "name_en": "flagship-firm-led", "name_zh": "龙头企业带动型", "strongest": ["EE"],
-     "min": {"EE": 0.5},
-     "description_en": "enterprise echelons are the strongest dimension and clearly above the mean",
-     "description_zh": "企业梯队实力为最强维度且明显高于均值"},
-    {"code": "product_led", "name_en": "product-led", "name_zh": "产品主导型", "strongest": ["PC"],
-     "min": {"PC": 0.5},
-     "description_en": "product competitiveness is the strongest dimension and clearly above the mean",
-     "description_zh": "产品竞争力为最强维度且明显高于均值"},
-    {"code": "ecosystem_supported", "name_en": "ecosystem-supported", "name_zh": "生态支撑型", "strongest": ["ES"],
-     "min": {"ES": 0.5},
-     "description_en": "the ecosystem is the strongest dimension and clearly above the mean",
-     "description_zh": "生态支撑能力为最强维度且明显高于均值"},
-    {"code": "strength_led", "name_en": "led by {strongest}", "name_zh": "{strongest}突出型", "strongest": ["*"],
-     "min": {"*": 0.5},
-     "description_en": "one dimension stands out (at least half a standard deviation above the mean)",
-     "description_zh": "某一维度突出（高于均值 0.5 个标准差以上）"},
-    {"code": "short_board", "name_en": "held back by {weakest}", "name_zh": "{weakest}短板型", "weakest": ["*"],
-     "max": {"*": -0.5},
-     "description_en": "one dimension lags (at least half a standard deviation below the mean)",
-     "description_zh": "某一维度明显落后（低于均值 0.5 个标准差以上）"},
-    {"code": "balanced", "name_en": "balanced", "name_zh": "均衡发展型", "max_spread": 1.0,
-     "description_en": "dimensions within one standard deviation of each other",
-     "description_zh": "各维度差距在 1 个标准差以内"},
-    {"code": "mixed", "name_en": "mixed profile", "name_zh": "综合型",
-     "description_en": "none of the rules above applies", "description_zh": "不属于以上类型"},
-)
 
 _RULE_KEYS = {"code", "name_en", "name_zh", "description_en", "description_zh", "all_min", "all_max", "strongest",
               "weakest", "min", "max", "max_spread"}
@@ -148,10 +106,20 @@ class TypeRule:
                    weakest=codes("weakest"), min=bounds("min"), max=bounds("max"), max_spread=opt("max_spread"))
 
 
+def builtin_rules_path() -> Path:
+    """The built-in rule table, ``data/type-rules.yaml`` (beside the action table)."""
+    return Path(str(resources.files("clusterleap") / "data" / "type-rules.yaml"))
+
+
+@cache
+def _builtin_rules() -> tuple[TypeRule, ...]:
+    return load_rules(builtin_rules_path())
+
+
 def load_rules(spec: Sequence[Mapping[str, Any]] | str | Path | None = None) -> tuple[TypeRule, ...]:
-    """Type rules from mappings, a YAML file (a list of mappings, or ``rules:`` with one) or the defaults."""
+    """Type rules from mappings, a YAML file (a list of mappings, or ``rules:`` with one) or the built-in table."""
     if spec is None:
-        spec = DEFAULT_RULES
+        return _builtin_rules()
     where = "type rules"
     if isinstance(spec, str | Path):
         path = Path(spec)

@@ -276,7 +276,7 @@ def check(
                        f"{row.coverage:.1%}", status)
         console.print(ut)
     if coherence:
-        from ..analysis.coherence import print_coherence
+        from .coherence import print_coherence
 
         print_coherence(result, console)
 

@@ -1,6 +1,6 @@
 """Robustness command: uncertainty and sensitivity analysis (``clusterleap robustness``).
 
-``clusterleap check --coherence`` (a core command) prints :func:`clusterleap.analysis.coherence.print_coherence`.
+``clusterleap check --coherence`` (a core command) prints :func:`clusterleap.cli.coherence.print_coherence`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Sections appear when their data does (see :func:`build_report`); files are writt
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -19,7 +20,10 @@ from ..result import Result
 from ..robustness._folder import Robustness, load_robustness
 from ._gather import build_report
 from ._view import Report
+from .html import render_html
 from .i18n import LANGS
+from .pdf import Bookmark, find_chromium, html_to_pdf
+from .xlsx import write_xlsx
 
 if TYPE_CHECKING:
     from ..analysis.profile import Analytics
@@ -36,22 +40,13 @@ FORMATS: tuple[str, ...] = ("html", "pdf", "xlsx")
 def render_report(report: Report, fmt: str) -> bytes:
     """The report file's bytes in ``fmt`` ('html', 'pdf' or 'xlsx')."""
     if fmt == "html":
-        from .html import render_html
-
         return render_html(report).encode("utf-8")
     if fmt == "pdf":
-        from .html import render_html
-        from .pdf import Bookmark, html_to_pdf
-
         profiles = tuple(Bookmark(f"{p['rank']}. {p['name']}", p["anchor"]) for p in report.profiles)
         marks = [Bookmark(title, f"sec-{key}", profiles if key == "profiles" else ())
                  for key, title in report.sections]
         return html_to_pdf(render_html(report, "print"), lang=report.lang, title=report.heading, bookmarks=marks)
     if fmt == "xlsx":
-        import io
-
-        from .xlsx import write_xlsx
-
         buf = io.BytesIO()
         write_xlsx(report, buf)
         return buf.getvalue()
@@ -86,8 +81,6 @@ def write_report(
         raise ReportError(f"{path}: report format {fmt!r} is not one of {', '.join(FORMATS)} (give fmt= or use a "
                           ".html, .pdf or .xlsx file name)")
     if fmt == "pdf":
-        from .pdf import find_chromium
-
         find_chromium()  # fail before the report is assembled when it cannot be printed
     report = result if isinstance(result, Report) else build_report(
         result, lang=lang, analytics=analytics, robustness=robustness, coherence=coherence, trends=trends,

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..framework import Framework
 from ..recipe import STAGE_ORDER, Recipe, Step
+from ..stages import STAGES
 from .i18n import strings
 
 __all__ = ["SENTENCES", "StageText", "describe_recipe", "describe_step", "step_code"]
@@ -336,8 +337,6 @@ def describe_step(stage: str, step: Step, framework: Framework, lang: str, *, om
         key += ".0"
     template = phrases.get(key)
     if template is None:  # a method this module does not know: its exact name and parameters
-        from ..stages import STAGES
-
         code = step_code(step)
         reg = STAGES.get(stage)
         summary = reg.get(step.method).summary if reg is not None and step.method in reg else ""

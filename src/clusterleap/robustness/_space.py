@@ -25,6 +25,7 @@ import numpy as np
 
 from ..api import as_framework
 from ..errors import FrameworkError, RecipeError, SpaceError
+from ..files import read_yaml
 from ..framework import Framework
 from ..recipe import STAGE_ORDER, Plan, Step
 from ..registry import did_you_mean
@@ -345,8 +346,6 @@ class Space:
     @classmethod
     def from_yaml(cls, path: str | Path) -> Space:
         """Read a space file (YAML)."""
-        from ..files import read_yaml
-
         path = Path(path)
         return cls.from_dict(read_yaml(path, SpaceError) or {}, str(path), path.parent)
 
