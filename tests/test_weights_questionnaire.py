@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 import clusterleap as cl
+from clusterleap.ahp import step_panel
 from clusterleap.cli import app
 from clusterleap.io.framework_files import load_framework
 from clusterleap.io.judgements import (
@@ -24,7 +25,6 @@ from clusterleap.io.judgements import (
     read_judgements,
     write_questionnaire,
 )
-from clusterleap.stages.weight import ahp_panel
 
 runner = CliRunner()
 
@@ -74,8 +74,8 @@ def test_partially_filled_questionnaire_reads_back(world_class: Any, tmp_path: P
     assert sorted(b.node for b in blocks) == ["PC1", "WCI"]
     steps = blocks_to_steps(blocks, fw)
     assert list(steps) == ["WCI", "PC1"]  # exactly the two filled nodes, in the framework's order
-    np.testing.assert_allclose(ahp_panel(steps["WCI"]).weights, WCI_WEIGHTS, atol=1e-12)
-    np.testing.assert_allclose(ahp_panel(steps["PC1"]).weights, [0.75, 0.25], atol=1e-12)  # a12 = 3
+    np.testing.assert_allclose(step_panel(steps["WCI"]).weights, WCI_WEIGHTS, atol=1e-12)
+    np.testing.assert_allclose(step_panel(steps["PC1"]).weights, [0.75, 0.25], atol=1e-12)  # a12 = 3
     assert steps["WCI"]["criteria"] == list(fw.children["WCI"])
 
     # the command reads it too and writes a recipe fragment with exactly those two nodes
@@ -108,7 +108,7 @@ def test_a_single_child_block_from_an_older_questionnaire_is_skipped(world_class
     path.write_text(text, encoding="utf-8")
     blocks = read_judgements(path)
     assert [b.node for b in blocks] == ["PC1"]
-    np.testing.assert_allclose(ahp_panel(blocks_to_steps(blocks, fw)["PC1"]).weights, [2 / 3, 1 / 3], atol=1e-12)
+    np.testing.assert_allclose(step_panel(blocks_to_steps(blocks, fw)["PC1"]).weights, [2 / 3, 1 / 3], atol=1e-12)
 
 
 def test_a_filled_sheet_still_needs_the_expert_name(world_class: Any, tmp_path: Path) -> None:

@@ -22,6 +22,9 @@ converse), with ``a_ji = 1 / a_ij`` and ``a_ii = 1``. ``NaN`` marks a missing ju
   geometric mean of the experts' ``a_ij`` (over the experts who gave it), then derives priorities from the pooled
   matrix; AIP derives each expert's priorities and pools them by the weighted geometric mean, renormalised.
 
+The ``ahp`` weight method of a recipe carries its judgements as parameters (criteria, experts with their matrices,
+pooling, completion); :func:`step_panel` checks them, naming the expert, row and column at fault, and pools them.
+
 References: Saaty, T. L. (1977) J. Math. Psychology 15, 234-281; Saaty (1980) The Analytic Hierarchy Process,
 McGraw-Hill; Harker, P. T. (1987) Mathematical Modelling 9, 837-848; Aczél, J. & Saaty, T. L. (1983) J. Math.
 Psychology 27, 93-102; Forman, E. & Peniwati, K. (1998) EJOR 108, 165-169; Bozóki, S., Fülöp, J. & Rónyai, L. (2010)
@@ -31,12 +34,16 @@ Uncertainty, Fuzziness and Knowledge-Based Systems 14(4), 445-459.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+
+from .errors import RecipeError
+from .frozen import freeze, thaw
 
 __all__ = [
     "SAATY_RI",
@@ -53,6 +60,7 @@ __all__ = [
     "principal_eigen",
     "priorities",
     "random_index",
+    "step_panel",
     "upper_to_matrix",
 ]
 
@@ -302,3 +310,96 @@ def panel(
         pooled = None
         w = pool_aip(np.stack([j.weights for j in judged]), lam)
     return Panel(tuple(criteria), labels, lam, judged, pooling, pooled, w)
+
+
+# -- the parameters of an ahp weight step ---------------------------------------------------------------------
+_EXPERT_KEYS = {"name", "weight", "matrix"}
+
+
+def _expert_matrix(expert: Mapping[str, Any], n: int, label: str) -> FloatArray:
+    rows = expert.get("matrix")
+    if not isinstance(rows, list | tuple) or len(rows) != n:
+        size = len(rows) if isinstance(rows, list | tuple) else "no"
+        raise RecipeError(f"{label}: 'matrix' has {size} rows (expected {n}, one per criterion)")
+    out = np.full((n, n), np.nan)
+    for i, row in enumerate(rows):
+        if not isinstance(row, list | tuple) or len(row) != n:
+            raise RecipeError(f"{label}: matrix row {i + 1} has {len(row) if isinstance(row, list | tuple) else 1} "
+                              f"entries (expected {n})")
+        for j, v in enumerate(row):
+            if v is None:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise RecipeError(f"{label}: matrix row {i + 1}, column {j + 1} is {v!r} (expected a number or "
+                                  "null for a missing judgement)")
+            out[i, j] = float(v)
+    np.fill_diagonal(out, np.where(np.isnan(np.diag(out)), 1.0, np.diag(out)))
+    return out
+
+
+def step_panel(params: Mapping[str, Any], where: str = "ahp") -> Panel:
+    """The AHP panel result of an ``ahp`` weight step's parameters (criteria, experts, pooling, completion): pooled
+    weights in the order of ``criteria``, each expert's priorities and consistency. Raises RecipeError on bad
+    judgements."""
+    return _panel(_freeze_params(params), where)
+
+
+def _freeze_params(params: Mapping[str, Any]) -> Any:
+    return freeze(dict(params))
+
+
+@lru_cache(maxsize=256)
+def _panel(frozen: Any, where: str) -> Panel:
+    p = thaw(frozen)
+
+    def at(what: str) -> str:
+        return f"{where}: {what}" if where else what
+
+    criteria = p.get("criteria")
+    if not isinstance(criteria, list) or not criteria or not all(isinstance(c, str) for c in criteria):
+        raise RecipeError(at("'criteria' must list the child codes in the order of the matrix rows"))
+    if len(set(criteria)) != len(criteria):
+        dup = next(c for c in criteria if criteria.count(c) > 1)
+        raise RecipeError(at(f"criterion {dup!r} appears twice in 'criteria'"))
+    experts = p.get("experts")
+    if not isinstance(experts, list) or not experts:
+        raise RecipeError(at("'experts' must list at least one expert ({name, weight, matrix})"))
+    n = len(criteria)
+    mats, names, weights = [], [], []
+    for k, e in enumerate(experts):
+        if not isinstance(e, Mapping):
+            raise RecipeError(at(f"expert {k + 1} is {e!r} (expected a mapping with name, weight, matrix)"))
+        name = str(e.get("name", f"expert {k + 1}"))
+        label = f"{where}, expert {name!r}" if where else f"expert {name!r}"
+        unknown = sorted(set(e) - _EXPERT_KEYS)
+        if unknown:
+            raise RecipeError(f"{label}: unknown key {unknown[0]!r} (expected name, weight, matrix)")
+        wt = e.get("weight", 1.0)
+        if isinstance(wt, bool) or not isinstance(wt, int | float) or not wt > 0:
+            raise RecipeError(f"{label}: weight {wt!r} is not a positive number")
+        a = _expert_matrix(e, n, label)
+        problem = matrix_problem(a)
+        if problem is not None:
+            (i, j), msg = problem
+            raise RecipeError(f"{label}: row {criteria[i]!r}, column {criteria[j]!r}: {msg}")
+        if not connected(a):
+            raise RecipeError(f"{label}: the judgements given do not connect all criteria (each criterion needs a "
+                              "chain of comparisons to every other)")
+        lower = np.tril_indices(n, -1)
+        a[lower] = 1.0 / a.T[lower]  # the upper triangle rules (a typed 0.33 below it passes for 1/3)
+        mats.append(a)
+        names.append(name)
+        weights.append(float(wt))
+    pooling = p.get("pooling", "aij")
+    completion = p.get("completion", "harker")
+    return panel(criteria, mats, names, weights, pooling, completion)
+
+
+def check_step(p: Mapping[str, Any]) -> str | None:
+    """What is wrong with an ``ahp`` weight step's parameters (None when nothing is): the check a recipe runs when it
+    is built."""
+    try:
+        _panel(_freeze_params(p), "")
+    except RecipeError as exc:
+        return str(exc)
+    return None

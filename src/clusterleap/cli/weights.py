@@ -19,6 +19,7 @@ import yaml
 from rich.table import Table
 from rich.text import Text
 
+from ..ahp import step_panel
 from ..analysis.importance import importance
 from ..api import as_recipe, evaluate
 from ..files import write_atomic_file, write_csv
@@ -32,7 +33,6 @@ from ..io.judgements import (
 )
 from ..pipeline import check_recipe_nodes
 from ..recipe import Recipe
-from ..stages.weight import ahp_panel
 from .app import app, console, guarded
 from .core import ForceOpt, FrameworkOpt
 
@@ -79,7 +79,7 @@ def _cr_text(cr: float) -> Text:
 
 def _print_node(node: str, step: dict[str, Any]) -> list[str]:
     """One table per node: a column per expert and the pooled result, a row per child, then λmax, CR, missing."""
-    panel = ahp_panel(step, f"weights ahp, node {node!r}")
+    panel = step_panel(step, f"weights ahp, node {node!r}")
     n_exp = len(panel.names)
     table = Table(title=f"{node}: AHP weights ({panel.pooling.upper()} pooling of {n_exp} "
                         f"expert{'s' if n_exp != 1 else ''})", title_justify="left")
