@@ -14,8 +14,7 @@ import numpy as np
 import pandas as pd
 
 import clusterleap as cl
-from clusterleap.analysis.grades import assign_grades
-from clusterleap.analysis.profile import analyse
+from clusterleap.analysis import analyse, assign_grades
 from clusterleap.grading import builtin_schemes, tier_array
 from clusterleap.illustrative import illustrative_data
 

@@ -32,7 +32,7 @@ import numpy as np
 
 import clusterleap as cl
 from clusterleap import Dataset, Framework, Node
-from clusterleap.pipeline import prepare
+from clusterleap._pipeline import prepare
 from clusterleap.robustness import Problem, Space, propagate
 from clusterleap.stages import aggregate as A
 

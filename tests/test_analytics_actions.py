@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 import clusterleap as cl
-from clusterleap.analysis.actions import TRIGGERS, load_actions, recommend
-from clusterleap.analysis.profile import standing
+from clusterleap.analysis import TRIGGERS, load_actions, recommend, standing
 from clusterleap.errors import DataError
 
 SEED_ACTIONS = {

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from clusterleap._result import ILLUSTRATIVE_NOTICE, illustrative_notice
 from clusterleap.cli import app
 from clusterleap.cli.analytics import WORDS, _f, _pct
-from clusterleap.result import ILLUSTRATIVE_NOTICE, illustrative_notice
 
 runner = CliRunner()
 

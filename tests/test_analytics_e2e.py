@@ -11,9 +11,7 @@ import numpy as np
 import pytest
 
 import clusterleap as cl
-from clusterleap.analysis.grades import grades
-from clusterleap.analysis.profile import analyse
-from clusterleap.analysis.trends import trends
+from clusterleap.analysis import analyse, grades, trends
 from clusterleap.grading import builtin_schemes
 from clusterleap.illustrative import illustrative_data
 

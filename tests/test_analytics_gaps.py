@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.gaps import _path_average, gaps, reaggregate, shapley, unit_hint
+from clusterleap.analysis._gaps import _path_average, gaps, reaggregate, shapley, unit_hint
 from clusterleap.errors import DataError
 from clusterleap.stages.aggregate import arithmetic, geometric
 from conftest import ASEM_RECIPE
@@ -168,7 +168,7 @@ def test_for_unit_rows_and_errors() -> None:
 
 def test_aggregations_that_compare_units_are_decomposed_unit_by_unit() -> None:
     """TOPSIS scores a unit against the others: a unit's reference is scored in its place, the others unchanged."""
-    from clusterleap.analysis.profile import marginal_gains
+    from clusterleap.analysis import marginal_gains
 
     fw = _tree(2, 3)
     r = cl.evaluate(fw, _random_data(fw, 5), cl.Recipe(aggregate={"method": "arithmetic",  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.grades import assign_grades, grades, transition_matrix
+from clusterleap.analysis import assign_grades, grades, transition_matrix
 from clusterleap.errors import DataError, RecipeError
 from clusterleap.grading import (
     Criterion,

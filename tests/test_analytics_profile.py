@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import clusterleap as cl
-from clusterleap.analysis.profile import (
+from clusterleap.analysis import (
     analyse,
     frontier_gains,
     marginal_gains,

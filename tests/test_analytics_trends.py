@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis.trends import (
+from clusterleap.analysis import (
     cagr,
     coordination_class,
     coupling_coordination,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import clusterleap as cl
-from clusterleap.analysis.types import load_rules, profile_types, types, typology
+from clusterleap.analysis import load_rules, profile_types, types, typology
 from clusterleap.errors import DataError, RecipeError
 
 DIMS = ["TI", "PC", "EE", "ES", "AM"]

@@ -15,8 +15,8 @@ import pytest
 import yaml
 
 import clusterleap as cl
-from clusterleap.framework import Framework
-from clusterleap.io.framework_files import builtin_dir
+from clusterleap._framework import Framework
+from clusterleap.io._framework_files import builtin_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "frameworks-builtin.md"
@@ -172,7 +172,7 @@ def test_shared_indicators_identical(frameworks: dict[str, Framework]) -> None:
 
 
 def test_framework_round_trips_through_yaml(frameworks: dict[str, Framework], tmp_path: Path) -> None:
-    from clusterleap.io.framework_files import framework_to_yaml
+    from clusterleap.io import framework_to_yaml
 
     fw = frameworks["world-class"]
     path = tmp_path / "wc.yaml"

@@ -240,8 +240,8 @@ def test_an_unfilled_template_says_so(tmp_path: Path) -> None:
 
 
 def test_every_output_folder_from_illustrative_data_says_so(tmp_path: Path) -> None:
+    from clusterleap._result import ILLUSTRATIVE_FILE
     from clusterleap.illustrative import illustrative_frame
-    from clusterleap.result import ILLUSTRATIVE_FILE
 
     data = tmp_path / "d.csv"
     illustrative_frame(n_domestic=12, n_benchmark=2, years=range(2022, 2025)).to_csv(data, index=False)

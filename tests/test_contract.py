@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from clusterleap.recipe import Recipe, Step
-from clusterleap.registry import Method
+from clusterleap._recipe import Recipe, Step
+from clusterleap._registry import Method
 from clusterleap.stages import STAGES
 from clusterleap.stages.impute import PANEL_METHODS, ImputeContext
 from clusterleap.stages.normalise import NormContext

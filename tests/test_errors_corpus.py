@@ -15,7 +15,7 @@ import pytest
 
 import clusterleap as cl
 from clusterleap.grading import load_scheme
-from clusterleap.io.judgements import read_judgements
+from clusterleap.io import read_judgements
 from clusterleap.robustness import Space
 from tests.conftest import ROOT
 

@@ -254,7 +254,7 @@ def _hostile(tmp: Path, write: bool = True) -> dict[str, tuple[Callable[[], obje
 
 def _load_any(path: Path) -> object:
     from clusterleap.grading import load_scheme
-    from clusterleap.io.judgements import read_judgements
+    from clusterleap.io import read_judgements
     from clusterleap.robustness import Space
 
     if path.name.startswith("space_"):

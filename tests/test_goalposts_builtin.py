@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import clusterleap as cl
+from clusterleap._framework import Framework, Goalposts, Node, framework_from_dict
 from clusterleap.cli.app import app
 from clusterleap.errors import FrameworkError
-from clusterleap.framework import Framework, Goalposts, Node, framework_from_dict
 from clusterleap.illustrative import illustrative_frame
-from clusterleap.io.framework_files import framework_to_yaml
+from clusterleap.io import framework_to_yaml
 
 NAMES = ("world-class", "nie-five-features", "chen-local-global")
 GOALPOST_RECIPE = {"impute": "none", "treat": "none", "normalise": "goalposts"}

@@ -21,7 +21,7 @@ from clusterleap.illustrative import (
     illustrative_frame,
     largest_remainder,
 )
-from clusterleap.io.framework_files import builtin_dir
+from clusterleap.io._framework_files import builtin_dir
 from tests.conftest import shared_path
 
 GROUP_RECIPE = {"impute": {"method": "group_mean", "group": "sector"}, "treat": "skew_kurtosis"}

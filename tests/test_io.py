@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import clusterleap as cl
-from clusterleap.io.data_files import MISSING_MARKERS, parse_cell
+from clusterleap.io._data_files import MISSING_MARKERS, parse_cell
 from tests.conftest import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
@@ -118,7 +118,7 @@ def test_imeta_reader_matches_the_file(asem_paths: tuple[Path, Path]) -> None:
 
 
 def test_framework_yaml_round_trip(asem_paths: tuple[Path, Path], tmp_path: Path) -> None:
-    from clusterleap.io.framework_files import framework_to_yaml
+    from clusterleap.io import framework_to_yaml
 
     fw = cl.read_imeta(asem_paths[0])
     path = tmp_path / "asem.yaml"

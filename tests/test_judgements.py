@@ -18,13 +18,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap.analysis.grades import grades
-from clusterleap.analysis.trends import trends
+from clusterleap.analysis import grades, trends
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
 from clusterleap.illustrative import illustrative_data, illustrative_frame
 from clusterleap.report import build_report, write_report
-from clusterleap.report.xlsx import sheets
+from clusterleap.report._xlsx import sheets
 from tests.conftest import shared_path
 from tests.reference import coinr_treat
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 import clusterleap as cl
 from clusterleap import files
+from clusterleap._files import neutralise, write_atomic_dir, write_atomic_file
 from clusterleap.cli import app
-from clusterleap.files import neutralise, write_atomic_dir, write_atomic_file
 from clusterleap.report import _chromium
 from tests.conftest import ROOT
 

@@ -9,7 +9,7 @@ import pytest
 
 import clusterleap as cl
 from clusterleap import Plan, Recipe, Step
-from clusterleap.recipe import STAGE_ORDER
+from clusterleap._recipe import STAGE_ORDER
 from tests.conftest import ASEM_RECIPE
 
 

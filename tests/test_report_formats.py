@@ -28,14 +28,14 @@ import pytest
 from typer.testing import CliRunner
 
 import clusterleap as cl
+from clusterleap._result import illustrative_notice
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
 from clusterleap.illustrative import illustrative_frame
 from clusterleap.report import Report, build_report, write_report
 from clusterleap.report._chromium import Browser, BrowserError, file_url, find_chromium
-from clusterleap.report.i18n import STRINGS
-from clusterleap.report.xlsx import sheets
-from clusterleap.result import illustrative_notice
+from clusterleap.report._i18n import STRINGS
+from clusterleap.report._xlsx import sheets
 
 SCRIPT = "<script>alert(1)</script>"
 FORMULA = '=HYPERLINK("http://x","y")'
@@ -102,7 +102,7 @@ def robustness_dir(work: Path, data_csv: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def reports(result: cl.Result, robustness_dir: Path) -> dict[str, Report]:
-    from clusterleap.analysis.profile import analyse
+    from clusterleap.analysis import analyse
 
     an = analyse(result)
     return {lang: build_report(result, lang=lang, analytics=an, robustness=robustness_dir) for lang in LANGS}
@@ -260,8 +260,8 @@ def test_print_layout_fits_the_text_width(reports: dict[str, Report], browser: B
     """The PDF prints the print layout on A4's text width (180 mm, the charts' print width). Nothing may be
     wider, or Chromium shrinks the whole document to fit; and the summary's list of top clusters, which a grid
     with a wide chart beside it once squeezed to a character or two per line, keeps every name on one line."""
-    from clusterleap.report.charts import PRINT_WIDTH
-    from clusterleap.report.html import render_html
+    from clusterleap.report._charts import PRINT_WIDTH
+    from clusterleap.report._html import render_html
 
     for lang, rep in reports.items():
         path = work / f"print-{lang}.html"

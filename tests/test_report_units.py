@@ -18,16 +18,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.io.framework_files import load_framework
-from clusterleap.recipe import Recipe, Step
+from clusterleap._recipe import Recipe, Step
+from clusterleap.io import load_framework
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
+from clusterleap.report._charts import PALETTE, ptext, tier_colours, wrap
 from clusterleap.report._formatting import interval
-from clusterleap.report.charts import PALETTE, ptext, tier_colours, wrap
-from clusterleap.report.html import css_string, safe_json
-from clusterleap.report.i18n import STRINGS
-from clusterleap.report.recipe_text import SENTENCES, describe_recipe, describe_step, step_code
-from clusterleap.report.xlsx import FORMULA_START, _cell
+from clusterleap.report._html import css_string, safe_json
+from clusterleap.report._i18n import STRINGS
+from clusterleap.report._recipe_text import SENTENCES, describe_recipe, describe_step, step_code
+from clusterleap.report._xlsx import FORMULA_START, _cell
 from clusterleap.stages import STAGES
 
 MINI = Path(__file__).resolve().parents[1] / "docs" / "examples" / "mini"
@@ -306,7 +306,7 @@ def test_a_framework_too_small_for_analytics_still_reports(tmp_path: Path) -> No
 
 
 def test_radar_without_benchmarks_compares_with_all_clusters(tmp_path: Path) -> None:
-    from clusterleap.report.charts import radar_spec
+    from clusterleap.report._charts import radar_spec
 
     data = pd.read_csv(MINI / "data.csv").drop(columns=["benchmark"])
     result = cl.evaluate(MINI / "framework.yaml", data, MINI / "recipe.yaml")

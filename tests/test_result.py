@@ -60,7 +60,7 @@ def test_csv_and_parquet_export(result: cl.Result, tmp_path: Path) -> None:
 
 
 def test_failed_export_leaves_nothing_behind(result: cl.Result, tmp_path: Path) -> None:
-    from clusterleap.files import write_atomic_dir
+    from clusterleap._files import write_atomic_dir
 
     target = tmp_path / "out"
 

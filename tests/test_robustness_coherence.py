@@ -12,7 +12,8 @@ from rich.console import Console
 from scipy import stats
 
 import clusterleap as cl
-from clusterleap.analysis.coherence import (
+from clusterleap._framework import Framework, Node
+from clusterleap.analysis import (
     coherence_report,
     correlation_flags,
     correlation_matrix,
@@ -22,7 +23,6 @@ from clusterleap.analysis.coherence import (
     pca,
 )
 from clusterleap.cli.coherence import print_coherence
-from clusterleap.framework import Framework, Node
 
 
 @pytest.fixture(scope="module")

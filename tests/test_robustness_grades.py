@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap.analysis.grades import assign_grades
+from clusterleap.analysis import assign_grades
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
 from clusterleap.grading import default_scheme

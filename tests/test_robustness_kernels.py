@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
-from clusterleap.framework import Framework, Node
-from clusterleap.pipeline import aggregate_tree, node_weights
-from clusterleap.recipe import Plan, Recipe, Step
+from clusterleap._framework import Framework, Node
+from clusterleap._pipeline import aggregate_tree, node_weights
+from clusterleap._recipe import Plan, Recipe, Step
 from clusterleap.stages._arrays import rank_ascending
 from clusterleap.stages.aggregate import METHODS as AGGREGATE
 

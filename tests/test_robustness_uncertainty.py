@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.framework import Framework, Goalposts, Node
+from clusterleap._framework import Framework, Goalposts, Node
 from clusterleap.robustness import (
     FrameworkChoice,
     GoalpostRange,

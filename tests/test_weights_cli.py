@@ -13,9 +13,9 @@ import yaml
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap.analysis.importance import importance
+from clusterleap.analysis import importance
 from clusterleap.cli import app
-from clusterleap.io.judgements import blocks_to_steps, read_judgements, write_questionnaire
+from clusterleap.io import blocks_to_steps, read_judgements, write_questionnaire
 from tests.conftest import ASEM_RECIPE
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import clusterleap as cl
-from clusterleap.registry import Method
+from clusterleap._registry import Method
 from clusterleap.stages import aggregate as A
 from clusterleap.stages import weight as W
 from tests.conftest import ASEM_RECIPE

@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 import clusterleap as cl
 from clusterleap.ahp import step_panel
 from clusterleap.cli import app
-from clusterleap.io.framework_files import load_framework
-from clusterleap.io.judgements import (
+from clusterleap.io import load_framework
+from clusterleap.io._judgements import (
     LABEL_CRITERIA,
     LABEL_EXPERT,
     LABEL_NODE,

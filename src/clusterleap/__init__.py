@@ -3,10 +3,14 @@
 The public API is what ``__all__`` lists; every other module is internal.
 """
 
-from .analysis.profile import analyse, profile
-from .analysis.trends import trends
-from .api import calibrate, evaluate, regenerate
-from .dataset import Dataset
+from ._api import calibrate, evaluate, regenerate
+from ._dataset import Dataset
+from ._framework import Framework, Goalposts, Node
+from ._recipe import Basis, Plan, Recipe, Step
+from ._result import Provenance, Result
+from ._version import __version__
+from .analysis._profile import analyse, profile
+from .analysis._trends import trends
 from .errors import (
     ClusterleapError,
     DataError,
@@ -16,13 +20,9 @@ from .errors import (
     RecipeError,
     SpaceError,
 )
-from .framework import Framework, Goalposts, Node
 from .grading import GradingScheme
-from .io.data_files import read_data
-from .io.framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
-from .recipe import Basis, Plan, Recipe, Step
-from .result import Provenance, Result
-from .version import __version__
+from .io._data_files import read_data
+from .io._framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
 
 __all__ = [
     "Basis",

@@ -42,8 +42,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ._frozen import freeze, thaw
 from .errors import RecipeError
-from .frozen import freeze, thaw
 
 __all__ = [
     "SAATY_RI",

@@ -33,9 +33,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from .dataset import Dataset
+from ._dataset import Dataset
 from .errors import DataError
-from .io.data_files import read_data
+from .io._data_files import read_data
 
 __all__ = [
     "BENCHMARK_REGION", "INDICATORS", "REGIONS", "SECTORS", "illustrative_data", "illustrative_frame",

@@ -14,9 +14,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from ..api import as_recipe, evaluate
-from ..files import check_target, write_atomic_dir
-from ..result import Result, illustrative_notice, write_tables_noting
+from .._api import as_recipe, evaluate
+from .._files import check_target, write_atomic_dir
+from .._result import Result, illustrative_notice, write_tables_noting
 from .app import app, console, guarded
 from .core import HEADINGS, DataOpt, ForceOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
 
@@ -134,8 +134,8 @@ def profile_cmd(
 ) -> None:
     """One cluster's profile: scores and ranks, grade with its reason, type, strengths and short boards, gaps to the
     benchmark, obstacle degrees, marginal gains and the policy actions its short boards call for."""
-    from ..analysis.gaps import unit_hint
-    from ..analysis.profile import analyse
+    from ..analysis._gaps import unit_hint
+    from ..analysis._profile import analyse
     from ..errors import DataError
 
     if out is not None:
@@ -222,7 +222,7 @@ def grades_cmd(
 ) -> None:
     """Grade every cluster (world-class, candidate, national leading, regional, emerging, or the scheme's tiers),
     each with the reason in words."""
-    from ..analysis.grades import grades
+    from ..analysis._grades import grades
 
     if out is not None:
         check_target(out, folder=True, force=force)  # before the work, not after it
@@ -288,7 +288,7 @@ def gaps_cmd(
 ) -> None:
     """Gaps to a benchmark cluster, to the best or median benchmark on each indicator, or to the world-class
     targets, decomposed by indicator so that the parts add up to the gap of the index."""
-    from ..analysis.gaps import gaps
+    from ..analysis._gaps import gaps
 
     if out is not None:
         check_target(out, folder=True, force=force)  # before the work, not after it
@@ -344,7 +344,7 @@ def trends_cmd(
     """Monitor the leap over the years with comparable scores: index by year, growth and CAGR, distance to the
     world-class frontier with a naive linear projection, tier transitions, regional disparity (Gini, Dagum) and
     convergence."""
-    from ..analysis.trends import trends
+    from ..analysis._trends import trends
 
     ref: Any = reference
     if reference is not None and reference not in ("pooled", "first"):

@@ -10,8 +10,8 @@ import pandas as pd
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 
-from ..analysis.coherence import coherence_report
-from ..result import Result
+from .._result import Result
+from ..analysis._coherence import coherence_report
 from ..stages._arrays import quiet
 
 __all__ = ["print_coherence"]

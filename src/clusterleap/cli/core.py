@@ -16,21 +16,21 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..analysis.grades import scheme_for
-from ..api import as_dataset, as_recipe, evaluate
-from ..dataset import Dataset
+from .._api import as_dataset, as_recipe, evaluate
+from .._dataset import Dataset
+from .._files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
+from .._framework import Framework
+from .._pipeline import screen
+from .._recipe import Plan, Step
+from .._result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
+from ..analysis._grades import scheme_for
 from ..errors import ClusterleapError
-from ..files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
-from ..framework import Framework
-from ..io.data_files import read_data
-from ..io.framework_files import builtin_frameworks, load_framework
-from ..pipeline import screen
-from ..recipe import Plan, Step
-from ..result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
+from ..io._data_files import read_data
+from ..io._framework_files import builtin_frameworks, load_framework
 
 if TYPE_CHECKING:
-    from ..analysis.profile import Analytics
-    from ..analysis.trends import Trends
+    from ..analysis._profile import Analytics
+    from ..analysis._trends import Trends
 from ..stages import STAGES
 from ..stages._arrays import sample_moments
 from .app import app, console, guarded
@@ -417,7 +417,7 @@ def calibrate(
 ) -> None:
     """Freeze a scoring basis: fit each indicator's min, max, mean and sd on a reference population and write the
     recipe with them, so that later data sets and years are scored on the same scale."""
-    from ..api import calibrate as fit
+    from .._api import calibrate as fit
 
     check_target(out, folder=False, force=force)
     rc = fit(framework, read_data_opt(data, sheet), as_recipe(recipe), units=units.value, years=years, clip=clip)
@@ -495,8 +495,8 @@ def demo(
     """Evaluate the built-in world-class framework on the illustrative data (invented clusters): the ranking with
     dimension scores, grades with their reasons, types, short boards with policy actions, and the leap over the
     years. Every table goes to ./clusterleap-demo/."""
-    from ..analysis.profile import analyse
-    from ..analysis.trends import trends
+    from ..analysis._profile import analyse
+    from ..analysis._trends import trends
     from ..illustrative import illustrative_data, illustrative_frame
 
     check_target(out, folder=True, force=force)

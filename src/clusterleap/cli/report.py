@@ -9,10 +9,10 @@ from typing import Annotated
 
 import typer
 
-from ..api import as_recipe, evaluate
+from .._api import as_recipe, evaluate
+from .._files import check_target
+from .._result import illustrative_notice
 from ..errors import DataWarning
-from ..files import check_target
-from ..result import illustrative_notice
 from .app import app, console, guarded
 from .core import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt, read_data_opt
 
@@ -52,7 +52,7 @@ def report(
     """Write a report for people: summary, ranking with grades and types, dimension heatmap, a profile per
     cluster (radar, strengths and short boards, gaps, actions), robustness (with --robustness), coherence, trends
     and a method annex. HTML works offline in one file; PDF (A4, contents, page numbers) needs Chromium."""
-    from ..analysis.profile import analyse
+    from ..analysis._profile import analyse
     from ..report import FORMATS, ReportError, build_report, write_report
 
     kind = fmt.value if fmt is not None else out.suffix.lstrip(".").lower()
@@ -61,7 +61,7 @@ def report(
                           "html, pdf or xlsx")
     check_target(out, folder=False, force=force)  # before the work, not after it
     if kind == "pdf":
-        from ..report.pdf import check_fonts, find_chromium
+        from ..report._pdf import check_fonts, find_chromium
 
         find_chromium()  # fail before the evaluation when the PDF cannot be printed
         check_fonts(lang.value)

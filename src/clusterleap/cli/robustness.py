@@ -14,8 +14,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .._files import check_target
 from ..errors import SpaceError
-from ..files import check_target
 from ..grading import load_scheme
 from ..robustness import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate, write_folder
 from ..robustness._designs import fresh_seed

@@ -19,20 +19,20 @@ import yaml
 from rich.table import Table
 from rich.text import Text
 
+from .._api import as_recipe, evaluate
+from .._files import write_atomic_file, write_csv
+from .._pipeline import check_recipe_nodes
+from .._recipe import Recipe
 from ..ahp import step_panel
-from ..analysis.importance import importance
-from ..api import as_recipe, evaluate
-from ..files import write_atomic_file, write_csv
-from ..io.framework_files import load_framework
-from ..io.judgements import (
+from ..analysis._importance import importance
+from ..io._framework_files import load_framework
+from ..io._judgements import (
     blocks_to_steps,
     questionnaire_nodes,
     read_judgements,
     recipe_fragment,
     write_questionnaire,
 )
-from ..pipeline import check_recipe_nodes
-from ..recipe import Recipe
 from .app import app, console, guarded
 from .core import ForceOpt, FrameworkOpt
 

@@ -1,7 +1,7 @@
 """Grading: schemes of ordered tiers as data (:mod:`._scheme`) and the vectorised tier kernel (:mod:`._kernel`).
 
 Part of the core: a recipe carries its scheme, and results and robustness grade with the kernel. Reasons in words,
-transitions over years and the grade table of a result are analyses (:mod:`clusterleap.analysis.grades`).
+transitions over years and the grade table of a result are analyses (:mod:`clusterleap.analysis._grades`).
 """
 
 from ._kernel import BoolArray, HasComparable, IntArray, TierCheck, check_basis, criteria_array, eligible, tier_array

@@ -3,7 +3,7 @@
 :func:`tier_array` maps scores ``(S, U, nodes)`` to tier positions ``(S, U)`` (0 = the highest tier, -1 = no
 grade), so that uncertainty analysis grades thousands of samples in one call. A missing value meets no condition
 (a short board that cannot be measured is not ruled out); a unit whose index is missing gets no grade.
-:func:`tier_checks` keeps every condition's values and thresholds, from which :mod:`clusterleap.analysis.grades`
+:func:`tier_checks` keeps every condition's values and thresholds, from which :mod:`clusterleap.analysis._grades`
 writes the reasons.
 """
 
@@ -16,8 +16,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from .._registry import did_you_mean
 from ..errors import DataError, RecipeError
-from ..registry import did_you_mean
 from ..stages._arrays import quiet
 from ._scheme import ALL_DIMENSIONS, GradingScheme, expand_floors, short_number
 

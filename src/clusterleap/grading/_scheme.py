@@ -19,7 +19,7 @@ condition it meets:
   clusterobservatory.eu, index.php?id=49).
 
 Thresholds are on the scale of the recipe's normalisation (0-100 for the default min-max). The vectorised kernel
-that applies a scheme is :mod:`clusterleap.grading._kernel`; reasons in words are :mod:`clusterleap.analysis.grades`.
+that applies a scheme is :mod:`clusterleap.grading._kernel`; reasons in words are :mod:`clusterleap.analysis._grades`.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ from typing import Any, Literal
 
 import yaml
 
+from .._files import read_yaml
+from .._registry import did_you_mean
 from ..errors import RecipeError
-from ..files import read_yaml
-from ..registry import did_you_mean
 
 __all__ = [
     "ALL_DIMENSIONS",

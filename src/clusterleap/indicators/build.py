@@ -15,8 +15,8 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from .._files import write_atomic_dir, write_tables
 from ..errors import DataError
-from ..files import write_atomic_dir, write_tables
 from .engines import connect, engine_version, fetch, release
 from .measures import Missing, compute_indicators
 from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists

@@ -21,8 +21,8 @@ from typing import Any
 
 import yaml
 
+from .._files import read_yaml
 from ..errors import IndicatorSpecError
-from ..files import read_yaml
 
 __all__ = [
     "AGGREGATES",

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..files import write_atomic_dir
+from .._files import write_atomic_dir
 
 __all__ = ["SyntheticRecords", "synthesize", "write_synthetic"]
 

@@ -14,20 +14,20 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .._files import write_atomic_file
+from .._result import Result
 from ..errors import ReportError
-from ..files import write_atomic_file
-from ..result import Result
 from ..robustness._folder import Robustness, load_robustness
 from ._gather import build_report
+from ._html import render_html
+from ._i18n import LANGS
+from ._pdf import Bookmark, find_chromium, html_to_pdf
 from ._view import Report
-from .html import render_html
-from .i18n import LANGS
-from .pdf import Bookmark, find_chromium, html_to_pdf
-from .xlsx import write_xlsx
+from ._xlsx import write_xlsx
 
 if TYPE_CHECKING:
-    from ..analysis.profile import Analytics
-    from ..analysis.trends import Trends
+    from ..analysis._profile import Analytics
+    from ..analysis._trends import Trends
     from ..robustness import Samples
 
 __all__ = ["FORMATS", "LANGS", "Report", "ReportError", "Robustness", "build_report", "load_robustness",
@@ -55,7 +55,7 @@ def render_report(report: Report, fmt: str) -> bytes:
 
 def write_atomic(path: str | Path, data: bytes, *, force: bool = False) -> Path:
     """Write ``data`` to ``path`` all or nothing; an existing file only with ``force`` (see
-    :func:`clusterleap.files.write_atomic_file`)."""
+    :func:`clusterleap._files.write_atomic_file`)."""
     return write_atomic_file(path, lambda tmp: tmp.write_bytes(data), force=force)
 
 

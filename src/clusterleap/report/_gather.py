@@ -1,7 +1,7 @@
 """Gathering what a report shows: the analyses run on the result (cluster analytics, coherence, trends) and the
 robustness tables, checked against the result; :func:`build_report` puts them into a :class:`~._view.Report`.
 
-A section appears when its data does: analytics when :func:`clusterleap.analysis.profile.analyse` runs on the
+A section appears when its data does: analytics when :func:`clusterleap.analysis.analyse` runs on the
 result; robustness when tables of ``clusterleap robustness --out DIR`` (or a
 :class:`~clusterleap.robustness.Samples`) are given; trends when the data has more than one year up to the
 result's.
@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis.coherence import coherence_report
-from ..analysis.profile import Analytics, analyse
-from ..analysis.trends import Trends, trends
+from .._result import Result
+from ..analysis._coherence import coherence_report
+from ..analysis._profile import Analytics, analyse
+from ..analysis._trends import Trends, trends
 from ..errors import ClusterleapError, DataWarning
-from ..result import Result
 from ..robustness import Samples
 from ..robustness._folder import Robustness, load_robustness
+from ._i18n import strings
 from ._view import Report
-from .i18n import strings
 
 __all__ = ["build_report"]
 
@@ -53,8 +53,8 @@ def build_report(
 ) -> Report:
     """Assemble a report of ``result`` in ``lang`` ('en' or 'zh').
 
-    ``analytics``: True runs :func:`clusterleap.analysis.profile.analyse` with its defaults, an
-    :class:`~clusterleap.analysis.profile.Analytics` is used as given, False leaves grades, types and profiles out;
+    ``analytics``: True runs :func:`clusterleap.analysis.analyse` with its defaults, an
+    :class:`~clusterleap.analysis.Analytics` is used as given, False leaves grades, types and profiles out;
     ``robustness``: a folder written by ``clusterleap robustness --out``, a :class:`Robustness` or a
     :class:`~clusterleap.robustness.Samples` (checked to be of the same framework, year and clusters);
     ``coherence``: correlations, Cronbach's alpha and flags; ``trends``: True monitors every year of the data up to

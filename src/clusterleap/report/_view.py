@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..analysis.coherence import correlation_matrix
-from ..analysis.grades import UNGRADED
-from ..analysis.profile import Analytics, Profile, scale_bounds
-from ..analysis.trends import Trends
-from ..result import Result
+from .._result import Result
+from .._version import __version__
+from ..analysis._coherence import correlation_matrix
+from ..analysis._grades import UNGRADED
+from ..analysis._profile import Analytics, Profile, scale_bounds
+from ..analysis._trends import Trends
 from ..robustness._folder import Robustness
-from ..version import __version__
 from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
-from .i18n import strings
-from .recipe_text import StageText, describe_recipe
+from ._i18n import strings
+from ._recipe_text import StageText, describe_recipe
 
 __all__ = ["Report"]
 

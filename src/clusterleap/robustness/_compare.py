@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..api import as_dataset, as_framework, as_recipe, evaluate
-from ..dataset import Dataset
+from .._api import as_dataset, as_framework, as_recipe, evaluate
+from .._dataset import Dataset
+from .._framework import Framework
+from .._pipeline import aggregate_tree, prepare, rank_scores
+from .._recipe import STAGE_ORDER, Recipe
+from .._registry import did_you_mean
 from ..errors import DataWarning, FrameworkError
-from ..framework import Framework
-from ..pipeline import aggregate_tree, prepare, rank_scores
-from ..recipe import STAGE_ORDER, Recipe
-from ..registry import did_you_mean
 
 __all__ = ["compare_recipes", "leave_one_out"]
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from .._files import write_atomic_dir, write_csv
+from .._result import Result, write_illustrative_notice
 from ..errors import ReportError
-from ..files import write_atomic_dir, write_csv
-from ..result import Result, write_illustrative_notice
 from ._samples import Samples
 
 __all__ = ["RANK_INTERVAL_COLUMNS", "Robustness", "load_robustness", "write_folder"]

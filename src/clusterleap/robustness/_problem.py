@@ -23,14 +23,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..api import as_dataset, as_framework, as_recipe, evaluate
-from ..dataset import Dataset
+from .._api import as_dataset, as_framework, as_recipe, evaluate
+from .._dataset import Dataset
+from .._framework import Framework, Goalposts
+from .._pipeline import check_recipe_nodes, norm_context
+from .._recipe import Recipe
+from .._registry import did_you_mean
+from .._result import Result
 from ..errors import DataWarning, RecipeError, SpaceError
-from ..framework import Framework, Goalposts
-from ..pipeline import check_recipe_nodes, norm_context
-from ..recipe import Recipe
-from ..registry import did_you_mean
-from ..result import Result
 from ..stages._arrays import FloatArray
 from ..stages.normalise import NormContext
 from . import _designs as designs

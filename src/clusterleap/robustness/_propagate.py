@@ -33,12 +33,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from ..dataset import Dataset
+from .._dataset import Dataset
+from .._framework import Framework
+from .._pipeline import aggregate_tree, check_norm_inputs, node_weights, norm_context, normalise, prepare, rank_scores
+from .._recipe import Plan, Recipe
 from ..errors import DataWarning, SpaceError
-from ..framework import Framework
 from ..grading import GradingScheme
-from ..pipeline import aggregate_tree, check_norm_inputs, node_weights, norm_context, normalise, prepare, rank_scores
-from ..recipe import Plan, Recipe
 from ..stages._arrays import FloatArray
 from ..stages.normalise import NormContext
 from . import _designs as designs

@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._framework import Framework
+from .._recipe import Recipe
 from ..errors import SpaceError
-from ..framework import Framework
 from ..grading import GradingScheme
-from ..recipe import Recipe
 from ..stages._arrays import FloatArray, quiet
 from ._designs import independent_rows
 from ._problem import ChoiceBlock, FrameworkBlock, IntArray, Problem

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from ..api import as_framework
+from .._api import as_framework
+from .._files import read_yaml
+from .._framework import Framework
+from .._recipe import STAGE_ORDER, Plan, Step
+from .._registry import did_you_mean
 from ..errors import FrameworkError, RecipeError, SpaceError
-from ..files import read_yaml
-from ..framework import Framework
-from ..recipe import STAGE_ORDER, Plan, Step
-from ..registry import did_you_mean
 from ..stages import STAGES
 
 __all__ = ["CHOICE_STAGES", "NOMINAL", "Factor", "FrameworkChoice", "GoalpostRange", "GoalpostRanges",

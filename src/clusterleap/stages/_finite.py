@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .._framework import Framework
 from ..errors import DataError
-from ..framework import Framework
 
 __all__ = ["check_finite"]
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import FloatArray, quiet
 
 METHODS = Registry("aggregate", fixed=2)

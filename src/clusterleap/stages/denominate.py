@@ -6,7 +6,7 @@ Denominate). Indicators without a denominator pass unchanged.
 
 from __future__ import annotations
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import FloatArray
 
 METHODS = Registry("denominate", fixed=2)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from .._registry import Registry, did_you_mean
 from ..errors import DataError, MethodWarning
-from ..registry import Registry, did_you_mean
 from ._arrays import BoolArray, FloatArray, quiet
 
 METHODS = Registry("impute", fixed=2)

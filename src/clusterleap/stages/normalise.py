@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import BoolArray, FloatArray, fit_rows, quiet, rank_ascending
 
 METHODS = Registry("normalise", fixed=2)
@@ -32,7 +32,7 @@ class NormContext:
     ``lo``/``hi``/``cap``: goalposts (NaN where the framework gives none); ``target``: world-class targets (NaN where
     none); ``fit``: rows that statistics come from; ``units``: unit codes (for a reference unit); ``bounds`` (min,
     max), ``moments`` (mean, sd) and ``clip``: the scoring basis's statistics, which replace the fit rows' when
-    given (see :class:`clusterleap.recipe.Basis`)."""
+    given (see :class:`clusterleap._recipe.Basis`)."""
 
     lo: FloatArray
     hi: FloatArray

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import FloatArray, rank_ascending
 
 METHODS = Registry("rank", fixed=1)

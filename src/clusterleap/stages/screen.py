@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import BoolArray
 
 METHODS = Registry("screen", fixed=2)

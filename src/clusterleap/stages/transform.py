@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import FloatArray
 
 METHODS = Registry("transform", fixed=2)

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..registry import Registry
+from .._registry import Registry
 from ._arrays import BoolArray, FloatArray, quiet, sample_moments
 
 METHODS = Registry("treat", fixed=1)

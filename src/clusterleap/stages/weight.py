@@ -21,9 +21,9 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import ahp as ahp_math
+from .._frozen import thaw
+from .._registry import Registry
 from ..errors import DataWarning, MethodWarning, RecipeError
-from ..frozen import thaw
-from ..registry import Registry
 from ._arrays import FloatArray, quiet
 from ._weight_kernels import (
     OPTIMISED_TOLERANCE,

@@ -16,9 +16,9 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
+from ._framework import Framework
+from ._registry import did_you_mean
 from .errors import DataError, DataWarning
-from .framework import Framework
-from .registry import did_you_mean
 
 __all__ = ["YEAR_RANGE", "Dataset"]
 

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._files import read_yaml
+from .._registry import did_you_mean
 from ..errors import DataError, RecipeError
-from ..files import read_yaml
-from ..registry import did_you_mean
 from ..stages._arrays import FloatArray, quiet
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from .._result import Result
 
 __all__ = ["TypeRule", "Typology", "builtin_rules_path", "load_rules", "profile_types", "types", "typology"]
 

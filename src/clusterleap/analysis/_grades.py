@@ -19,6 +19,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from .._recipe import Recipe
+from .._registry import did_you_mean
+from .._result import Result
 from ..errors import RecipeError
 from ..grading import (
     BoolArray,
@@ -32,9 +35,6 @@ from ..grading import (
 )
 from ..grading._kernel import TierCheck, first_tier, resolve_nodes, tier_checks
 from ..grading._scheme import short_number
-from ..recipe import Recipe
-from ..registry import did_you_mean
-from ..result import Result
 
 __all__ = ["UNGRADED", "assign_grades", "grades", "scheme_for", "transition_matrix"]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from .dataset import Dataset
+from ._dataset import Dataset
+from ._framework import Framework
+from ._recipe import INDICATOR_STAGES, Basis, Plan, Recipe, Step
+from ._registry import did_you_mean
 from .errors import DataError, RecipeError
-from .framework import Framework
-from .recipe import INDICATOR_STAGES, Basis, Plan, Recipe, Step
-from .registry import did_you_mean
 from .stages import STAGES
 from .stages import screen as screen_stage
 from .stages import transform as transform_stage

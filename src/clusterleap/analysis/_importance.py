@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from .._result import Result
 
 __all__ = ["importance"]
 

@@ -11,14 +11,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
+from ._dataset import Dataset
+from ._framework import Framework, framework_from_dict
+from ._pipeline import Screening, aggregate_tree, prepare, rank_scores, screen
+from ._recipe import Basis, Recipe, Step
+from ._result import Provenance, Result
 from .errors import DataError, DataWarning
-from .framework import Framework, framework_from_dict
-from .io.data_files import read_data
-from .io.framework_files import load_framework
-from .pipeline import Screening, aggregate_tree, prepare, rank_scores, screen
-from .recipe import Basis, Recipe, Step
-from .result import Provenance, Result
+from .io._data_files import read_data
+from .io._framework_files import load_framework
 from .stages._finite import check_finite
 
 __all__ = ["as_dataset", "as_framework", "as_recipe", "calibrate", "evaluate", "regenerate"]
@@ -141,7 +141,7 @@ def calibrate(
     The basis holds each indicator's min, max, mean and sample standard deviation of the values the normaliser sees
     (after denomination, transform, imputation and treatment, which on a comparable basis are the unit's own), so
     later data sets and years are scored on the same scale; ``fitted_on`` records the population and the data's
-    hash. The recipe's other stages must be unit-level (see :class:`~clusterleap.recipe.Basis`)."""
+    hash. The recipe's other stages must be unit-level (see :class:`~clusterleap._recipe.Basis`)."""
     fw, ds, rc = as_framework(framework), as_dataset(data), as_recipe(recipe)
     yrs = list(ds.years) if years is None else [ds.years[ds.year_index(int(y))] for y in years]
     relative = replace(rc, basis=Basis())

@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._files import read_yaml
+from .._registry import did_you_mean
 from ..errors import DataError
-from ..files import read_yaml
-from ..registry import did_you_mean
 
 if TYPE_CHECKING:
-    from ..framework import Framework
+    from .._framework import Framework
 
 __all__ = ["TRIGGERS", "ActionRule", "builtin_actions_path", "load_actions", "recommend"]
 
@@ -205,7 +205,7 @@ def recommend(
     table: pd.DataFrame, rules: Sequence[ActionRule], fw: Framework, units: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """The actions each unit's short boards call for, from the standing table (see
-    :func:`clusterleap.analysis.profile.standing`).
+    :func:`clusterleap.analysis.standing`).
 
     One row per unit and action, in order of priority and then of the largest shortfall; the row cites the most
     severe trigger (``node``, ``score``, ``trigger``, ``threshold``, ``value``, ``comparison`` and ``evidence`` /

@@ -43,10 +43,10 @@ import numpy as np
 import yaml
 
 from .. import ahp as ahp_math
+from .._files import neutralise_workbook, read_yaml, write_atomic_file
+from .._framework import Framework
+from .._registry import did_you_mean
 from ..errors import JudgementError
-from ..files import neutralise_workbook, read_yaml, write_atomic_file
-from ..framework import Framework
-from ..registry import did_you_mean
 
 __all__ = [
     "Block",

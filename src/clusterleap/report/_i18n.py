@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from .._result import illustrative_notice
 from ..errors import ReportError
-from ..result import illustrative_notice
 
 __all__ = ["LANGS", "STRINGS", "strings"]
 

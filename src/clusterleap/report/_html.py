@@ -3,7 +3,7 @@
 Safety: the template is autoescaped (every user string is text); the chart data sits in a
 ``<script type="application/json">`` element written by :func:`safe_json`, which escapes ``<``, ``>``, ``&`` and
 the JavaScript line separators so that no string can close the element; chart labels are entity-escaped for
-plotly.js (:func:`~clusterleap.report.charts.ptext`); and a Content-Security-Policy allows only the page's own
+plotly.js (:func:`~clusterleap.report._charts.ptext`); and a Content-Security-Policy allows only the page's own
 scripts (by SHA-256 hash), inline styles and ``data:`` images: no request leaves the page, and an injected script
 would not run.
 """
@@ -23,8 +23,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..errors import ReportError
+from ._charts import figures, radar_spec, tier_colours
 from ._view import Report
-from .charts import figures, radar_spec, tier_colours
 
 __all__ = ["render_html", "safe_json"]
 

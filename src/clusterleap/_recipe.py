@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 import yaml
 
+from ._files import read_yaml
+from ._frozen import freeze, thaw
+from ._registry import Registry, did_you_mean
 from .errors import RecipeError
-from .files import read_yaml
-from .frozen import freeze, thaw
 from .grading import GradingScheme
-from .registry import Registry, did_you_mean
 from .stages import STAGES
 
 __all__ = ["STAGE_ORDER", "Basis", "Plan", "Recipe", "Step"]

@@ -14,15 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dataset import Dataset
-from .files import write_atomic_dir, write_tables
-from .framework import Framework
-from .pipeline import Prepared, Screening
-from .recipe import Recipe
-from .registry import did_you_mean
+from ._dataset import Dataset
+from ._files import write_atomic_dir, write_tables
+from ._framework import Framework
+from ._pipeline import Prepared, Screening
+from ._recipe import Recipe
+from ._registry import did_you_mean
+from ._version import __version__
 from .stages._arrays import FloatArray
 from .stages.treat import CODES as TREAT_CODES
-from .version import __version__
 
 __all__ = ["Provenance", "Result"]
 

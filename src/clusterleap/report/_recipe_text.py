@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..framework import Framework
-from ..recipe import STAGE_ORDER, Recipe, Step
+from .._framework import Framework
+from .._recipe import STAGE_ORDER, Recipe, Step
 from ..stages import STAGES
-from .i18n import strings
+from ._i18n import strings
 
 __all__ = ["SENTENCES", "StageText", "describe_recipe", "describe_step", "step_code"]
 

@@ -31,22 +31,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .._files import write_atomic_dir
+from .._registry import did_you_mean
+from .._result import write_tables_noting
 from ..errors import DataError
-from ..files import write_atomic_dir
-from ..registry import did_you_mean
-from ..result import write_tables_noting
 from ..stages._arrays import FloatArray, quiet
-from .actions import load_actions, recommend
-from .gaps import Gaps, is_unitwise, reaggregate
-from .gaps import gaps as gap_analysis
-from .grades import grades
-from .types import types
+from ._actions import load_actions, recommend
+from ._gaps import Gaps, is_unitwise, reaggregate
+from ._gaps import gaps as gap_analysis
+from ._grades import grades
+from ._types import types
 
 if TYPE_CHECKING:
-    from ..framework import Framework
+    from .._framework import Framework
+    from .._recipe import Recipe
+    from .._result import Result
     from ..grading import GradingScheme
-    from ..recipe import Recipe
-    from ..result import Result
 
 __all__ = [
     "Analytics",

@@ -27,7 +27,7 @@ import openpyxl
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from ..dataset import Dataset
+from .._dataset import Dataset
 from ..errors import DataError, DataWarning
 
 __all__ = ["MISSING_MARKERS", "read_data"]

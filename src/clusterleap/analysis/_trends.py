@@ -46,21 +46,21 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..api import as_dataset, as_framework, as_recipe
+from .._api import as_dataset, as_framework, as_recipe
+from .._files import write_atomic_dir
+from .._pipeline import aggregate_tree, prepare, rank_scores, screen
+from .._registry import did_you_mean
+from .._result import write_tables_noting
 from ..errors import DataError, MethodWarning, RecipeError
-from ..files import write_atomic_dir
-from ..pipeline import aggregate_tree, prepare, rank_scores, screen
-from ..registry import did_you_mean
-from ..result import write_tables_noting
 from ..stages._arrays import FloatArray, quiet
-from .grades import UNGRADED, assign_grades, scheme_for, transition_matrix
-from .profile import scale_bounds
+from ._grades import UNGRADED, assign_grades, scheme_for, transition_matrix
+from ._profile import scale_bounds
 
 if TYPE_CHECKING:
-    from ..dataset import Dataset
-    from ..framework import Framework
+    from .._dataset import Dataset
+    from .._framework import Framework
+    from .._recipe import Recipe
     from ..grading import GradingScheme
-    from ..recipe import Recipe
 
 __all__ = [
     "COORDINATION_CLASSES",

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from types import UnionType
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
+from ._frozen import freeze
 from .errors import RecipeError
-from .frozen import freeze
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -122,7 +122,7 @@ class Method:
     params: Mapping[str, Param]
     validate: Callable[[Mapping[str, Any]], str | None] | None = None
     #: True when a unit's result depends on the other units in the file (a median, a rank, data-driven weights):
-    #: such a method cannot give scores on a comparable basis (see :class:`clusterleap.recipe.Basis`).
+    #: such a method cannot give scores on a comparable basis (see :class:`clusterleap._recipe.Basis`).
     relative: bool = False
 
     def check_params(self, params: Mapping[str, Any], where: str) -> dict[str, Any]:

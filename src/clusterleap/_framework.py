@@ -17,8 +17,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from ._registry import did_you_mean
 from .errors import FrameworkError
-from .registry import did_you_mean
 
 __all__ = ["TRANSFORMS", "Framework", "Goalposts", "Node"]
 

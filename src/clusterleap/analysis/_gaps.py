@@ -47,14 +47,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .._pipeline import norm_context, normalise
+from .._registry import did_you_mean
 from ..errors import DataError, DataWarning, MethodWarning
-from ..pipeline import norm_context, normalise
-from ..registry import did_you_mean
 from ..stages import STAGES
 from ..stages._arrays import FloatArray, quiet
 
 if TYPE_CHECKING:
-    from ..result import Result
+    from .._result import Result
 
 __all__ = ["MAX_SHAPLEY_BYTES", "MAX_SHAPLEY_CHILDREN", "PATH_AVERAGE", "SHAPLEY", "UNITWISE", "Gaps", "decompose",
            "decomposition_method", "gaps", "is_unitwise", "reaggregate", "reference_indicators", "reference_scores",

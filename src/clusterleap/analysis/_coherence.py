@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..result import Result
+from .._result import Result
 from ..stages._arrays import FloatArray, quiet
 
 __all__ = [

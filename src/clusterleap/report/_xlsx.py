@@ -28,7 +28,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from ..files import FORMULA_START, quote_cell
+from .._files import FORMULA_START, quote_cell
 from ._formatting import num
 from ._view import Report
 

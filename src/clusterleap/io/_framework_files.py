@@ -10,10 +10,10 @@ from typing import Any
 
 import yaml
 
+from .._files import read_yaml
+from .._framework import Framework, Goalposts, Node
+from .._registry import did_you_mean
 from ..errors import FrameworkError
-from ..files import read_yaml
-from ..framework import Framework, Goalposts, Node
-from ..registry import did_you_mean
 
 __all__ = ["builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml", "read_imeta"]
 
