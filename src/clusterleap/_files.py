@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -374,8 +374,9 @@ class _Loader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > YAML_MAX_DEPTH:
+                peek = cast(Callable[[], yaml.Event], self.peek_event)  # PyYAML's stubs leave it untyped
                 raise _Refused(f"nested deeper than {YAML_MAX_DEPTH} levels (the limit of clusterleap's YAML "
-                               "reader)", self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+                               "reader)", peek().start_mark)
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

@@ -19,9 +19,15 @@ from ._framework import Framework
 from ._recipe import INDICATOR_STAGES, Basis, Plan, Recipe, Step
 from ._registry import did_you_mean
 from .errors import DataError, RecipeError
-from .stages import STAGES
+from .stages import aggregate as aggregate_stage
+from .stages import denominate as denominate_stage
+from .stages import impute as impute_stage
+from .stages import normalise as normalise_stage
+from .stages import rank as rank_stage
 from .stages import screen as screen_stage
 from .stages import transform as transform_stage
+from .stages import treat as treat_stage
+from .stages import weight as weight_stage
 from .stages._arrays import BoolArray, FloatArray, quiet
 from .stages.impute import PANEL_METHODS, ImputeContext
 from .stages.normalise import NormContext
@@ -79,7 +85,8 @@ class Screening:
 
     def with_data(self) -> npt.NDArray[np.int64]:
         """Indicators with a value, per year and unit."""
-        return self.present.sum(axis=-1)  # type: ignore[no-any-return]
+        out: npt.NDArray[np.int64] = self.present.sum(axis=-1)
+        return out
 
 
 def dimension_positions(fw: Framework) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
@@ -106,7 +113,7 @@ def screen(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[int]) -
     dims, dpos = dimension_positions(fw)
     share, by_dim = screen_stage.coverage_shares(present, dpos)
     step = recipe.screen.default
-    kept = STAGES["screen"].get(step.method).func(present, dpos, **step.kwargs)
+    kept = screen_stage.METHODS.get(step.method).func(present, dpos, **step.kwargs)
     return Screening(tuple(years), dims, present, share, by_dim, np.asarray(kept, dtype=bool), step)
 
 
@@ -316,7 +323,7 @@ def prepare(
                                 "or leave the cell empty for a missing value)")
     # denominate and transform: elementwise, whole panel
     def denominate(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["denominate"].get(s.method).func(_cols(raw_all, idx), _cols(den, idx))  # type: ignore[no-any-return]
+        return denominate_stage.METHODS.get(s.method).func(_cols(raw_all, idx), _cols(den, idx))
 
     # without any denominator both registered methods give the values themselves: no copy
     plain = {"framework", "none"}
@@ -328,7 +335,7 @@ def prepare(
     uses_transform = np.array([recipe.transform.step_for(c, 1).method != "none" for c in codes])
     _check_domain(denom, np.where(uses_transform, tcodes, 0), fw, data, data.years)
     def transform(s: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        return STAGES["transform"].get(s.method).func(_cols(denom, idx), tcodes[idx])  # type: ignore[no-any-return]
+        return transform_stage.METHODS.get(s.method).func(_cols(denom, idx), tcodes[idx])
 
     if not tcodes.any() and {st.method for st, _ in _by_step(recipe.transform, codes, fw)} <= plain:
         trans = denom
@@ -343,7 +350,7 @@ def prepare(
     ictx = ImputeContext(groups, np.array(data.years, dtype=float))
 
     def impute(step: Step, idx: npt.NDArray[np.intp]) -> FloatArray:
-        func: Callable[..., FloatArray] = STAGES["impute"].get(step.method).func
+        func: Callable[..., FloatArray] = impute_stage.METHODS.get(step.method).func
         return func(_cols(trans, idx), ictx, **step.kwargs)
 
     src = recipe.source or "recipe"
@@ -402,10 +409,10 @@ def _prepare_lean(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[
 
 def _treat(x: FloatArray, plan: Plan, fw: Framework) -> Treated:
     """Apply each indicator's treatment and merge the records into one."""
-    parts = [(idx, STAGES["treat"].get(step.method).func(_cols(x, idx), **step.kwargs))
+    parts = [(idx, treat_stage.METHODS.get(step.method).func(_cols(x, idx), **step.kwargs))
              for step, idx in _by_step(plan, fw.indicators, fw)]
     if len(parts) == 1:
-        return parts[0][1]  # type: ignore[no-any-return]
+        return parts[0][1]
     fields = ("x", "points", "skew_before", "kurt_before", "skew_after", "kurt_after", "changed", "rule")
     merged = {}
     for name in fields:
@@ -433,12 +440,12 @@ def normalise(x: FloatArray, plan: Plan, fw: Framework, ctx: NormContext, *, in_
     groups = list(_by_step(plan, fw.indicators, fw))
     if len(groups) == 1 and len(groups[0][1]) == oriented.shape[-1]:
         step, idx = groups[0]
-        one: FloatArray = STAGES["normalise"].get(step.method).func(_cols(oriented, idx), ctx.columns(idx),
+        one: FloatArray = normalise_stage.METHODS.get(step.method).func(_cols(oriented, idx), ctx.columns(idx),
                                                                     **step.kwargs)
         return one
     out = np.empty_like(oriented)
     for step, idx in groups:
-        out[..., idx] = STAGES["normalise"].get(step.method).func(oriented[..., idx], ctx.columns(idx),
+        out[..., idx] = normalise_stage.METHODS.get(step.method).func(oriented[..., idx], ctx.columns(idx),
                                                                   **step.kwargs)
     return out
 
@@ -490,7 +497,7 @@ def aggregate_tree(
                 x = np.stack([column(k) for k in kids], axis=-1)
             level = fw.level[code]
             wstep = recipe.weight.step_for(code, level)
-            wfun = STAGES["weight"].get(wstep.method).func
+            wfun = weight_stage.METHODS.get(wstep.method).func
             # C order: sums over children then take the same order for one sample as for many
             wk = wfun(x, np.ascontiguousarray(w[:, [pos[k] for k in kids]]), WeightContext(code, kids),
                       **wstep.kwargs)
@@ -498,7 +505,7 @@ def aggregate_tree(
             astep = recipe.aggregate.step_for(code, level)
             if strict and astep.method in ("geometric", "harmonic", "power"):
                 _check_nonnegative(code, kids, x, astep, units)
-            computed[code] = np.asarray(STAGES["aggregate"].get(astep.method).func(x, wk, **astep.kwargs))
+            computed[code] = np.asarray(aggregate_stage.METHODS.get(astep.method).func(x, wk, **astep.kwargs))
     wanted = list(range(len(fw.order))) if nodes is None else list(nodes)
     scores = np.empty((*shape, len(wanted)))
     for j, p in enumerate(wanted):
@@ -521,4 +528,4 @@ def _check_nonnegative(code: str, kids: Sequence[str], x: FloatArray, step: Step
 def rank_scores(scores: FloatArray, recipe: Recipe) -> FloatArray:
     """Ranks of every node's scores, 1 = best."""
     step = recipe.rank.default
-    return STAGES["rank"].get(step.method).func(scores, **step.kwargs)  # type: ignore[no-any-return]
+    return rank_stage.METHODS.get(step.method).func(scores, **step.kwargs)

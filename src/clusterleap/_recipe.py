@@ -253,7 +253,7 @@ def _grading(spec: Any, where: str) -> GradingScheme:
     raise RecipeError(f"{where}: expected a grading scheme (a mapping with 'tiers'), got {spec!r}")
 
 
-def _check_comparable(stage: str, plan: Plan, registry: Registry, basis: Basis, where: str) -> None:
+def _check_comparable(stage: str, plan: Plan, registry: Registry[Any], basis: Basis, where: str) -> None:
     """On a comparable basis every method must give a unit's value from its own data (and the basis)."""
     for step in plan.steps():
         method = registry.get(step.method)
@@ -326,7 +326,7 @@ class Recipe:
             if (plan.levels or plan.nodes) and stage in ("rank", "screen"):
                 raise RecipeError(f"{where}: {stage} takes no per-level or per-node overrides")
 
-            def canon(step: Step, at: str, _reg: Registry = stages[stage], _stage: str = stage) -> Step:
+            def canon(step: Step, at: str, _reg: Registry[Any] = stages[stage], _stage: str = stage) -> Step:
                 if step.method not in _reg:
                     raise RecipeError(f"{at}: unknown {_stage} method {step.method!r}"
                                       f"{did_you_mean(step.method, _reg.names())}")
@@ -351,7 +351,9 @@ class Recipe:
         return replace(self, **changes)
 
     def plan(self, stage: str) -> Plan:
-        return getattr(self, stage)  # type: ignore[no-any-return]
+        """The plan of ``stage`` (one of :data:`STAGE_ORDER`)."""
+        plan: Plan = getattr(self, stage)
+        return plan
 
     # -- serialisation ------------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

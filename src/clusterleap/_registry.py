@@ -13,12 +13,14 @@ from collections import abc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import UnionType
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
 
 from ._frozen import freeze
 from .errors import RecipeError
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: A stage's kernel signature (a Protocol in each stage module, e.g. ``NormaliseKernel``).
+K = TypeVar("K", bound=Callable[..., Any])
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "float": (int, float),
@@ -112,11 +114,11 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Method:
-    """A registered method: its name, function, one-line summary, parameters and literature reference."""
+class Method(Generic[K]):
+    """A registered method: its name, kernel, one-line summary, parameters and literature reference."""
 
     name: str
-    func: Callable[..., Any]
+    func: K
     summary: str
     reference: str
     params: Mapping[str, Param]
@@ -148,12 +150,14 @@ class Method:
 
 
 @dataclass
-class Registry:
-    """Methods of one stage. ``fixed`` counts the leading positional arguments every method of the stage takes."""
+class Registry(Generic[K]):
+    """Methods of one stage, typed by the stage's kernel Protocol ``K``. ``fixed`` counts the leading positional
+    arguments every method of the stage takes (the arrays and context the pipeline passes); the method's keyword-only
+    arguments are its parameters, which a recipe step gives."""
 
     stage: str
     fixed: int
-    _methods: dict[str, Method] = field(default_factory=dict)
+    _methods: dict[str, Method[K]] = field(default_factory=dict)
 
     def register(
         self,
@@ -171,18 +175,26 @@ class Registry:
             if name in self._methods:
                 raise ValueError(f"{self.stage}: method {name!r} registered twice")
             sig = inspect.signature(func)
+            positional = [p for p in sig.parameters.values()
+                          if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+            if len(positional) != self.fixed:
+                raise TypeError(f"{self.stage}: method {name!r} takes {len(positional)} positional arguments "
+                                f"(the stage's kernels take {self.fixed}, then keyword-only parameters)")
             hints = get_type_hints(func)
             params = {
                 p.name: Param(p.name, hints.get(p.name, Any), p.default)
                 for p in sig.parameters.values()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY
             }
-            self._methods[name] = Method(name, func, summary, reference, params, validate, relative)
+            # The check above is what the stage's Protocol asks: ``fixed`` positional arguments, then keyword-only
+            # parameters (which a Protocol cannot spell when some have no default, hence the cast).
+            kernel = cast(K, func)
+            self._methods[name] = Method(name, kernel, summary, reference, params, validate, relative)
             return func
 
         return deco
 
-    def get(self, name: str) -> Method:
+    def get(self, name: str) -> Method[K]:
         try:
             return self._methods[name]
         except KeyError:
@@ -192,7 +204,7 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._methods
 
-    def __iter__(self) -> Iterator[Method]:
+    def __iter__(self) -> Iterator[Method[K]]:
         return iter(self._methods.values())
 
     def names(self) -> list[str]:

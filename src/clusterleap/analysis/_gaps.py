@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,8 +50,9 @@ import pandas as pd
 from .._pipeline import norm_context, normalise
 from .._registry import did_you_mean
 from ..errors import DataError, DataWarning, MethodWarning
-from ..stages import STAGES
+from ..stages import aggregate as aggregate_stage
 from ..stages._arrays import FloatArray, quiet
+from ..stages.aggregate import AggregateKernel
 
 if TYPE_CHECKING:
     from .._result import Result
@@ -93,7 +94,7 @@ def reaggregate(result: Result, normalised: FloatArray) -> FloatArray:
     for code in fw.aggregates:
         kid = [pos[k] for k in fw.children[code]]
         step = result.recipe.aggregate.step_for(code, fw.level[code])
-        func = STAGES["aggregate"].get(step.method).func
+        func = aggregate_stage.METHODS.get(step.method).func
         with quiet():
             scores[:, :, pos[code]] = func(scores[:, :, kid], _weights_for(result, code), **step.kwargs)
     return scores
@@ -131,7 +132,7 @@ def reference_scores(result: Result, ref_x: FloatArray, chunk: int = 64) -> Floa
 
 
 # -- Shapley at one node -------------------------------------------------------------------------------------------
-def shapley(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+def shapley(func: AggregateKernel, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: Any) -> FloatArray:
     """Shapley values ``(U, C)`` of switching each child from ``a`` to ``b`` (both ``(U, C)``) in the aggregation
     ``func(x (S, U, C), w, **kwargs) -> (S, U)``; they sum to ``f(b) - f(a)`` per unit.
 
@@ -154,7 +155,7 @@ def shapley(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs:
     return np.concatenate(parts, axis=0)
 
 
-def _shapley_exact(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+def _shapley_exact(func: AggregateKernel, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: Any) -> FloatArray:
     """Shapley values by enumerating all ``2^C`` subsets at once (see :func:`shapley`)."""
     c = a.shape[-1]
     agg = func  # a kernel of the aggregate registry
@@ -162,7 +163,7 @@ def _shapley_exact(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **
     bits = ((subsets[:, None] >> np.arange(c)[None, :]) & 1).astype(bool)  # (2^C, C)
     mixes = np.where(bits[:, None, :], b[None], a[None])  # (2^C, U, C)
     with quiet():
-        f = agg(mixes, w, **kwargs)  # type: ignore[operator]
+        f = agg(mixes, w, **kwargs)
     size = bits.sum(axis=1)
     coef = np.array([math.factorial(k) * math.factorial(c - k - 1) / math.factorial(c) for k in range(c)])
     phi = np.zeros(a.shape)
@@ -175,27 +176,27 @@ def _shapley_exact(func: object, a: FloatArray, b: FloatArray, w: FloatArray, **
     return np.where(same, 0.0, phi)
 
 
-def _shapley_in_place(func: object, a: FloatArray, b: FloatArray, w: FloatArray, i: int, **kwargs: object
+def _shapley_in_place(func: AggregateKernel, a: FloatArray, b: FloatArray, w: FloatArray, i: int, **kwargs: Any
                       ) -> FloatArray:
     """Shapley values ``(C,)`` for unit ``i`` alone switching from ``a[i]`` to ``b[i]`` while the other units keep
     ``a``: for aggregations that compare units (TOPSIS, VIKOR, Copeland)."""
 
     block = max(1, MAX_SHAPLEY_BYTES // max(1, a.size * 8))  # mixes per call: (block, U, C) within the bound
 
-    def f_i(x: FloatArray, ww: FloatArray, **kw: object) -> FloatArray:
+    def f_i(x: FloatArray, ww: FloatArray, /, **kw: Any) -> FloatArray:
         out = []
         for start in range(0, x.shape[0], block):
             part = x[start : start + block]
             full = np.repeat(a[None], part.shape[0], axis=0)
             full[:, i] = part[:, 0]
-            out.append(func(full, ww, **kw)[:, i : i + 1])  # type: ignore[operator]
+            out.append(func(full, ww, **kw)[:, i : i + 1])
         return np.concatenate(out, axis=0)
 
     phi: FloatArray = shapley(f_i, a[i : i + 1], b[i : i + 1], w, **kwargs)[0]
     return phi
 
 
-def _path_average(agg: object, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: object) -> FloatArray:
+def _path_average(agg: AggregateKernel, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: Any) -> FloatArray:
     """Average of the forward (children switched in order) and backward sequential decompositions, with
     ``2 (C + 1)`` evaluations: the parts add up exactly to ``f(b) - f(a)``, but they are Shapley values only for an
     additive aggregation (an arithmetic mean); otherwise they depend on the children's order."""
@@ -204,8 +205,8 @@ def _path_average(agg: object, a: FloatArray, b: FloatArray, w: FloatArray, **kw
     fwd_mix = np.where(steps[:, None, :], b[None], a[None])
     bwd_mix = np.where(steps[:, None, ::-1], b[None], a[None])
     with quiet():
-        f_fwd = agg(fwd_mix, w, **kwargs)  # type: ignore[operator]
-        f_bwd = agg(bwd_mix, w, **kwargs)  # type: ignore[operator]
+        f_fwd = agg(fwd_mix, w, **kwargs)
+        f_bwd = agg(bwd_mix, w, **kwargs)
     fwd = np.diff(f_fwd, axis=0).T  # child k switched at step k + 1
     bwd = np.diff(f_bwd, axis=0).T[:, ::-1]
     out: FloatArray = (fwd + bwd) / 2
@@ -237,7 +238,7 @@ def decompose(result: Result, unit_scores: FloatArray, ref_scores: FloatArray) -
         kid = [pos[k] for k in kids]
         a, b = unit_scores[:, kid], ref_scores[:, kid]
         step = result.recipe.aggregate.step_for(code, fw.level[code])
-        func = STAGES["aggregate"].get(step.method).func
+        func = aggregate_stage.METHODS.get(step.method).func
         w = _weights_for(result, code)
         if step.method in UNITWISE:
             phi = shapley(func, a, b, w, **step.kwargs)

@@ -172,7 +172,7 @@ def short_boards(
     if unit not in table.index.get_level_values("unit"):
         units = list(dict.fromkeys(table.index.get_level_values("unit")))
         raise DataError(f"no unit {unit!r}{did_you_mean(unit, [str(x) for x in units])}")
-    rows: pd.DataFrame = table.xs(unit, level="unit")  # type: ignore[assignment]
+    rows = pd.DataFrame(table.xs(unit, level="unit"))
     top = int(rows["level"].max())
     levels = [level] if level is not None else [lv for lv in sorted(rows["level"].unique()) if lv < top]
     out: list[pd.DataFrame] = []

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -76,9 +77,11 @@ def _index_table(intervals: pd.DataFrame, root: str, top: int) -> Table:
     df = intervals[intervals["node"] == root].sort_values(["nominal_rank", "unit"], na_position="last").head(top)
     lo, hi = (c for c in df.columns if c.startswith("rank_p"))
     table = Table(title=f"Index ranks under uncertainty ({root}; top {len(df)})", title_justify="left")
-    for col, just in (("unit", "left"), ("name", "left"), ("nominal", "right"), ("median", "right"),
-                      (f"{lo[5:]}-{hi[5:]} interval", "right"), ("mean |shift|", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("unit", "left"), ("name", "left"), ("nominal", "right"), ("median", "right"),
+        (f"{lo[5:]}-{hi[5:]} interval", "right"), ("mean |shift|", "right"))
+    for col, just in columns:
+        table.add_column(col, justify=just)
     for r in df.to_dict("records"):
         table.add_row(str(r["unit"]), str(r["name"]), _rank(r["nominal_rank"]), _rank(r["median_rank"]),
                       f"{_rank(r[lo])}-{_rank(r[hi])}", _fmt(r["mean_abs_shift"], 2))
@@ -87,8 +90,10 @@ def _index_table(intervals: pd.DataFrame, root: str, top: int) -> Table:
 
 def _sobol_table(sobol: pd.DataFrame) -> Table:
     table = Table(title="Sobol' indices: mean absolute rank shift of the index", title_justify="left")
-    for col, just in (("factor", "left"), ("first order S1", "right"), ("total ST", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("factor", "left"), ("first order S1", "right"), ("total ST", "right"))
+    for col, just in columns:
+        table.add_column(col, justify=just)
     for row in sobol.itertuples(index=False):
         table.add_row(str(row.factor), f"{row.S1:.3f} ± {row.S1_conf:.3f}", f"{row.ST:.3f} ± {row.ST_conf:.3f}")
     return table

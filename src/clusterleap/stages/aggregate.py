@@ -8,14 +8,14 @@ present (their weights renormalised, as COINr does), ``propagate`` makes the par
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from .._registry import Registry
 from ._arrays import FloatArray, quiet
 
-METHODS = Registry("aggregate", fixed=2)
+METHODS: Registry[AggregateKernel] = Registry("aggregate", fixed=2)
 Missing = Literal["reweight", "propagate"]
 
 
@@ -293,3 +293,10 @@ def copeland(x: FloatArray, w: FloatArray, *, scale: float = 100.0, missing: Mis
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(n > 1, (net + (n - 1)) / (2.0 * np.maximum(n - 1, 1)), 0.5) * scale
     return _finish(out, present, missing)
+
+
+class AggregateKernel(Protocol):
+    """The signature of every aggregate method (the children's scores combined into the node's);
+    keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, weights: FloatArray, /, **params: Any) -> FloatArray: ...

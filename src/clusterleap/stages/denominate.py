@@ -6,10 +6,12 @@ Denominate). Indicators without a denominator pass unchanged.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from .._registry import Registry
 from ._arrays import FloatArray
 
-METHODS = Registry("denominate", fixed=2)
+METHODS: Registry[DenominateKernel] = Registry("denominate", fixed=2)
 
 
 @METHODS.register("framework", summary="divide each indicator by the denominator column its framework node names",
@@ -23,3 +25,10 @@ def by_framework(x: FloatArray, denominators: FloatArray) -> FloatArray:
 @METHODS.register("none", summary="leave indicators as they are")
 def none(x: FloatArray, denominators: FloatArray) -> FloatArray:
     return x.copy()
+
+
+class DenominateKernel(Protocol):
+    """The signature of every denominate method (raw values divided (or not) by their denominators);
+    keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, denominators: FloatArray, /, **params: Any) -> FloatArray: ...

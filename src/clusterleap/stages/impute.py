@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +21,7 @@ from .._registry import Registry, did_you_mean
 from ..errors import DataError, MethodWarning
 from ._arrays import BoolArray, FloatArray, quiet
 
-METHODS = Registry("impute", fixed=2)
+METHODS: Registry[ImputeKernel] = Registry("impute", fixed=2)
 PANEL_METHODS = frozenset({"locf", "linear"})
 
 
@@ -280,3 +281,9 @@ def em(x: FloatArray, ctx: ImputeContext, *, max_iter: int = 1000, tol: float = 
                       f"{len(slow)} of {x.shape[0]} years or samples; the values filled are those of the last "
                       "iteration (raise max_iter or tol)", MethodWarning, stacklevel=2)
     return out
+
+
+class ImputeKernel(Protocol):
+    """The signature of every impute method (the values with gaps filled); keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, ctx: ImputeContext, /, **params: Any) -> FloatArray: ...

@@ -14,7 +14,7 @@ lowest value and ``reference`` a reference unit above it; the pipeline checks bo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ import numpy.typing as npt
 from .._registry import Registry
 from ._arrays import BoolArray, FloatArray, fit_rows, quiet, rank_ascending
 
-METHODS = Registry("normalise", fixed=2)
+METHODS: Registry[NormaliseKernel] = Registry("normalise", fixed=2)
 
 
 @dataclass(frozen=True)
@@ -168,3 +168,9 @@ def proportion(x: FloatArray, ctx: NormContext, *, scale: float = 100.0) -> Floa
     lower_better = mx < 0
     y = np.where(lower_better, _ratio(mx, x), _ratio(x, mx))
     return np.where((mx == 0) & (x == 0), 1.0, y) * scale
+
+
+class NormaliseKernel(Protocol):
+    """The signature of every normalise method (the values on a common scale); keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, ctx: NormContext, /, **params: Any) -> FloatArray: ...

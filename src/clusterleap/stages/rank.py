@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from .._registry import Registry
 from ._arrays import FloatArray, rank_ascending
 
-METHODS = Registry("rank", fixed=1)
+METHODS: Registry[RankKernel] = Registry("rank", fixed=1)
 
 
 @METHODS.register("descending", summary="rank 1 = highest score; ties min, average or dense; optional rounding",
@@ -23,3 +23,9 @@ def descending(
     if decimals is not None:
         x = np.round(x, decimals)
     return rank_ascending(x, ties, descending=True)
+
+
+class RankKernel(Protocol):
+    """The signature of every rank method (the ranks of the scores); keyword arguments are its parameters."""
+
+    def __call__(self, scores: FloatArray, /, **params: Any) -> FloatArray: ...

@@ -9,7 +9,7 @@ listed with their coverage and the rule they fail, and take no part in the stati
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,7 @@ import numpy.typing as npt
 from .._registry import Registry
 from ._arrays import BoolArray
 
-METHODS = Registry("screen", fixed=2)
+METHODS: Registry[ScreenKernel] = Registry("screen", fixed=2)
 IntArray = npt.NDArray[np.int64]
 
 
@@ -59,3 +59,10 @@ def coverage(present: BoolArray, dimension: IntArray, *, min_share: float = 2 / 
     if min_dimension_share > 0 and by_dim.shape[-1]:
         keep &= (by_dim >= min_dimension_share - 1e-12).all(axis=-1)
     return keep
+
+
+class ScreenKernel(Protocol):
+    """The signature of every screen method: which units a recipe keeps, from which indicators each unit has data
+    and the dimension of every indicator; keyword arguments are its parameters."""
+
+    def __call__(self, present: BoolArray, dimensions: IntArray, /, **params: Any) -> BoolArray: ...

@@ -5,13 +5,15 @@ The UNDP HDI, for example, uses the natural log of income: ``ln(GNIpc)``.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 import numpy.typing as npt
 
 from .._registry import Registry
 from ._arrays import FloatArray
 
-METHODS = Registry("transform", fixed=2)
+METHODS: Registry[TransformKernel] = Registry("transform", fixed=2)
 
 # codes of the per-indicator transform array: 0 none, 1 log, 2 log1p
 CODES = {None: 0, "log": 1, "log1p": 2}
@@ -33,3 +35,10 @@ def by_framework(x: FloatArray, codes: npt.NDArray[np.int64]) -> FloatArray:
 @METHODS.register("none", summary="no transforms")
 def none(x: FloatArray, codes: npt.NDArray[np.int64]) -> FloatArray:
     return x.copy()
+
+
+class TransformKernel(Protocol):
+    """The signature of every transform method (values transformed column by column);
+    keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, codes: npt.NDArray[np.int64], /, **params: Any) -> FloatArray: ...

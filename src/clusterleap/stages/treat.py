@@ -7,7 +7,7 @@ and per indicator (skewness and kurtosis before and after, points changed, the r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -15,7 +15,7 @@ import numpy.typing as npt
 from .._registry import Registry
 from ._arrays import BoolArray, FloatArray, quiet, sample_moments
 
-METHODS = Registry("treat", fixed=1)
+METHODS: Registry[TreatKernel] = Registry("treat", fixed=1)
 
 #: What happened to each point.
 CODES = {0: "", 1: "winsorised high", 2: "winsorised low", 3: "log-transformed", 4: "clipped high", 5: "clipped low"}
@@ -257,3 +257,10 @@ def boxcox(
     points = np.where(use[:, None, :] & ~np.isnan(x), BOXCOX_POINT, 0).astype(np.int8)
     rule = np.where(use, BOXCOX_RULE, 0).astype(np.int8)
     return _record(x, y, points, rule)
+
+
+class TreatKernel(Protocol):
+    """The signature of every treat method (the values with outliers treated, and which points were);
+    keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, /, **params: Any) -> Treated: ...

@@ -16,7 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -71,7 +71,7 @@ __all__ = [
     "varimax",
 ]
 
-METHODS = Registry("weight", fixed=3)
+METHODS: Registry[WeightKernel] = Registry("weight", fixed=3)
 
 
 @dataclass(frozen=True)
@@ -316,3 +316,9 @@ def combined(x: FloatArray, nominal: FloatArray, ctx: WeightContext, *,
         return shares_of(a * b)
     out: FloatArray = share * a + (1.0 - share) * b
     return out
+
+
+class WeightKernel(Protocol):
+    """The signature of every weight method (the weights of a node's children); keyword arguments are its parameters."""
+
+    def __call__(self, x: FloatArray, nominal: FloatArray, ctx: WeightContext, /, **params: Any) -> FloatArray: ...
