@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap import files
+from clusterleap import _files as files
 from clusterleap._files import neutralise, write_atomic_dir, write_atomic_file
 from clusterleap.cli import app
 from clusterleap.report import _chromium

@@ -58,7 +58,7 @@ def test_no_uncertainty_keeps_the_nominal_grade(problem: Problem) -> None:
     still = Problem.build(problem.framework, problem.data, problem.recipe, {"factors": []})
     samples = propagate(still, still.sample(8, seed=1))
     shares = grade_shares(samples)
-    nominal = cl.analysis.grades.grades(still.nominal)["tier"]
+    nominal = cl.analysis.grades(still.nominal)["tier"]
     assert (shares["nominal"] == nominal.reindex(shares.index)).all()
     for unit, row in shares.iterrows():
         if row["nominal"]:
