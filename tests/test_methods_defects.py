@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import clusterleap as cl
 from clusterleap import ahp
-from clusterleap.analysis import coupling_coordination, dimension_scale, trends
 from clusterleap.analysis import _gaps as gaps_mod
+from clusterleap.analysis import coupling_coordination, dimension_scale, trends
 from clusterleap.cli import app
 from clusterleap.cli.app import shown_once
 from clusterleap.errors import MethodWarning
