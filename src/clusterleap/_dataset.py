@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._framework import Framework
+from ._frozen import Converted
 from ._registry import did_you_mean
 from .errors import DataError, DataWarning
 
@@ -44,7 +45,7 @@ class Dataset:
     values: FloatArray
     names: tuple[str, ...] = ()
     groups: Mapping[str, tuple[str | None, ...]] = field(default_factory=dict)
-    benchmark: npt.NDArray[np.bool_] | None = None
+    benchmark: Converted[npt.ArrayLike | None, npt.NDArray[np.bool_]] = Converted(None)
     rows: npt.NDArray[np.int64] | None = None  # (years, units, 1) for wide files, (years, units, variables) long
     text: Mapping[str, Mapping[int, str]] = field(default_factory=dict)
     source: str = "data"
@@ -61,8 +62,9 @@ class Dataset:
             raise DataError(f"{self.source}: unit {dup!r} appears twice (unit codes must be unique)")
         if not self.names:
             object.__setattr__(self, "names", self.units)
-        if self.benchmark is None:
-            object.__setattr__(self, "benchmark", np.zeros(u, dtype=bool))
+        given: object = self.benchmark  # what was passed (the field holds a boolean array once built)
+        object.__setattr__(self, "benchmark",
+                           np.zeros(u, dtype=bool) if given is None else np.asarray(given, dtype=bool))
         for col, labels in self.groups.items():
             if len(labels) != u:
                 raise DataError(f"{self.source}: group column {col!r} has {len(labels)} labels for {u} units")
@@ -110,7 +112,6 @@ class Dataset:
             h.update(repr(part).encode())
         for col in sorted(self.groups):
             h.update(repr((col, self.groups[col])).encode())
-        assert self.benchmark is not None
         h.update(self.benchmark.tobytes())
         # the canonical bytes a block at a time: the same digest as of the whole array, without copies of it
         flat = np.ascontiguousarray(self.values).reshape(-1)
@@ -173,7 +174,6 @@ class Dataset:
                 if u in pos:
                     kept[t * n_new + pos[u]] = cell
             text[col] = kept
-        assert self.benchmark is not None
         return replace(
             self,
             units=tuple(self.units[i] for i in idx),

@@ -15,12 +15,12 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Literal
 
 import yaml
 
 from ._files import read_yaml
-from ._frozen import freeze, thaw
+from ._frozen import Converted, freeze, thaw
 from ._registry import Registry, did_you_mean
 from .errors import RecipeError
 from .grading import GradingScheme
@@ -295,46 +295,8 @@ BasisLike = Basis | BasisKind | Mapping[str, Any] | None
 #: What a recipe's ``grading`` accepts: a scheme, a mapping with ``tiers``, or None (no grading scheme).
 GradingLike = GradingScheme | Mapping[str, Any] | None
 
-T = TypeVar("T")
-
-
-class _Converted(Generic[T]):
-    """A recipe field typed as what it accepts (e.g. :data:`PlanLike`) and read as what it holds (e.g. :class:`Plan`).
-
-    The value given is kept as it is until the recipe's ``__post_init__`` reads it, where the recipe's source is
-    known for messages, and stores the converted value; a built recipe only ever holds converted values."""
-
-    def __init__(self, default: T) -> None:
-        self.default = default
-        self.attr = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.attr = f"_{name}"
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> T:
-        if obj is None:
-            return self.default  # what dataclasses read as the field's default
-        value: T = obj.__dict__[self.attr]
-        return value
-
-
-class _PlanField(_Converted[Plan]):
-    def __set__(self, obj: object, value: PlanLike) -> None:
-        obj.__dict__[self.attr] = value
-
-
-class _BasisField(_Converted[Basis]):
-    def __set__(self, obj: object, value: BasisLike) -> None:
-        obj.__dict__[self.attr] = value
-
-
-class _GradingField(_Converted[GradingScheme | None]):
-    def __set__(self, obj: object, value: GradingLike) -> None:
-        obj.__dict__[self.attr] = value
-
-
-def _default(stage: str) -> _PlanField:
-    return _PlanField(Plan(Step(DEFAULT_METHODS[stage])))
+def _default(stage: str) -> Converted[PlanLike, Plan]:
+    return Converted(Plan(Step(DEFAULT_METHODS[stage])))
 
 
 @dataclass(frozen=True)
@@ -343,20 +305,20 @@ class Recipe:
     transforms, no imputation or treatment, min-max 0-100, framework weights, arithmetic means, ranks with ties
     sharing the best rank."""
 
-    screen: _PlanField = _default("screen")
-    denominate: _PlanField = _default("denominate")
-    transform: _PlanField = _default("transform")
-    impute: _PlanField = _default("impute")
-    treat: _PlanField = _default("treat")
-    normalise: _PlanField = _default("normalise")
-    weight: _PlanField = _default("weight")
-    aggregate: _PlanField = _default("aggregate")
-    rank: _PlanField = _default("rank")
+    screen: Converted[PlanLike, Plan] = _default("screen")
+    denominate: Converted[PlanLike, Plan] = _default("denominate")
+    transform: Converted[PlanLike, Plan] = _default("transform")
+    impute: Converted[PlanLike, Plan] = _default("impute")
+    treat: Converted[PlanLike, Plan] = _default("treat")
+    normalise: Converted[PlanLike, Plan] = _default("normalise")
+    weight: Converted[PlanLike, Plan] = _default("weight")
+    aggregate: Converted[PlanLike, Plan] = _default("aggregate")
+    rank: Converted[PlanLike, Plan] = _default("rank")
     name: str = ""
     description: str = ""
     source: str = field(default="", compare=False)
-    grading: _GradingField = _GradingField(None)
-    basis: _BasisField = _BasisField(Basis())
+    grading: Converted[GradingLike, GradingScheme | None] = Converted(None)
+    basis: Converted[BasisLike, Basis] = Converted(Basis())
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "basis", Basis.parse(self.basis, f"{self.source or 'recipe'}, basis"))
