@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 import clusterleap as cl
 from clusterleap import _files as files
+from clusterleap import _tables as tables
 from clusterleap._files import neutralise, write_atomic_dir, write_atomic_file
 from clusterleap.cli import app
 from clusterleap.report import _chromium
@@ -99,7 +100,7 @@ def test_neutralise_keeps_numbers_and_quotes_formulas() -> None:
     assert [neutralise(s) for s in ["=1+1", "+x", "-x", "@SUM(A1)", "\tx", "-1.5", "+2e3", "-", "plain", "-inf"]] \
         == ["'=1+1", "'+x", "'-x", "'@SUM(A1)", "'\tx", "-1.5", "+2e3", "'-", "plain", "-inf"]
     df = pd.DataFrame({"t": ["=x", "y"], "v": [-1.5, 2.0]}, index=pd.Index(["@a", "b"], name="unit"))
-    out = files.neutralise_frame(df)
+    out = tables.neutralise_frame(df)
     assert list(out["t"]) == ["'=x", "y"] and list(out.index) == ["'@a", "b"]
     assert out["v"].tolist() == [-1.5, 2.0]
 

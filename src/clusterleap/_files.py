@@ -13,7 +13,9 @@ own file system while a lock on its folder keeps other clusterleap writers out, 
 ``.<name>.clusterleap-``; the next writer of the same target removes any a killed run left.
 
 Every text cell of every CSV and xlsx the project writes goes through :func:`neutralise` (OWASP, "CSV
-Injection"): text a spreadsheet would run as a formula gets a leading apostrophe; numbers are never changed.
+Injection"): text a spreadsheet would run as a formula gets a leading apostrophe; numbers are never changed (tables
+are written by :mod:`clusterleap._tables`, which applies it to every cell; this module needs no pandas, so that the
+commands that only read YAML start quickly).
 """
 
 from __future__ import annotations
@@ -29,12 +31,11 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-import pandas as pd
 import yaml
 
 __all__ = [
@@ -44,14 +45,11 @@ __all__ = [
     "YAML_MAX_NODES",
     "check_target",
     "neutralise",
-    "neutralise_frame",
     "neutralise_workbook",
     "quote_cell",
     "read_yaml",
     "write_atomic_dir",
     "write_atomic_file",
-    "write_csv",
-    "write_tables",
 ]
 
 #: Limits of the YAML reader (docs/limits.md).
@@ -74,37 +72,6 @@ def neutralise(text: str) -> str:
     return text
 
 
-def _neutral_cell(value: Any) -> Any:
-    return neutralise(value) if isinstance(value, str) else value
-
-
-def _texty(dtype: Any) -> bool:
-    return bool(pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
-                or isinstance(dtype, pd.CategoricalDtype))
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells, column names and index labels are neutralised; numeric columns are the
-    same objects (numbers never change)."""
-    out = df.copy(deep=False)
-    for i in range(out.shape[1]):
-        s = out.iloc[:, i]
-        if _texty(s.dtype):
-            out.isetitem(i, [_neutral_cell(v) for v in s])
-    out.columns = _neutral_index(out.columns)
-    out.index = _neutral_index(out.index)
-    return out
-
-
-def _neutral_index(index: pd.Index) -> pd.Index:
-    if isinstance(index, pd.MultiIndex):
-        return pd.MultiIndex.from_tuples([tuple(_neutral_cell(v) for v in t) for t in index], names=index.names)
-    if _texty(index.dtype):
-        out: pd.Index = pd.Index([_neutral_cell(v) for v in index], name=_neutral_cell(index.name), dtype=object)
-        return out
-    return index
-
-
 def quote_cell(cell: Any) -> Any:
     """An openpyxl cell whose text a spreadsheet would run as a formula made a plain string cell with Excel's
     quote prefix (the text itself is kept, and stays text when a user edits the cell); other cells unchanged."""
@@ -121,23 +88,6 @@ def neutralise_workbook(book: Any) -> None:
         for row in ws.iter_rows():
             for cell in row:
                 quote_cell(cell)
-
-
-def write_csv(df: pd.DataFrame, path: str | Path, **kwargs: Any) -> None:
-    """``df.to_csv(path, **kwargs)`` with formula-like text neutralised (see :func:`neutralise`)."""
-    neutralise_frame(df).to_csv(path, **kwargs)
-
-
-def write_tables(directory: Path, tables: Mapping[str, pd.DataFrame], fmt: str = "csv") -> None:
-    """Write each table as ``directory/<name>.<fmt>`` (a name may hold sub-folders, e.g. ``stages/raw``): CSV with
-    ten significant digits and neutralised text, or Parquet (typed cells, which no spreadsheet runs)."""
-    for name, df in tables.items():
-        path = directory / f"{name}.{fmt}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "csv":
-            write_csv(df, path, float_format="%.10g")
-        else:
-            df.to_parquet(path)
 
 
 # -- checking a target ----------------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ class Node:
     denominator: str | None = None
     transform: str | None = None
     goalposts_reason: str = ""
+    unit_zh: str = ""
 
     @property
     def is_indicator(self) -> bool:
@@ -70,6 +71,10 @@ class Node:
         """The node's name in ``lang`` ('en' or 'zh'), falling back to the other language and then the code."""
         first, second = (self.name_zh, self.name_en) if lang == "zh" else (self.name_en, self.name_zh)
         return first or second or self.code
+
+    def unit_label(self, lang: str = "en") -> str:
+        """The indicator's unit in ``lang``: ``unit_zh`` in Chinese where the framework gives one, else ``unit``."""
+        return (self.unit_zh or self.unit) if lang == "zh" else self.unit
 
 
 @dataclass(frozen=True)

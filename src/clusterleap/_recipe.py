@@ -13,7 +13,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import InitVar, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -253,6 +253,14 @@ def _grading(spec: Any, where: str) -> GradingScheme:
     raise RecipeError(f"{where}: expected a grading scheme (a mapping with 'tiers'), got {spec!r}")
 
 
+def _python_place(key: str, value: Any) -> str:
+    """Where a recipe built in Python went wrong: the argument as the call gave it (a plan without overrides shown
+    as its step)."""
+    if isinstance(value, Plan) and not (value.levels or value.nodes):
+        value = value.default
+    return f"Recipe argument {key}={value!r}" if value != "..." else f"Recipe argument {key}"
+
+
 def _check_comparable(stage: str, plan: Plan, registry: Registry[Any], basis: Basis, where: str) -> None:
     """On a comparable basis every method must give a unit's value from its own data (and the basis)."""
     for step in plan.steps():
@@ -320,13 +328,21 @@ class Recipe:
     grading: Converted[GradingLike, GradingScheme | None] = Converted(None)
     basis: Converted[BasisLike, Basis] = Converted(Basis())
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "basis", Basis.parse(self.basis, f"{self.source or 'recipe'}, basis"))
+    #: where the values being checked were read from (given by :meth:`from_dict`); a recipe built or changed in
+    #: Python (``Recipe(...)``, ``dataclasses.replace``) is checked against the arguments of that call instead, never
+    #: against a file the new values did not come from
+    read_from: InitVar[str] = ""
+
+    def __post_init__(self, read_from: str) -> None:
+        def place(key: str, value: Any) -> str:
+            return f"{read_from}, {key}" if read_from else _python_place(key, value)
+
+        object.__setattr__(self, "basis", Basis.parse(self.basis, place("basis", self.basis)))
         if self.grading is not None:
-            object.__setattr__(self, "grading", _grading(self.grading, f"{self.source or 'recipe'}, grading"))
+            object.__setattr__(self, "grading", _grading(self.grading, place("grading", "...")))
         stages = STAGES
         for stage in STAGE_ORDER:
-            where = f"{self.source or 'recipe'}, {stage}"
+            where = place(stage, getattr(self, stage))
             plan = Plan.parse(getattr(self, stage), where)
             if plan.levels and stage not in NODE_STAGES:
                 raise RecipeError(f"{where}: 'levels' overrides apply to weight and aggregate only "
@@ -398,7 +414,7 @@ class Recipe:
                 kwargs[key] = Plan.parse(value, f"{where}, {key}", DEFAULT_METHODS[key])
         if "name" not in kwargs and source.endswith((".yaml", ".yml")):
             kwargs["name"] = Path(source).stem
-        return cls(**kwargs, source=source)
+        return cls(**kwargs, source=source, read_from=where)
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False)

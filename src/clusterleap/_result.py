@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 
 from ._dataset import Dataset
-from ._files import write_atomic_dir, write_tables
+from ._files import write_atomic_dir
 from ._framework import Framework
 from ._pipeline import Prepared, Screening
 from ._recipe import Recipe
 from ._registry import did_you_mean
+from ._tables import write_tables
 from ._version import __version__
 from .stages._arrays import FloatArray
 from .stages.treat import CODES as TREAT_CODES
@@ -108,6 +109,19 @@ class Result:
     #: the data set before screening (the same as ``data`` when every unit was kept)
     source_data: Dataset
 
+    def __repr__(self) -> str:
+        """A one-line summary (the tables are attributes: ``scores``, ``ranks``, ``stage(...)``)."""
+        root = self.framework.root.code
+        score = self.score_array[:, self.nodes.index(root)]
+        order = [i for i in np.argsort(self.rank_array[:, self.nodes.index(root)], kind="stable")
+                 if not np.isnan(self.rank_array[i, self.nodes.index(root)])][:3]
+        top = ", ".join(f"{self.units[i]} {score[i]:.4g}" for i in order)
+        screened = len(self.source_data.units) - len(self.units)
+        return (f"<Result {self.framework.name!r} {self.year}: {len(self.units)} units"
+                f"{f' ({screened} screened out)' if screened else ''} x {len(self.nodes)} nodes; "
+                f"{root} top: {top or 'none ranked'}; recipe {self.recipe.name or 'unnamed'!r} on "
+                f"{self.recipe.basis.kind} basis{'; illustrative data' if self.illustrative else ''}>")
+
     # -- labels ---------------------------------------------------------------------------------------------------
     @property
     def units(self) -> tuple[str, ...]:
@@ -143,7 +157,8 @@ class Result:
         return self.scores[node or self.framework.root.code]
 
     def rank(self, node: str | None = None) -> pd.Series:
-        return self.ranks[node or self.framework.root.code]
+        """One node's ranks (the index by default), best first; units without a rank last, ties in data order."""
+        return self.ranks[node or self.framework.root.code].sort_values(kind="stable", na_position="last")
 
     def ranking(self, node: str | None = None, lang: str = "en") -> pd.DataFrame:
         """Units sorted by rank on ``node`` (the index by default), with names and the scores of the node's

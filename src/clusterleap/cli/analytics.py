@@ -6,7 +6,7 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,11 @@ from .._api import as_recipe, evaluate
 from .._files import check_target, write_atomic_dir
 from .._result import Result, illustrative_notice, write_tables_noting
 from .app import app, console, guarded
-from .core import HEADINGS, DataOpt, ForceOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt, unit_names
+from .core import HEADINGS, unit_names
+from .options import DataOpt, ForceOpt, FrameworkOpt, Lang, LangOpt, RecipeOpt, YearOpt
+
+if TYPE_CHECKING:
+    from ..analysis._profile import Analytics
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Folder to write the tables to as CSV.")]
 SchemeOpt = Annotated[
@@ -47,14 +51,15 @@ WORDS: dict[str, dict[str, str]] = {
         "obstacles": "Obstacle degrees and marginal gains", "actions": "Policy actions", "grades": "Grades",
         "gap_by_node": "gap by node", "gaps": "Gaps to the reference", "index_growth": "Index and growth",
         "transitions": "Tier transitions", "disparity": "Disparity and convergence", "gaps_to": "gaps to",
-        "bounds": "normalisation bounds", "wrote": "wrote",
+        "bounds": "normalisation bounds", "wrote": "wrote", "total": "total",
+        "incl_more": "with {n} more not shown", "level_title": "{name} (level {n})",
         "note_targets": "no benchmark units are flagged: gaps are to the framework's world-class targets",
         "note_best": "no benchmark units or targets: gaps are to the best unit, {unit}",
     },
     "zh": {
         **HEADINGS["zh"], "code": "代码", "score": "得分", "peer_median": "同类中位数", "gap_to_ref": "与参照差距",
         "part_of_gap": "对指数差距的贡献", "level": "层级", "node": "节点", "peer_gap": "与同类中位数之差",
-        "indicator": "指标", "obstacle": "障碍度", "gain": "每分指数增益", "source": "来源",
+        "indicator": "指标", "obstacle": "障碍度", "gain": "边际收益", "source": "来源",
         "reference": "参照", "gap": "差距", "part_of_index_gap": "对指数差距的贡献", "share": "占比",
         "largest_part": "贡献最大的指标", "its_part": "其贡献", "change": "变化", "cagr": "年均复合增长率",
         "distance": "距前沿", "projection": "趋势外推", "frontier": "前沿", "from_to": "期初 \\ 期末",
@@ -63,7 +68,8 @@ WORDS: dict[str, dict[str, str]] = {
         "dimensions": "维度", "short_boards": "短板", "strengths": "长板", "obstacles": "障碍度与边际收益",
         "actions": "政策举措", "grades": "分级", "gap_by_node": "差距分解", "gaps": "与参照的差距",
         "index_growth": "指数与增长", "transitions": "等级转移", "disparity": "区域差异与收敛", "gaps_to": "差距参照",
-        "bounds": "归一化基准", "wrote": "已写入",
+        "bounds": "归一化基准", "wrote": "已写入", "total": "合计", "incl_more": "含未列出的 {n} 项",
+        "level_title": "第 {n} 层",
         "note_targets": "数据中未标记标杆集群：差距参照为框架的世界级目标值",
         "note_best": "数据中既无标杆集群也无目标值：差距参照为指数最高的集群 {unit}",
     },
@@ -132,8 +138,10 @@ def profile_cmd(
     out: OutOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """One cluster's profile: scores and ranks, grade with its reason, type, strengths and short boards, gaps to the
-    benchmark, obstacle degrees, marginal gains and the policy actions its short boards call for."""
+    """One cluster's profile.
+
+    Scores and ranks, grade with its reason, type, strengths and short boards, gaps to the benchmark, obstacle
+    degrees and marginal gains of the same indicators, and the policy actions its short boards call for."""
     from ..analysis._gaps import unit_hint
     from ..analysis._profile import analyse
     from ..errors import DataError
@@ -181,13 +189,7 @@ def profile_cmd(
                       _f(r["peer_median"]), _f(r["peer_gap"]))
         console.print(t)
 
-    t = _table(w["obstacles"], [w["indicator"], w["obstacle"], w["indicator"], w["gain"]])
-    obst, gains = list(p.obstacles.items()), list(p.gains.items())
-    for k in range(max(len(obst), len(gains))):
-        o = obst[k] if k < len(obst) else ("", float("nan"))
-        g = gains[k] if k < len(gains) else ("", float("nan"))
-        t.add_row(str(o[0]), _f(o[1], 3), str(g[0]), _f(g[1], 3))
-    console.print(t)
+    console.print(obstacle_table(an, unit, list(p.obstacles.index), list(p.gains.index), lg))
 
     if len(p.actions):
         t = _table(w["actions"], [w["action"], w["because"], w["source"]])
@@ -206,6 +208,21 @@ def profile_cmd(
                       f"actions.csv, profile-{unit}.json")
 
 
+def obstacle_table(an: Analytics, unit: str, obstacles: list[str], gains: list[str], lang: str) -> Table:
+    """Obstacle degree and marginal gain of the same indicators, one row each: the indicators that hold the unit
+    back most, then those where a point gains the index most, ordered by obstacle degree."""
+    w = WORDS[lang]
+    obst = pd.Series(an.obstacles.loc[unit], dtype=float)
+    gain = pd.Series(an.gains.loc[unit], dtype=float)
+    codes = list(dict.fromkeys([*obstacles, *gains]))
+    codes.sort(key=lambda c: -float(obst[c]) if not math.isnan(float(obst[c])) else math.inf)
+    t = _node_table(w["obstacles"], w["indicator"], [(w["score"], 6), (w["obstacle"], 9), (w["gain"], 10)], lang)
+    scores = an.result.scores.loc[unit]
+    for c in codes:
+        t.add_row(_node_cell(an.result, c, lang), _f(scores[c]), _f(obst[c], 3), _f(gain[c], 3))
+    return t
+
+
 # -- grades -------------------------------------------------------------------------------------------------------
 @app.command("grades")
 @guarded
@@ -220,8 +237,9 @@ def grades_cmd(
     out: OutOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Grade every cluster (world-class, candidate, national leading, regional, emerging, or the scheme's tiers),
-    each with the reason in words."""
+    """Grade every cluster, with the reason in words.
+
+    The tiers are world-class, candidate, national leading, regional and emerging, or the scheme's own."""
     from ..analysis._grades import grades
 
     if out is not None:
@@ -286,8 +304,10 @@ def gaps_cmd(
     out: OutOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Gaps to a benchmark cluster, to the best or median benchmark on each indicator, or to the world-class
-    targets, decomposed by indicator so that the parts add up to the gap of the index."""
+    """Gaps to a benchmark, decomposed by indicator.
+
+    The reference is a benchmark cluster, the best or median benchmark on each indicator, or the world-class
+    targets; the parts of each level add up to the gap of the index."""
     from ..analysis._gaps import gaps
 
     if out is not None:
@@ -299,14 +319,15 @@ def gaps_cmd(
     _notice(result.illustrative, lg)
     console.print(f"{w['reference']}: {g.describe(lg)}")
     if unit is not None:
-        rows = g.for_unit(unit, level)
-        numbers = ("score", "reference", "gap", "part_of_index_gap", "share")
-        t = _table(f"{unit} {unit_names(result, lg)[unit]}: {w['gap_by_node']}",
-                   [w[k] for k in ("node", "name", "level", *numbers)], tuple(w[k] for k in numbers))
-        for node, r in rows.head(top).iterrows():
-            t.add_row(str(node), _name(result, str(node), lg), str(int(r["level"])), _f(r["score"]),
-                      _f(r["reference"]), _f(r["gap"]), _f(r["contribution"], 2), _pct(r["share"]))
-        console.print(t)
+        fw = result.framework
+        root = fw.root.code
+        whole = g.for_unit(unit, fw.level[root]).loc[root]
+        console.print(Text.assemble((f"{unit} {unit_names(result, lg)[unit]}", "bold"),
+                                    f": {_name(result, root, lg)} {_f(whole['score'])}, {w['reference']} "
+                                    f"{_f(whole['reference'])}, {w['gap']} {_f(whole['gap'])}"))
+        levels = [level] if level is not None else list(range(fw.level[root] - 1, 0, -1))
+        for lv in levels:
+            console.print(level_gap_table(result, g.for_unit(unit, lv), lv, top, lg))
     else:
         s = g.summary.sort_values("gap", ascending=False)
         values = ("score", "reference", "gap", "its_part")
@@ -321,6 +342,39 @@ def gaps_cmd(
         console.print(f"{w['wrote']} {out}/gaps/: summary.csv, reference.csv, gap.csv, contribution.csv")
 
 
+def level_gap_table(result: Result, rows: pd.DataFrame, level: int, top: int, lang: str) -> Table:
+    """One level's part of a unit's gap: the nodes of that level only, so that their parts add up to the index gap
+    and their shares to 100 % (a total row says so; nodes beyond ``top`` are counted in it)."""
+    w = WORDS[lang]
+    fw = result.framework
+    numbers = ("score", "reference", "gap", "part_of_index_gap", "share")
+    title = f"{w['gap_by_node']}: {w['level_title'].format(name=fw.level_name(level), n=level)}"
+    t = _node_table(title, w["node"],
+                    [(w[k], width) for k, width in zip(numbers, (6, 9, 6, 8, 8), strict=True)], lang)
+    for node, r in rows.head(top).iterrows():
+        t.add_row(_node_cell(result, str(node), lang), _f(r["score"]), _f(r["reference"]), _f(r["gap"]),
+                  _f(r["contribution"], 2), _pct(r["share"]))
+    more = len(rows) - min(top, len(rows))
+    t.add_section()
+    t.add_row(w["total"] + (f" ({w['incl_more'].format(n=more)})" if more else ""), "", "", "",
+              _f(rows["contribution"].sum(), 2), _pct(rows["share"].sum()))
+    return t
+
+
+def _node_table(title: str, node_heading: str, numbers: list[tuple[str, int]], lang: str) -> Table:
+    """A table of nodes: code and name in one column that takes the width left (the code in bold on the first
+    line, never cut; the name wraps after it), then number columns of fixed width whose headings wrap."""
+    t = Table(title=title)
+    t.add_column(node_heading, ratio=1, overflow="fold" if lang == "zh" else "ellipsis")
+    for heading, width in numbers:
+        t.add_column(heading, justify="right", width=width, overflow="fold" if lang == "zh" else "ellipsis")
+    return t
+
+
+def _node_cell(result: Result, code: str, lang: str) -> Text:
+    return Text.assemble((code, "bold"), " ", _name(result, code, lang))
+
+
 # -- trends -------------------------------------------------------------------------------------------------------
 @app.command("trends")
 @guarded
@@ -328,8 +382,8 @@ def trends_cmd(
     framework: FrameworkOpt,
     data: DataOpt,
     recipe: RecipeOpt = None,
-    years: Annotated[list[int] | None, typer.Option("--year", "-y", help="Years to monitor (repeat; default: "
-                                                                           "all).")] = None,
+    years: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR",
+                                                    help="Years to monitor (repeat; default: all).")] = None,
     reference: Annotated[str | None, typer.Option(help="For a recipe on a relative basis only: fit normalisation "
                                                        "bounds on all years (pooled), the first or a given year.")]
     = None,
@@ -341,9 +395,10 @@ def trends_cmd(
     out: OutOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Monitor the leap over the years with comparable scores: index by year, growth and CAGR, distance to the
-    world-class frontier with a naive linear projection, tier transitions, regional disparity (Gini, Dagum) and
-    convergence."""
+    """Monitor the leap over the years with comparable scores.
+
+    Index by year, growth and CAGR, distance to the world-class frontier with a naive linear projection, tier
+    transitions, regional disparity (Gini, Dagum) and convergence."""
     from ..analysis._trends import trends
 
     ref: Any = reference

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from dataclasses import replace
 from enum import StrEnum
@@ -14,19 +15,19 @@ import typer
 from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 from .._api import as_dataset, as_recipe, evaluate
 from .._dataset import Dataset
-from .._files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file, write_csv, write_tables
+from .._files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file
 from .._framework import Framework
 from .._pipeline import screen
 from .._recipe import Plan, Step
 from .._result import ILLUSTRATIVE_NOTICE, Result, illustrative_notice
+from .._tables import write_csv, write_tables
 from ..analysis._grades import scheme_for
-from ..errors import ClusterleapError
+from ..errors import ClusterleapError, DataError
 from ..io._data_files import read_data
-from ..io._framework_files import builtin_frameworks, load_framework
+from ..io._framework_files import load_framework
 
 if TYPE_CHECKING:
     from ..analysis._profile import Analytics
@@ -34,21 +35,21 @@ if TYPE_CHECKING:
 from ..stages import STAGES
 from ..stages._arrays import sample_moments
 from .app import app, console, guarded
-
-FrameworkOpt = Annotated[str, typer.Option("--framework", "-f", help="Built-in name, YAML file or COINr iMeta CSV.")]
-DataOpt = Annotated[Path, typer.Option("--data", "-d", help="Data file: CSV, XLSX or Parquet, wide or long.")]
-RecipeOpt = Annotated[
-    Path | None, typer.Option("--recipe", "-r", help="Recipe YAML file (default: the default recipe).")
-]
-YearOpt = Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")]
-SheetOpt = Annotated[str | None, typer.Option("--sheet", help="Sheet of an .xlsx data file (default: 'data', else "
-                                           "the one sheet that holds data).")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output (a folder as a whole).")]
-
-
-class Lang(StrEnum):
-    en = "en"
-    zh = "zh"
+from .options import (
+    DataOpt,
+    ExcludeOpt,
+    ForceOpt,
+    FrameworkOpt,
+    Lang,
+    LangOpt,
+    Layout,
+    LayoutOpt,
+    NameColumnOpt,
+    RecipeOpt,
+    SheetOpt,
+    UnitColumnOpt,
+    YearOpt,
+)
 
 
 class TemplateFormat(StrEnum):
@@ -56,64 +57,12 @@ class TemplateFormat(StrEnum):
     csv = "csv"
 
 
-LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of names: en or zh.")]
-
-
-@app.command()
-@guarded
-def frameworks() -> None:
-    """List the built-in frameworks."""
-    table = Table(title="Built-in frameworks")
-    found = builtin_frameworks()
-    # the name is what users type: it never shrinks; titles wrap instead
-    table.add_column("name", no_wrap=True, min_width=max(map(cell_len, found), default=4))
-    table.add_column("title", ratio=1)
-    table.add_column("名称", ratio=1)
-    table.add_column("dimensions", justify="right", no_wrap=True)
-    table.add_column("indicators", justify="right", no_wrap=True)
-    for name, path in found.items():
-        fw = load_framework(path)
-        table.add_row(name, fw.name_en, fw.name_zh, str(len(fw.children[fw.root.code])), str(len(fw.indicators)))
-    console.print(table)
-
-
-@app.command()
-@guarded
-def show(
-    framework: Annotated[str, typer.Argument(help="Built-in name, YAML file or COINr iMeta CSV.")],
-    lang: LangOpt = Lang.en,
-) -> None:
-    """Show a framework's tree: codes, names, weights within the parent, and each indicator's direction, unit,
-    world-class target and goalposts (lo–hi in the indicator's unit)."""
-    fw = load_framework(framework)
-    w = fw.nominal_weights()
-
-    def label(code: str) -> Text:
-        n = fw.by_code[code]
-        text = Text.assemble((code, "bold"), f" {n.label(lang.value)}  ", (f"w={w[code]:.3g}", "dim"))
-        if n.is_indicator:
-            arrow = "↑" if n.direction > 0 else "↓"
-            extra = f" {arrow} {n.unit}" + (f", target {n.target:g}" if n.target is not None else "")
-            if n.goalposts is not None:
-                extra += f", goalposts {n.goalposts.lo:g}–{n.goalposts.hi:g}" + ("" if n.goalposts.cap else " uncapped")
-            text.append(extra, style="cyan")
-        return text
-
-    tree = Tree(label(fw.root.code))
-
-    def grow(node: Tree, code: str) -> None:
-        for kid in fw.children[code]:
-            grow(node.add(label(kid)), kid)
-
-    grow(tree, fw.root.code)
-    console.print(Text.assemble((fw.name, "bold"), f": {fw.name_en or ''} {fw.name_zh or ''}".rstrip()))
-    console.print(tree)
-
-
 @app.command()
 @guarded
 def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] = None) -> None:
-    """List every registered method of every stage, with its parameters and a one-line description."""
+    """List the methods of every stage.
+
+    Each method with its parameters and a one-line description."""
     table = Table(title="Methods by stage", caption="relative: draws on the other units in the file, so it is "
                   "refused on a comparable scoring basis (docs/scoring.md)")
     for col in ("stage", "method", "parameters", "description"):
@@ -129,10 +78,29 @@ def methods(stage: Annotated[str | None, typer.Option(help="Only this stage.")] 
     console.print(table)
 
 
-def read_data_opt(data: Path, sheet: str | None) -> Dataset | Path:
-    """The data of ``--data``: the path itself (read where the command needs it), or with ``--sheet`` that sheet
-    of a workbook, read."""
-    return read_data(data, sheet=sheet) if sheet is not None else data
+def read_data_opt(data: Path, sheet: str | None, layout: Layout = Layout.auto, unit_column: str | None = None,
+                  name_column: str | None = None, exclude: list[str] | None = None) -> Dataset | Path:
+    """The data of ``--data``: the path itself (read where the command needs it), or, with ``--sheet``,
+    ``--layout``, ``--unit-column``, ``--name-column`` or ``--exclude``, the data set read as they say."""
+    if sheet is None and layout == Layout.auto and unit_column is None and name_column is None and not exclude:
+        return data
+    ds = read_data(data, sheet=sheet, layout=layout.value, unit=unit_column, name=name_column)
+    return exclude_units(ds, exclude or [])
+
+
+def exclude_units(ds: Dataset, patterns: list[str]) -> Dataset:
+    """The data set without the units whose code matches one of the shell-style ``patterns`` (``ZZ*``); a pattern
+    that matches no unit is an error (a typo would otherwise leave in what was meant to go)."""
+    if not patterns:
+        return ds
+    for pattern in patterns:
+        if not any(fnmatch.fnmatchcase(u, pattern) for u in ds.units):
+            raise DataError(f"--exclude {pattern!r}: no unit code of {ds.source} matches it (codes such as "
+                            f"{', '.join(ds.units[:5])})")
+    keep = np.array([not any(fnmatch.fnmatchcase(u, p) for p in patterns) for u in ds.units], dtype=bool)
+    if not keep.any():
+        raise DataError(f"--exclude {' '.join(patterns)}: leaves no unit of {ds.source}")
+    return ds.select_units(keep)
 
 
 # -- template -----------------------------------------------------------------------------------------------------
@@ -189,8 +157,10 @@ def template(
     = None,
     force: ForceOpt = False,
 ) -> None:
-    """Write a data-collection template for a framework: one row per unit (and year), one column per indicator,
-    plus the definitions, units and sources of the indicators."""
+    """Write a data-collection template for a framework.
+
+    One row per unit (and year), one column per indicator, plus the definitions, units and sources of the
+    indicators."""
     fw = load_framework(framework)
     fmt = format.value if format else ("csv" if out.suffix.lower() == ".csv" else "xlsx")
     written = write_template(fw, out, fmt, force)
@@ -225,11 +195,17 @@ def check(
     coherence: Annotated[bool, typer.Option("--coherence", help="Also show statistical coherence.")] = False,
     recipe: RecipeOpt = None,
     sheet: SheetOpt = None,
+    layout: LayoutOpt = Layout.auto,
+    unit_column: UnitColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    exclude: ExcludeOpt = None,
 ) -> None:
-    """Validate data against a framework and summarise its quality: coverage per unit and per indicator, and
-    indicators whose skewness and kurtosis flag outliers."""
+    """Validate data against a framework and summarise its quality.
+
+    Coverage per unit, indicator and dimension, and indicators whose skewness and kurtosis flag outliers; with
+    --coherence, correlations and Cronbach's alpha of the scores the recipe gives."""
     fw = load_framework(framework)
-    ds = as_dataset(read_data_opt(data, sheet))
+    ds = as_dataset(read_data_opt(data, sheet, layout, unit_column, name_column, exclude))
     yr = ds.years[ds.year_index(year)]
     rc = as_recipe(recipe)
     # every unit is evaluated, so that coverage is shown even for units the recipe's screen would remove
@@ -324,18 +300,29 @@ def unit_names(result: Result, lang: str) -> dict[str, str]:
     return dict(zip(result.units, names, strict=True))
 
 
-def ranking_table(result: Result, top: int, lang: str, *, title: str | None = None) -> Table:
-    """Rank, code, name, the index and its children's scores of the top units. Ranks, codes and scores never
-    shrink; the name takes what width is left (an 80-column terminal or a pipe still shows every number)."""
+def score_digits(result: Result) -> int:
+    """Decimals that show a result's scores as their scale is read: 1 on a scale reaching beyond 10 (0-100), 3 on a
+    0-1 scale (the precision the UNDP publishes the HDI at)."""
+    top = np.nanmax(np.abs(result.score_array)) if np.isfinite(result.score_array).any() else 100.0
+    return 1 if top > 10 else 3
+
+
+def ranking_table(result: Result, top: int, lang: str, *, title: str | None = None,
+                  digits: int | None = None) -> Table:
+    """Rank, code, name, the index and its children's scores of the top units (with ``digits`` decimals, by
+    default :func:`score_digits`). Ranks, codes and scores never shrink; the name takes what width is left (an
+    80-column terminal or a pipe still shows every number)."""
     fw = result.framework
     root = fw.root.code
     kids = list(fw.children[root])
     h = HEADINGS[lang]
+    digits = score_digits(result) if digits is None else digits
     order = result.ranking(root).head(top)
     table = Table(title=title or f"{fw.by_code[root].label(lang)}, {result.year}",
                   caption=illustrative_notice(lang) if result.illustrative else None)
     code_width = max([cell_len(h["unit"]), *(cell_len(str(u)) for u in order.index)])
-    score_widths = [max(cell_len(k), 5) for k in [root, *kids]]
+    cells = {c: [_fmt(v, digits) for v in order[c]] for c in [root, *kids]}
+    score_widths = [max(cell_len(k), *map(cell_len, cells[k]), 4) for k in [root, *kids]]
     # every column but the name keeps its width; the name gets the rest of the console (3 per column for borders)
     fixed = cell_len(h["rank"]) + code_width + sum(score_widths) + 3 * (3 + len(score_widths)) + 1
     name_width = min(32, max(8, console.width - fixed))
@@ -345,9 +332,9 @@ def ranking_table(result: Result, top: int, lang: str, *, title: str | None = No
     for k, width in zip([root, *kids], score_widths, strict=True):
         table.add_column(k, justify="right", no_wrap=True, min_width=width)
     names = unit_names(result, lang)
-    for code, row in order.iterrows():
+    for i, (code, row) in enumerate(order.iterrows()):
         rank = "" if pd.isna(row["rank"]) else str(int(row["rank"]))
-        table.add_row(rank, str(code), names[str(code)], *(_fmt(row[c], 1) for c in [root, *kids]))
+        table.add_row(rank, str(code), names[str(code)], *(cells[c][i] for c in [root, *kids]))
     return table
 
 
@@ -363,12 +350,21 @@ def evaluate_cmd(
     lang: LangOpt = Lang.en,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
+    layout: LayoutOpt = Layout.auto,
+    unit_column: UnitColumnOpt = None,
+    name_column: NameColumnOpt = None,
+    exclude: ExcludeOpt = None,
+    digits: Annotated[int | None, typer.Option(help="Decimals of the scores printed (default: 1 on a 0-100 "
+                                               "scale, 3 on a 0-1 scale).")] = None,
 ) -> None:
-    """Evaluate a data set: scores and ranks of every node, every intermediate table and provenance."""
+    """Evaluate a data set: scores and ranks.
+
+    Writes the scores and ranks of every node, every intermediate table and the provenance."""
     check_target(out, folder=True, force=force)  # before the work, not after it
-    result = evaluate(framework, read_data_opt(data, sheet), as_recipe(recipe), year)
+    result = evaluate(framework, read_data_opt(data, sheet, layout, unit_column, name_column, exclude),
+                      as_recipe(recipe), year)
     write_atomic_dir(out, lambda d: result._write(d, "csv"), force=force)
-    console.print(ranking_table(result, top, lang.value))
+    console.print(ranking_table(result, top, lang.value, digits=digits))
     console.print(scoring_note(result, lang.value))
     console.print(f"wrote {out}/scores.csv, ranks.csv, coverage.csv, stages/, provenance.json")
 
@@ -408,15 +404,17 @@ def calibrate(
     recipe: RecipeOpt = None,
     units: Annotated[CalibrationUnits, typer.Option(help="Reference population: all units, the benchmarks or "
                                                          "the domestic units.")] = CalibrationUnits.all,
-    years: Annotated[list[int] | None, typer.Option("--year", "-y", help="Reference year(s) (repeat; default: "
-                                                                           "every year, pooled).")] = None,
+    years: Annotated[list[int] | None, typer.Option("--year", "-y", metavar="YEAR", help="Reference year(s) "
+                                                    "(repeat; default: every year, pooled).")] = None,
     clip: Annotated[bool, typer.Option("--clip/--no-clip", help="Cap values beyond the reference range at its "
                                                                 "bounds.")] = True,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
 ) -> None:
-    """Freeze a scoring basis: fit each indicator's min, max, mean and sd on a reference population and write the
-    recipe with them, so that later data sets and years are scored on the same scale."""
+    """Freeze a scoring basis into a recipe.
+
+    Fits each indicator's min, max, mean and sd on a reference population and writes the recipe with them, so
+    that later data sets and years are scored on the same scale."""
     from .._api import calibrate as fit
 
     check_target(out, folder=False, force=force)
@@ -492,9 +490,10 @@ def demo(
     lang: LangOpt = Lang.en,
     force: ForceOpt = False,
 ) -> None:
-    """Evaluate the built-in world-class framework on the illustrative data (invented clusters): the ranking with
-    dimension scores, grades with their reasons, types, short boards with policy actions, and the leap over the
-    years. Every table goes to ./clusterleap-demo/."""
+    """Evaluate the world-class framework on illustrative data.
+
+    The data are invented clusters. Prints the ranking with dimension scores, grades with their reasons, types,
+    short boards with policy actions, and the leap over the years; every table goes to ./clusterleap-demo/."""
     from ..analysis._profile import analyse
     from ..analysis._trends import trends
     from ..illustrative import illustrative_data, illustrative_frame

@@ -20,10 +20,9 @@ import clusterleap.indicators as records_api
 from ..errors import DataError
 from ..indicators.spec import load_spec
 from ..indicators.synth import synthesize, write_synthetic
-from .app import app, console, err_console, guarded
+from .app import app, console, err_console, guarded, sub_app
 
-indicators_app = typer.Typer(help="Indicators from enterprise records: definitions as data, on DuckDB or Spark.",
-                             no_args_is_help=True)
+indicators_app = sub_app("Indicators from enterprise records.\n\nDefinitions as data, computed on DuckDB or Spark.")
 app.add_typer(indicators_app, name="indicators")
 
 #: What ``build`` writes into --out (the table is indicators.csv or indicators.parquet).
@@ -64,7 +63,9 @@ def build_cmd(
                                                      "to disk).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")] = False,
 ) -> None:
-    """Compute a data set of cluster indicators from records, with its provenance and a coverage report."""
+    """Compute cluster indicators from enterprise records.
+
+    Writes the data set with its provenance and a coverage report."""
     definitions = load_spec(spec)
     _refuse_overwrite(out, OUTPUT_FILES, force)
     try:
@@ -98,8 +99,9 @@ def synth_cmd(
     seed: Annotated[int, typer.Option(help="Random seed (the same seed gives the same records).")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace earlier records in --out.")] = False,
 ) -> None:
-    """Write invented, seeded enterprise records (firms, patents, purchases and code lists) to try the definitions
-    on; nothing in them describes a real firm or place."""
+    """Write invented enterprise records to try definitions on.
+
+    Seeded firms, patents, purchases and code lists; nothing in them describes a real firm or place."""
     if firms < 1 or last_year < first_year or clusters < 1:
         raise DataError("--firms and --clusters must be >= 1 and --last-year >= --first-year")
     _refuse_overwrite(out, SYNTH_FILES, force)

@@ -14,7 +14,8 @@ from .._files import check_target
 from .._result import illustrative_notice
 from ..errors import DataWarning
 from .app import app, console, guarded
-from .core import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt, read_data_opt
+from .core import read_data_opt
+from .options import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt
 
 __all__ = ["report"]
 
@@ -49,9 +50,11 @@ def report(
     force: ForceOpt = False,
     sheet: SheetOpt = None,
 ) -> None:
-    """Write a report for people: summary, ranking with grades and types, dimension heatmap, a profile per
-    cluster (radar, strengths and short boards, gaps, actions), robustness (with --robustness), coherence, trends
-    and a method annex. HTML works offline in one file; PDF (A4, contents, page numbers) needs Chromium."""
+    """Write a report: HTML, PDF or Excel.
+
+    Summary, ranking with grades and types, dimension heatmap, a profile per cluster (radar, strengths and short
+    boards, gaps, actions), robustness (with --robustness), coherence, trends and a method annex. HTML works
+    offline in one file; PDF (A4, contents, page numbers) needs Chromium."""
     from ..analysis._profile import analyse
     from ..report import FORMATS, ReportError, build_report, write_report
 

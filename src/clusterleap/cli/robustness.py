@@ -21,7 +21,8 @@ from ..grading import load_scheme
 from ..robustness import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate, write_folder
 from ..robustness._designs import fresh_seed
 from .app import app, console, err_console, guarded, warn
-from .core import ForceOpt, SheetOpt, read_data_opt
+from .core import read_data_opt
+from .options import ForceOpt, SheetOpt
 
 __all__ = ["MAX_RUNS", "memory_estimate", "robustness"]
 
@@ -150,7 +151,9 @@ def robustness(
     force: ForceOpt = False,
     sheet: SheetOpt = None,
 ) -> None:
-    """Uncertainty (and Sobol' sensitivity) analysis: rank intervals of every unit at every aggregate level.
+    """Uncertainty and sensitivity analysis of the ranks.
+
+    Rank intervals of every unit at every aggregate level, and Sobol' indices with --sobol.
 
     Writes rank_intervals.csv, design.csv, sobol.csv (with --sobol), sobol_units.csv (with --sobol-units),
     grade_probabilities.csv (when the recipe or --grading sets a grading scheme), compare_recipes.csv (with

@@ -24,7 +24,9 @@ def serve(
     forwarded_allow_ips: Annotated[str, typer.Option(help="Reverse proxies whose X-Forwarded-Proto/For headers "
                                                      "are trusted (comma-separated addresses).")] = "127.0.0.1",
 ) -> None:
-    """Serve the evaluation rounds of a workspace in the browser, with the JSON API under /api."""
+    """Serve a workspace in the browser.
+
+    The evaluation rounds of a workspace, with the JSON API under /api."""
     try:
         import uvicorn
 

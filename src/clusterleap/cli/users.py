@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .app import app, console, fail, guarded
+from .app import app, console, fail, guarded, sub_app
 
 if TYPE_CHECKING:
     from ..store import Store
 
-users_app = typer.Typer(name="users", help="Accounts of a web workspace: add, list, API tokens.",
-                        no_args_is_help=True)
-app.add_typer(users_app)
+users_app = sub_app("Accounts of a web workspace: add, list, API tokens.")
+app.add_typer(users_app, name="users")
 
 WorkspaceOpt = Annotated[Path, typer.Option("--workspace", "-w", help="The workspace folder (holds the SQLite "
                                             "database unless --db is given).")]
@@ -37,15 +36,16 @@ def _store(workspace: Path, db: str | None) -> Store:
 def add(
     username: Annotated[str, typer.Argument(help="The user name (no spaces).")],
     role: Annotated[str, typer.Option("--role", help="admin, analyst, contributor or viewer.")],
-    cluster: Annotated[list[str] | None, typer.Option("--cluster", help="A contributor's cluster code "
+    cluster: Annotated[list[str] | None, typer.Option("--cluster", metavar="CODE", help="A contributor's cluster code "
                                                       "(repeat for several).")] = None,
     password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
                                                      "environment variable instead of prompting.")] = None,
     workspace: WorkspaceOpt = Path("clusterleap-workspace"),
     db: DbOpt = None,
 ) -> None:
-    """Create an account. The password is prompted for (twice), or read from --password-env; at least 10
-    characters."""
+    """Create an account.
+
+    The password is prompted for (twice), or read from --password-env; at least 10 characters."""
     from ..store.accounts import add_user
     from ..store.workspace import audit
 
@@ -87,7 +87,9 @@ def token(
     workspace: WorkspaceOpt = Path("clusterleap-workspace"),
     db: DbOpt = None,
 ) -> None:
-    """Create an API token for scripts (printed once; send it as 'Authorization: Bearer <token>')."""
+    """Create an API token for scripts.
+
+    The token is printed once; send it as 'Authorization: Bearer <token>'."""
     from ..store.accounts import create_token
     from ..store.workspace import audit
 

@@ -14,15 +14,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 import yaml
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
 from .._api import as_recipe, evaluate
-from .._files import write_atomic_file, write_csv
+from .._files import write_atomic_file
 from .._pipeline import check_recipe_nodes
 from .._recipe import Recipe
+from .._tables import write_csv
 from ..ahp import step_panel
 from ..analysis._importance import importance
 from ..io._framework_files import load_framework
@@ -33,11 +36,11 @@ from ..io._judgements import (
     recipe_fragment,
     write_questionnaire,
 )
-from .app import app, console, guarded
-from .core import ForceOpt, FrameworkOpt
+from .app import app, console, guarded, sub_app
+from .options import ForceOpt, FrameworkOpt
 
-weights_app = typer.Typer(help="Weights: AHP from expert judgements, and how much each indicator really counts.",
-                          no_args_is_help=True)
+weights_app = sub_app("Weights from experts, and how much each indicator counts.\n\nAHP from expert "
+                      "judgements; nominal, effective and correlation-based weights.")
 app.add_typer(weights_app, name="weights")
 
 
@@ -58,8 +61,10 @@ def template_ahp(
     out: Annotated[Path, typer.Option("--out", "-o", help="Questionnaire to write: .xlsx (or .yaml).")],
     force: ForceOpt = False,
 ) -> None:
-    """Write the AHP questionnaire for a framework: instructions (Chinese and English, Saaty's 1-9 scale) and one
-    sheet per parent node of two or more children, with its children and a comparison matrix to fill."""
+    """Write the AHP questionnaire for a framework.
+
+    Instructions (Chinese and English, Saaty's 1-9 scale) and one sheet per parent node of two or more children,
+    with its children and a comparison matrix to fill."""
     fw = load_framework(framework)
     write_questionnaire(fw, out, force=force)
     asked = questionnaire_nodes(fw)
@@ -104,7 +109,7 @@ def _print_node(node: str, step: dict[str, Any]) -> list[str]:
 @guarded
 def weights_ahp(
     framework: FrameworkOpt,
-    judgements: Annotated[list[Path], typer.Option("--judgements", "-j",
+    judgements: Annotated[list[Path], typer.Option("--judgements", "-j", metavar="FILE",
                                                    help="Judgement file(s): YAML or filled questionnaire .xlsx; "
                                                    "repeat for one file per expert.")],
     pooling: Annotated[Pooling, typer.Option(help="aij: geometric mean of judgements; aip: of priorities.")] =
@@ -115,8 +120,10 @@ def weights_ahp(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the recipe (fragment) YAML here.")] = None,
     force: ForceOpt = False,
 ) -> None:
-    """AHP weights from expert judgements: each node's weights per expert and pooled, with Saaty's consistency ratio
-    (CR > 0.1 flagged), and a recipe fragment with one "ahp" weight step per judged node."""
+    """AHP weights from expert judgements.
+
+    Each node's weights per expert and pooled, with Saaty's consistency ratio (CR > 0.1 flagged), and a recipe
+    fragment with one "ahp" weight step per judged node."""
     fw = load_framework(framework)
     blocks = read_judgements(judgements)
     steps = blocks_to_steps(blocks, fw, pooling.value, completion.value)
@@ -154,8 +161,10 @@ def weights_explain(
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the table as CSV.")] = None,
     force: ForceOpt = False,
 ) -> None:
-    """Nominal and effective weight of every indicator (or node of a level) and its correlation-based importance:
-    Pearson r with the index, r², its share (importance) and importance / effective weight."""
+    """How much each indicator really counts.
+
+    Nominal and effective weight of every indicator (or node of a level) and its correlation-based importance:
+    Pearson r with the index, its share of the summed r² (importance) and importance / effective weight."""
     res = evaluate(framework, data, recipe, year)
     fw = res.framework
     if not 1 <= level < fw.n_levels:
@@ -163,20 +172,32 @@ def weights_explain(
 
         raise RecipeError(f"--level {level}: framework {fw.name!r} has levels 1..{fw.n_levels - 1} below the index")
     df = importance(res, level)
-    table = Table(title=f"Weights explained: {fw.name}, {fw.level_name(level)}, year {res.year}",
-                  title_justify="left")
-    for col in ("node", "parent", "nominal", "used", "eff. nominal", "effective", "pearson r", "r²", "importance",
-                "importance / effective"):
-        table.add_column(col, justify="left" if col in ("node", "parent") else "right")
-
-    def f(v: float, digits: int = 4) -> str:
-        return "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
-
-    for code, row in df.iterrows():
-        table.add_row(str(code), str(row["parent"]), f(row["nominal"]), f(row["used"]), f(row["effective_nominal"]),
-                      f(row["effective"]), f(row["pearson"], 3), f(row["pearson_sq"], 3), f(row["importance"]),
-                      f(row["ratio"], 2))
-    console.print(table)
+    console.print(explain_table(df, f"Weights explained: {fw.name}, {fw.level_name(level)}, year {res.year}"))
     if out is not None:
         write_atomic_file(out, lambda p: write_csv(df, p, float_format="%.10g"), force=force)
         console.print(f"wrote {out}", highlight=False)
+
+
+def explain_table(df: pd.DataFrame, title: str) -> Table:
+    """The table of ``weights explain``: weights and importance in percent, so that every number fits in a few
+    characters and an 80-column terminal shows every node code whole (codes never shrink; the CSV of ``--out`` has
+    every column at full precision, with the nominal effective weight and r² besides)."""
+
+    def pct(v: float) -> str:
+        return "" if math.isnan(v) else f"{100 * v:.1f}"
+
+    def num(v: float, digits: int) -> str:
+        return "" if math.isnan(v) else f"{v:.{digits}f}"
+
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False,
+                  caption="nom., used: weight within the parent (nominal, used by the recipe), %; eff.: effective "
+                  "weight (share of the index), %; r: correlation with the index; imp.: importance (r² as a share "
+                  "of the level's total), %; ratio: imp. / eff.", caption_justify="left")
+    table.add_column("node", no_wrap=True, min_width=max((cell_len(str(c)) for c in df.index), default=4))
+    table.add_column("parent", no_wrap=True)
+    for col in ("nom.", "used", "eff.", "r", "imp.", "ratio"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for code, row in df.iterrows():
+        table.add_row(str(code), str(row["parent"]), pct(row["nominal"]), pct(row["used"]), pct(row["effective"]),
+                      num(row["pearson"], 2), pct(row["importance"]), num(row["ratio"], 2))
+    return table

@@ -15,7 +15,8 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from .._files import write_atomic_dir, write_tables
+from .._files import write_atomic_dir
+from .._tables import write_tables
 from ..errors import DataError
 from .engines import connect, engine_version, fetch, release
 from .measures import Missing, compute_indicators

@@ -28,6 +28,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .._dataset import Dataset
+from .._registry import did_you_mean
 from ..errors import DataError, DataWarning
 
 __all__ = ["MISSING_MARKERS", "read_data"]
@@ -322,6 +323,12 @@ def _read_table(source: str | Path | pd.DataFrame, sheet: str | None) -> tuple[p
     raise DataError(f"{path}: unknown file type {suffix!r} (expected .csv, .xlsx or .parquet)")
 
 
+#: The layouts :func:`read_data` reads (docs/data.md).
+LAYOUTS = ("auto", "wide", "long", "wide-years")
+#: A column of the wide-by-year layout: ``<variable>_<year>``, as in the UNDP's and the World Bank's files.
+_VARIABLE_YEAR = re.compile(r"^(?P<variable>.+)_(?P<year>\d{4})$")
+
+
 def read_data(
     source: str | Path | pd.DataFrame,
     *,
@@ -329,10 +336,13 @@ def read_data(
     sheet: str | None = None,
     unit: str | None = None,
     year: str | None = None,
+    name: str | None = None,
     illustrative: bool | None = None,
 ) -> Dataset:
     """Read a data set. ``layout`` is 'wide' (one row per unit or unit-year), 'long' (unit, indicator, [year,]
-    value) or 'auto' (long when the table has indicator and value columns)."""
+    value), 'wide-years' (one row per unit, a column ``<variable>_<year>`` per variable and year) or 'auto' (long
+    when the table has indicator and value columns, else wide). ``unit``, ``year`` and ``name`` name the unit code,
+    year and display-name columns when they are not among the usual names."""
     df, where, row_word, file_rows = _read_table(source, sheet)
     df.columns = [str(c).strip() for c in df.columns]
     df = _drop_unnamed(df, where)
@@ -344,14 +354,20 @@ def read_data(
     dup = next((c for c, n in Counter(cols).items() if n > 1), None)
     if dup is not None:
         raise DataError(f"{where}: column {dup!r} appears twice")
+    for given, what in ((unit, "unit"), (name, "name"), (year if layout != "wide-years" else None, "year")):
+        if given is not None and given not in cols:
+            raise DataError(f"{where}: no {what} column {given!r}{did_you_mean(given, cols)}")
+    if layout == "wide-years":
+        df, file_rows = _wide_years(df, where, file_rows, year or "year")
+        year, layout, cols = year or "year", "wide", list(df.columns)
     if layout == "auto":
         ind = _find(cols, INDICATOR_COLUMNS)
         if ind and not _find(cols, VALUE_COLUMNS):
             raise DataError(f"{where}: a column {ind!r} as in a long file, but no value column (expected one named "
                             f"{' or '.join(VALUE_COLUMNS)}; columns: {', '.join(cols[:12])})")
         layout = "long" if ind else "wide"
-    if layout not in ("wide", "long"):
-        raise DataError(f"layout {layout!r} is unknown (expected wide, long or auto)")
+    if layout not in LAYOUTS:
+        raise DataError(f"layout {layout!r} is unknown{did_you_mean(layout, LAYOUTS)}")
     unit_col = unit or _find(cols, UNIT_COLUMNS)
     if unit_col is None or unit_col not in cols:
         raise DataError(f"{where}: no unit column (expected one named {' or '.join(UNIT_COLUMNS)})")
@@ -362,7 +378,7 @@ def read_data(
             raise DataError(f"{where} {row_word} {file_rows[i]}, column {unit_col!r}: empty unit code")
     units_raw = [str(u) for u in units_opt]
     years_raw = _years(df, year_col, where, row_word, file_rows)
-    name_col = _find(cols, NAME_COLUMNS)
+    name_col = name or _find(cols, NAME_COLUMNS)
     bench_col = _find(cols, BENCHMARK_COLUMNS)
     marker = _find(cols, (ILLUSTRATIVE_COLUMN,))
     if marker is not None:
@@ -425,6 +441,41 @@ def read_data(
         illustrative=bool(illustrative),
         year_column=year_col or "",
     )
+
+
+def _wide_years(df: pd.DataFrame, where: str, file_rows: np.ndarray, year_col: str) -> tuple[pd.DataFrame,
+                                                                                           np.ndarray]:
+    """The wide-by-year layout as the wide one: one row per unit and year (the unit's file row for each), a column
+    ``year_col`` and one column per variable, from one row per unit with a column ``<variable>_<year>`` per variable
+    and year. Columns without a year suffix are the unit's (code, name, metadata); a variable missing in a year is
+    empty in it."""
+    by_year: dict[int, dict[str, str]] = {}
+    for col in df.columns:
+        m = _VARIABLE_YEAR.match(col)
+        if m is not None and 1900 <= int(m["year"]) <= 2100:
+            by_year.setdefault(int(m["year"]), {})[m["variable"]] = col
+    if not by_year:
+        raise DataError(f"{where}: no column named <variable>_<year> (such as le_2022), which the wide-years layout "
+                        f"reads; columns: {', '.join(list(df.columns)[:12])}")
+    if year_col in df.columns:
+        raise DataError(f"{where}: a column {year_col!r} besides the <variable>_<year> columns (the wide-years "
+                        "layout makes the year column itself; use the wide layout for a file with one)")
+    claimed = {c for cols in by_year.values() for c in cols.values()}
+    unit_cols = [c for c in df.columns if c not in claimed]
+    variables = list(dict.fromkeys(v for y in sorted(by_year) for v in by_year[y]))
+    parts = []
+    for y in sorted(by_year):
+        part = df[unit_cols].copy()
+        part[year_col] = y
+        for v in variables:
+            source = by_year[y].get(v)
+            part[v] = df[source] if source is not None else None
+        parts.append(part)
+    long = pd.concat(parts, ignore_index=True)
+    if long.size > MAX_CELLS:
+        raise DataError(f"{where}: {long.size:,} cells once one row per unit and year is more than the limit of "
+                        f"{MAX_CELLS:,}")
+    return long, np.tile(file_rows, len(by_year))
 
 
 def _drop_unnamed(df: pd.DataFrame, where: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ _TOP_KEYS = {"name", "name_en", "name_zh", "description", "level_names", "includ
 _AGG_KEYS = {"code", "name_en", "name_zh", "weight", "children"}
 _IND_KEYS = {
     "code", "name_en", "name_zh", "weight", "direction", "unit", "definition", "source", "goalposts", "target",
-    "target_reason", "denominator", "transform", "goalposts_reason",
+    "target_reason", "denominator", "transform", "goalposts_reason", "unit_zh",
 }
 
 
@@ -131,6 +131,7 @@ def _indicator_node(code: str, spec: Mapping[str, Any], parent: str, weight: Any
         kind="indicator",
         direction=int(direction),
         unit=_text(spec.get("unit"), where, "unit"),
+        unit_zh=_text(spec.get("unit_zh"), where, "unit_zh"),
         definition=_text(spec.get("definition"), where, "definition").strip(),
         source=_text(spec.get("source"), where, "source").strip(),
         goalposts=goalposts,
@@ -280,7 +281,8 @@ def framework_to_yaml(fw: Framework) -> str:
     """Write a framework as a self-contained YAML file (indicators inline) that :func:`read_framework_yaml` reads."""
 
     def indicator(n: Node) -> dict[str, Any]:
-        d: dict[str, Any] = {"name_en": n.name_en, "name_zh": n.name_zh, "unit": n.unit, "direction": n.direction}
+        d: dict[str, Any] = {"name_en": n.name_en, "name_zh": n.name_zh, "unit": n.unit, "unit_zh": n.unit_zh,
+                             "direction": n.direction}
         for key in ("definition", "source", "target", "target_reason", "denominator", "transform"):
             value = getattr(n, key)
             if value not in (None, ""):

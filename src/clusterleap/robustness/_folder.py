@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from .._files import write_atomic_dir, write_csv
+from .._files import write_atomic_dir
 from .._result import Result, write_illustrative_notice
+from .._tables import write_csv
 from ..errors import ReportError
 from ._samples import Samples
 

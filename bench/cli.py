@@ -1,0 +1,85 @@
+"""Benchmark: start-up of the command line, as whole-process wall time against ``python -c pass`` in the same run.
+
+Run alone: ``.venv/bin/python bench/cli.py [--runs N]``. Each command runs N times in a fresh interpreter (the one
+running this script, ``python -m clusterleap ...``); the figure is the minimum wall time, the least disturbed by
+other work on the machine, beside the load average. A second pass with ``-X importtime`` lists which heavy
+libraries each command loaded: a command should load only what it uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+#: What each command should take at most (seconds of wall time, minimum of the runs).
+TARGETS = {"--help": 0.3, "--version": 0.3, "show world-class": 0.5}
+HEAVY = ("pandas", "scipy.stats", "plotly", "sklearn", "openpyxl", "jinja2", "clusterleap.report", "pyarrow")
+
+
+def commands(demo: Path) -> dict[str, list[str]]:
+    """The command lines measured, by label; the baseline first."""
+    py = [sys.executable]
+    cl = [*py, "-m", "clusterleap"]
+    data, recipe = str(demo / "illustrative-data.csv"), str(demo / "recipe.yaml")
+    return {
+        "python -c pass": [*py, "-c", "pass"],
+        "import typer, rich": [*py, "-c", "import typer, rich.console"],  # the floor of any command
+        "import clusterleap": [*py, "-c", "import clusterleap"],
+        "--help": [*cl, "--help"],
+        "--version": [*cl, "--version"],
+        "evaluate --help": [*cl, "evaluate", "--help"],
+        "frameworks": [*cl, "frameworks"],
+        "show world-class": [*cl, "show", "world-class"],
+        "methods": [*cl, "methods"],
+        "evaluate (demo data)": [*cl, "evaluate", "-f", "world-class", "-d", data, "-r", recipe, "-o",
+                                 str(demo / "out"), "--force"],
+    }
+
+
+def wall(argv: list[str], runs: int) -> float:
+    """The minimum wall time of ``runs`` runs of ``argv`` (output discarded; a failure stops the benchmark)."""
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def heavy_imports(argv: list[str]) -> list[str]:
+    """The heavy libraries ``argv`` imports, from ``-X importtime``."""
+    out = subprocess.run([argv[0], "-X", "importtime", *argv[1:]], capture_output=True, text=True, check=True)
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time")}
+    return [h for h in HEAVY if h in loaded]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="runs of each command (the minimum is reported)")
+    runs = parser.parse_args().runs
+    env_note = os.environ.get("PYTHONPATH", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        demo = Path(tmp) / "demo"
+        subprocess.run([sys.executable, "-m", "clusterleap", "demo", "-o", str(demo)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores; "
+              f"min of {runs} runs{'; PYTHONPATH=' + env_note if env_note else ''}")
+        cmds = commands(demo)
+        base = wall(cmds["python -c pass"], runs)
+        print(f"{'command':24s} {'wall s':>7s} {'x pass':>7s} {'- pass':>7s} {'target':>7s}  heavy libraries loaded")
+        for label, argv in cmds.items():
+            t = base if label == "python -c pass" else wall(argv, runs)
+            target = TARGETS.get(label)
+            verdict = "" if target is None else f"{target:.2f}{' ok' if t <= target else ' MISSED'}"
+            heavy = ", ".join(heavy_imports(argv)) or "none"
+            print(f"{label:24s} {t:7.3f} {t / base:7.1f} {t - base:7.3f} {verdict:>7s}  {heavy}")
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

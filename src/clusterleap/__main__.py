@@ -1,0 +1,6 @@
+"""``python -m clusterleap``: the command line."""
+
+from .cli import main
+
+if __name__ == "__main__":
+    main()
