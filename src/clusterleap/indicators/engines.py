@@ -48,9 +48,13 @@ def connect(engine: str = "duckdb", *, session: Any = None, master: str | None =
             ) -> BaseBackend:
     """An Ibis connection: ``duckdb`` (in memory, optionally with a ``memory_limit`` such as ``"2GB"`` beyond which
     DuckDB spills to ``temp_directory``, and a number of ``threads``) or ``spark`` (the given ``session``, else one
-    for ``master``, default ``local[*]``)."""
+    for ``master``, default ``local[*]``).
+
+    DuckDB is told that the order of rows does not matter (``preserve_insertion_order``: every result here is an
+    aggregate or sorted), which lets it write and scan tables in parallel without holding rows back to keep them in
+    order."""
     if engine == "duckdb":
-        config: dict[str, Any] = {}
+        config: dict[str, Any] = {"preserve_insertion_order": False}
         if temp_directory is not None:
             config["temp_directory"] = str(temp_directory)
         if memory_limit:
