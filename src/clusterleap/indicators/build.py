@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import DataError
 from ..files import write_atomic_dir, write_tables
-from .engines import connect, engine_version, fetch, release
+from .engines import connect, distinct, engine_version, fetch, release
 from .measures import Missing, compute_indicators
 from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
 from .spec import Spec, load_spec
@@ -141,7 +141,7 @@ def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
     inside, outside = in_years & t._unit.notnull(), in_years & t._unit.isnull()
     aggs: dict[str, Any] = {"used": t.count(), "inside": t.count(where=inside), "outside": t.count(where=outside)}
     if "_firm" in t.columns:
-        aggs |= {"fin": t._firm.nunique(where=inside), "fout": t._firm.nunique(where=outside)}
+        aggs |= {"fin": distinct(t._firm, inside), "fout": distinct(t._firm, outside)}
     row = fetch(t.aggregate(**aggs)).iloc[0]
 
     def n(name: str) -> int:

@@ -19,7 +19,7 @@ from ibis.backends import BaseBackend
 
 from ..errors import DataError
 
-__all__ = ["ENGINES", "checkpoint", "connect", "engine_version", "fetch", "memtable", "read_table", "release",
+__all__ = ["ENGINES", "checkpoint", "connect", "distinct", "engine_version", "fetch", "memtable", "read_table", "release",
            "spark_session"]
 
 ENGINES = ("duckdb", "spark")
@@ -93,6 +93,16 @@ def _read(con: BaseBackend, path: Path, table_name: str) -> ir.Table:
     if con.name == "duckdb":
         return con.read_csv(str(path), table_name=table_name, all_varchar=True)
     return con.read_csv(str(path), table_name=table_name, inferSchema=False)
+
+
+def distinct(col: ir.Column, where: ir.BooleanValue | None = None) -> ir.IntegerScalar:
+    """The number of distinct values of ``col`` among the rows where ``where`` holds: written as the distinct count
+    of a value that is null where ``where`` does not hold, rather than a filtered distinct count. Both mean the same;
+    DuckDB inserts every row's value into the distinct set before it applies a filter (seconds and hundreds of MB
+    per aggregate on ten million rows), and skips nulls at once."""
+    if where is None:
+        return col.nunique()
+    return where.ifelse(col, ibis.null(col.type())).nunique()
 
 
 def fetch(expr: ir.Expr) -> pd.DataFrame:

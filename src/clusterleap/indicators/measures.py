@@ -34,7 +34,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .engines import fetch, memtable
+from .engines import distinct, fetch, memtable
 from .records import CodeLists, Prepared, condition
 from .spec import Aggregate, Indicator, Spec
 
@@ -79,7 +79,7 @@ def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: s
     if a.fn == "count":
         return {name: col.count(where=cond)}
     if a.fn == "count_distinct":
-        return {name: col.nunique(where=cond)}
+        return {name: distinct(col, cond)}
     fn: Callable[..., ir.Scalar] = getattr(col, a.fn)
     out = {name: fn(where=cond)}
     if a.column in nullable:
