@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .engines import distinct, fetch, memtable
-from .records import CodeLists, Prepared, condition
+from .records import CodeLists, Labels, Prepared, condition
 from .spec import Aggregate, Indicator, Spec
 
 __all__ = ["Missing", "compute_indicators"]
@@ -87,8 +87,9 @@ def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: s
     return out
 
 
-def _fetch(expr: ir.Table, index: list[str]) -> pd.DataFrame:
-    df: pd.DataFrame = fetch(expr)
+def _fetch(expr: ir.Table, index: list[str], labels: Labels) -> pd.DataFrame:
+    """Run an aggregate; its grouping columns as codes (region, category, universe, cluster) and years."""
+    df: pd.DataFrame = labels.decode(fetch(expr))
     for c in index:
         if c in ("_y", "_year"):
             df[c] = df[c].astype("int64")
@@ -155,7 +156,7 @@ def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequ
                 names[same] = f"a{len(names)}"
                 aggs |= _aggregate(w, agg, condition(w, ind.where), names[same], prep.nullable)
             alias[f"{part}{i}"] = names[same]
-    df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"])
+    df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"], prep.labels)
     df = df.set_index(["_unit", "_y"]).reindex(res.index)
     no_rows = df["__rows"].isna()
 
@@ -211,14 +212,16 @@ def _totals(prep: Prepared, national: Prepared | None, col: str, where: Sequence
     t = t.filter(_and(t._year.isin(list(years)), condition(t, where)))
     keys = ["_region", "_category", "_universe", "_year"]
     # one pass: by region x category x universe x year and cluster (a few thousand rows), then summed in pandas
-    both = _fetch(t.group_by([*keys, "_unit"]).aggregate(**_sum_na(t, col, prep.nullable)), [*keys, "_unit"])
+    both = _fetch(t.group_by([*keys, "_unit"]).aggregate(**_sum_na(t, col, prep.nullable)), [*keys, "_unit"],
+                  prep.labels)
     both["na"] = both["na"] if "na" in both else 0
     cells = both.groupby(keys, dropna=False, as_index=False)[["e", "na", "n"]].sum(min_count=1)
     units = both[both._unit.notna()].groupby(["_unit", "_year"], as_index=False)[["e", "na", "n"]].sum(min_count=1)
     if national is not None:
         n = national.table.filter(national.table._year.isin(list(years)))
         ncol = col if col in national.source.values else national.source.values[0]
-        nat = _fetch(n.group_by(keys[1:]).aggregate(**_sum_na(n, ncol, national.nullable)), keys[1:])
+        nat = _fetch(n.group_by(keys[1:]).aggregate(**_sum_na(n, ncol, national.nullable)), keys[1:],
+                     prep.labels)
         nat["na"] = nat["na"] if "na" in nat else 0
     else:
         nat = cells.groupby(keys[1:], dropna=False, as_index=False)[["e", "na", "n"]].sum()
@@ -394,7 +397,7 @@ def _herfindahl(res: _Result, ind: Indicator, prep: Prepared, years: Sequence[in
     g1 = w.group_by([*groups, p["over"]]).aggregate(s=w[p["of"]].sum(),
                                                     na=w[p["of"]].isnull().ifelse(1, 0).sum())
     g2 = g1.group_by(groups).aggregate(tot=g1.s.sum(), sq=(g1.s * g1.s).sum(), na=g1.na.sum())
-    df = _fetch(g2, ["_unit", "_y"])
+    df = _fetch(g2, ["_unit", "_y"], prep.labels)
     df["tot"] = df["tot"].astype("float64").fillna(0.0)
     df["part"] = _div(df.sq.astype("float64"), df.tot)  # sum of s^2 / T = HHI x T: the T-weighted mean's numerator
     agg = df.groupby(["_unit", "_y"]).agg(part=("part", lambda s: s.sum(min_count=1)), tot=("tot", "sum"),

@@ -23,7 +23,7 @@ from ..errors import DataError
 from .engines import checkpoint, fetch, memtable, read_table
 from .spec import Condition, Source, Spec
 
-__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
+__all__ = ["BadRecords", "CodeLists", "Labels", "Prepared", "condition", "prepare_sources", "read_code_lists"]
 
 #: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
 MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
@@ -68,12 +68,14 @@ class CodeLists:
 @dataclass
 class Prepared:
     """A source after checks: its assigned table (columns ``_year, _region, _category, _universe, _unit, _firm`` and
-    the declared columns) and what the checks found."""
+    the declared columns; region, category, universe and cluster as the integers of ``labels``) and what the checks
+    found."""
 
     source: Source
     path: Path
     table: ir.Table
     rows_read: int
+    labels: Labels
     bad: list[BadRecords] = field(default_factory=list)
     #: the values that may be missing after the checks (empty cells as read, or bad values treated as missing)
     nullable: set[str] = field(default_factory=set)
@@ -214,25 +216,63 @@ def _stop(bad: BadRecords, path: Path) -> DataError:
                      f"(on_bad.{bad.kind}: error), e.g. {shown}")
 
 
-def _memtables(codes: CodeLists) -> dict[str, ir.Table]:
-    ind = codes.industries.assign(category=codes.industries.category.replace("", None),
-                                  universe=codes.industries.universe.replace("", None))
+@dataclass(frozen=True)
+class Labels:
+    """The codes behind the small integers that stand for regions, categories, universes and clusters in the
+    engine's tables (the position in each tuple): four integer columns instead of four text columns per record,
+    a third less memory and faster grouping. Aggregates are decoded back to the codes when fetched."""
+
+    region: tuple[str, ...]
+    category: tuple[str, ...]
+    universe: tuple[str, ...]
+    unit: tuple[str, ...]
+
+    @classmethod
+    def of(cls, codes: CodeLists) -> Labels:
+        ind = codes.industries
+        return cls(tuple(codes.regions.region.astype(str)), tuple(sorted(c for c in ind.category.unique() if c)),
+                   tuple(sorted(u for u in ind.universe.unique() if u)), tuple(codes.clusters.cluster))
+
+    def ids(self, role: str, values: pd.Series) -> pd.Series:
+        """The integer of each code of ``role`` (``region``, ``category``, ``universe``, ``unit``), null for none."""
+        index = {code: i for i, code in enumerate(getattr(self, role))}
+        return values.map(index).astype("Int32")
+
+    def decode(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its columns ``_region, _category, _universe, _unit`` as codes (None where null)."""
+        for col in ("_region", "_category", "_universe", "_unit"):
+            if col in df:
+                names = dict(enumerate(getattr(self, col[1:])))
+                df[col] = df[col].map(lambda v, n=names: None if v is None or v != v else n[int(v)]).astype(object)
+        return df
+
+
+def _memtables(codes: CodeLists, labels: Labels) -> dict[str, ir.Table]:
+    ind = codes.industries
+    i32 = "int32"
     out = {
-        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str), "_r_known": True})),
-        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str), "_i_cat": ind.category,
-                                                  "_i_univ": ind.universe, "_i_known": True}),
-                                    schema={"_i_code": "string", "_i_cat": "string", "_i_univ": "string",
-                                            "_i_known": "boolean"}),
-        "clusters": memtable(pd.DataFrame({"_c_region": codes.clusters.region, "_c_cat": codes.clusters.category,
-                                                "_c_unit": codes.clusters.cluster})),
+        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str),
+                                          "_r_id": labels.ids("region", codes.regions.region.astype(str)),
+                                          "_r_known": True}),
+                            schema={"_r_code": "string", "_r_id": i32, "_r_known": "boolean"}),
+        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str),
+                                             "_i_cat": labels.ids("category", ind.category),
+                                             "_i_univ": labels.ids("universe", ind.universe), "_i_known": True}),
+                               schema={"_i_code": "string", "_i_cat": i32, "_i_univ": i32, "_i_known": "boolean"}),
+        "clusters": memtable(pd.DataFrame({"_c_region": labels.ids("region", codes.clusters.region),
+                                           "_c_cat": labels.ids("category", codes.clusters.category),
+                                           "_c_unit": labels.ids("unit", codes.clusters.cluster)}),
+                             schema={"_c_region": i32, "_c_cat": i32, "_c_unit": i32}),
     }
     if codes.firms is not None:
-        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm, "_f_unit": codes.firms.cluster}))
+        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm,
+                                              "_f_unit": labels.ids("unit", codes.firms.cluster)}),
+                                schema={"_f_firm": "string", "_f_unit": i32})
     return out
 
 
 def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
-    """The declared columns as read (for examples), plus their typed roles: ``_year`` (integer), ``_region``,
+    """The declared columns as read (for examples), plus their typed roles: ``_year`` (a 32-bit integer), ``_region``,
     ``_ind``, ``_firm`` (text), ``_v_<value>`` (float64, NaN kept as read) and, for a value read as text,
     ``_nan_<value>`` (the cell is not a number)."""
     missing = [c for c in src.columns if c not in t.columns]
@@ -241,7 +281,7 @@ def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
                         f"{', '.join(t.columns)})")
     cols: dict[str, ir.Value] = {c: t[c] for c in src.columns}
     year = t[src.year]
-    cols["_year"] = year.strip().try_cast("int64") if year.type().is_string() else year.cast("int64")
+    cols["_year"] = year.strip().try_cast("int32") if year.type().is_string() else year.cast("int32")
     for name, role in ((src.region, "_region"), (src.industry, "_ind"), (src.firm, "_firm")):
         if name:
             cols[role] = t[name].cast("string").strip()
@@ -332,7 +372,7 @@ def _assign(t: ir.Table, src: Source, mt: Mapping[str, ir.Table]) -> ir.Table:
             t = t.left_join(c, (t._region == c._c_region) & (t._category == c._c_cat)).drop("_c_region", "_c_cat")
             t = t.rename(_unit="_c_unit")
         else:
-            t = t.mutate(_unit=ibis.null("string"), _region=ibis.null("string"))
+            t = t.mutate(_unit=ibis.null("int32"), _region=ibis.null("int32"))
         if "firms" in mt and src.firm is not None:
             f = mt["firms"]
             t = t.left_join(f, t._firm == f._f_firm).drop("_f_firm")
@@ -372,7 +412,8 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
     the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Finding the keys
     that occur twice, counting the bad records, handling them and every later aggregate read that table; only the
     examples of bad records go back to the records as read. The handling is a view on the table (no copy)."""
-    mt = _memtables(codes)
+    labels = Labels.of(codes)
+    mt = _memtables(codes, labels)
     out: dict[str, Prepared] = {}
     # sources with codes first: the ones joined 'via' them need their cleaned records
     for src in sorted(spec.sources.values(), key=lambda s: s.via is not None):
@@ -384,7 +425,8 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
         types = _value_kinds(raw, src)
         if src.via is None:
             if src.region is not None:
-                t = t.left_join(mt["regions"], t._region == mt["regions"]._r_code).drop("_r_code")
+                r = mt["regions"]
+                t = t.left_join(r, t._region == r._r_code).drop("_r_code", "_region").rename(_region="_r_id")
             t = t.left_join(mt["industries"], t._ind == mt["industries"]._i_code).drop("_i_code")
             known = t._i_known.fill_null(False)
             if src.region is not None:
@@ -420,7 +462,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
         nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
         found = _count_flags(stored, {k: v for k, v in flags.items() if k != "_dup"} | nulls_read)
         found["_dup"] = n_dup
-        prep = Prepared(src, path, stored, found["_rows"])
+        prep = Prepared(src, path, stored, found["_rows"], labels)
         reject, nulls = _handle(src, spec, found, checked, path, prep.bad)
         u = stored
         if reject:
