@@ -271,6 +271,14 @@ def _memtables(codes: CodeLists, labels: Labels) -> dict[str, ir.Table]:
     return out
 
 
+def _code(col: ir.Column, path: Path) -> ir.StringValue:
+    """A code (region, industry, firm) as text: stripped of surrounding blanks when read from a CSV file, where
+    they are an accident of the format; as stored in a typed file (Parquet), where a blank is part of the value (a
+    code with one does not match the code list and is reported as unknown, never silently taken as another)."""
+    text: ir.StringValue = col.cast("string")
+    return text.strip() if path.suffix.lower() == ".csv" else text
+
+
 def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
     """The declared columns as read (for examples), plus their typed roles: ``_year`` (a 32-bit integer), ``_region``,
     ``_ind``, ``_firm`` (text), ``_v_<value>`` (float64, NaN kept as read) and, for a value read as text,
@@ -284,7 +292,7 @@ def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
     cols["_year"] = year.strip().try_cast("int32") if year.type().is_string() else year.cast("int32")
     for name, role in ((src.region, "_region"), (src.industry, "_ind"), (src.firm, "_firm")):
         if name:
-            cols[role] = t[name].cast("string").strip()
+            cols[role] = _code(t[name], path)
     for c in src.values:
         col = t[c]
         if col.type().is_string():
@@ -437,7 +445,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
             pcols = {f"_p_{b}": parent[b].cast("string") for _, b in src.via_on}
             p = parent.select(**pcols, _p_year=parent._year, _p_region=parent._region, _p_cat=parent._category,
                               _p_univ=parent._universe, _p_unit=parent._unit, _p_known=ibis.literal(True))
-            preds = [t[a].cast("string").strip() == p[f"_p_{b}"] for a, b in src.via_on] + [t._year == p._p_year]
+            preds = [_code(t[a], path) == p[f"_p_{b}"] for a, b in src.via_on] + [t._year == p._p_year]
             t = t.left_join(p, preds).drop(*pcols, "_p_year")
             known = t._p_known.fill_null(False)
             t = t.rename(_region="_p_region", _category="_p_cat", _universe="_p_univ", _unit="_p_unit")
