@@ -148,14 +148,14 @@ def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequ
     names: dict[str, str] = {}  # one aggregate per distinct definition, however many indicators use it
     for i, ind in enumerate(inds):
         assert ind.numerator is not None
-        for part, agg in (("n", ind.numerator), ("d", ind.denominator)):
+        for role, agg in (("n", ind.numerator), ("d", ind.denominator)):
             if agg is None:
                 continue
             same = repr((agg, ind.where))
             if same not in names:
                 names[same] = f"a{len(names)}"
                 aggs |= _aggregate(w, agg, condition(w, ind.where), names[same], prep.nullable)
-            alias[f"{part}{i}"] = names[same]
+            alias[f"{role}{i}"] = names[same]
     df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"], prep.labels)
     df = df.set_index(["_unit", "_y"]).reindex(res.index)
     no_rows = df["__rows"].isna()
@@ -214,7 +214,7 @@ def _totals(prep: Prepared, national: Prepared | None, col: str, where: Sequence
     # one pass: by region x category x universe x year and cluster (a few thousand rows), then summed in pandas
     both = _fetch(t.group_by([*keys, "_unit"]).aggregate(**_sum_na(t, col, prep.nullable)), [*keys, "_unit"],
                   prep.labels)
-    both["na"] = both["na"] if "na" in both else 0
+    both["na"] = both.get("na", 0)
     cells = both.groupby(keys, dropna=False, as_index=False)[["e", "na", "n"]].sum(min_count=1)
     units = both[both._unit.notna()].groupby(["_unit", "_year"], as_index=False)[["e", "na", "n"]].sum(min_count=1)
     if national is not None:
@@ -222,7 +222,7 @@ def _totals(prep: Prepared, national: Prepared | None, col: str, where: Sequence
         ncol = col if col in national.source.values else national.source.values[0]
         nat = _fetch(n.group_by(keys[1:]).aggregate(**_sum_na(n, ncol, national.nullable)), keys[1:],
                      prep.labels)
-        nat["na"] = nat["na"] if "na" in nat else 0
+        nat["na"] = nat.get("na", 0)
     else:
         nat = cells.groupby(keys[1:], dropna=False, as_index=False)[["e", "na", "n"]].sum()
     for df in (cells, units, nat):

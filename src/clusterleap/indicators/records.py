@@ -20,7 +20,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from ..errors import DataError
-from .engines import checkpoint, fetch, memtable, read_table
+from .engines import checkpoint, fetch, file_statistics_ignored, memtable, read_table
 from .spec import Condition, Source, Spec
 
 __all__ = ["BadRecords", "CodeLists", "Labels", "Prepared", "condition", "prepare_sources", "read_code_lists"]
@@ -342,7 +342,7 @@ def _order(src: Source) -> list[str]:
     return list(src.key) or [src.year]
 
 
-def _handle(src: Source, spec: Spec, found: Mapping[str, int], checked: ir.Table, path: Path,
+def _handle(con: BaseBackend, src: Source, spec: Spec, found: Mapping[str, int], checked: ir.Table, path: Path,
             report: list[BadRecords]) -> tuple[list[str], dict[str, list[str]]]:
     """Count, exemplify (from ``checked``, the records as read) and apply the handling of every kind of bad record
     found: the flags whose records are rejected, and per value the flags that make it missing."""
@@ -358,8 +358,9 @@ def _handle(src: Source, spec: Spec, found: Mapping[str, int], checked: ir.Table
         n = found.get(flag, 0)
         if n == 0:
             continue
-        bad = BadRecords(src.name, kind, n, handling, column,
-                         _examples(checked, checked[flag], src.columns, _order(src)))
+        with file_statistics_ignored(con):
+            examples = _examples(checked, checked[flag], src.columns, _order(src))
+        bad = BadRecords(src.name, kind, n, handling, column, examples)
         if handling == "error":
             raise _stop(bad, path)
         report.append(bad)
@@ -471,7 +472,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
         found = _count_flags(stored, {k: v for k, v in flags.items() if k != "_dup"} | nulls_read)
         found["_dup"] = n_dup
         prep = Prepared(src, path, stored, found["_rows"], labels)
-        reject, nulls = _handle(src, spec, found, checked, path, prep.bad)
+        reject, nulls = _handle(con, src, spec, found, checked, path, prep.bad)
         u = stored
         if reject:
             u = u.filter(~reduce(operator.or_, [flags[f] for f in reject]))
