@@ -63,6 +63,7 @@ def test_rows_read_and_used(built: Build) -> None:
     assert (cov["firms"].firms_in_clusters, cov["firms"].firms_outside) == (6, 1)  # f5 is in no cluster
     assert (cov["patents"].rows_read, cov["patents"].rows_used) == (4, 3)
     assert built.provenance["inputs"][0]["rows_read"] == 17 and len(built.provenance["inputs"][0]["sha256"]) == 64
+    assert built.provenance["records"] == str(CORPUS.resolve())
 
 
 def test_ratios_and_counts_by_hand(built: Build) -> None:

@@ -197,6 +197,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
         "engine": engine_version(con),
         "ibis": ibis.__version__,
         "spec": {"file": str(spec.path), "name": spec.name, "sha256": spec.sha256},
+        "records": str(records.resolve()),
         "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": file_sha256(p.path),
                     "rows_read": p.rows_read, "rows_used": rows_used.get(p.source.name)}
                    for p in prepared.values()],
