@@ -216,6 +216,10 @@ def _stop(bad: BadRecords, path: Path) -> DataError:
                      f"(on_bad.{bad.kind}: error), e.g. {shown}")
 
 
+#: The integer that stands for no category or universe in the code lists sent to the engine (made null there).
+NONE = -1
+
+
 @dataclass(frozen=True)
 class Labels:
     """The codes behind the small integers that stand for regions, categories, universes and clusters in the
@@ -234,9 +238,10 @@ class Labels:
                    tuple(sorted(u for u in ind.universe.unique() if u)), tuple(codes.clusters.cluster))
 
     def ids(self, role: str, values: pd.Series) -> pd.Series:
-        """The integer of each code of ``role`` (``region``, ``category``, ``universe``, ``unit``), null for none."""
+        """The integer of each code of ``role`` (``region``, ``category``, ``universe``, ``unit``); -1 for none (a
+        plain integer column travels to every engine alike; :data:`NONE` marks it)."""
         index = {code: i for i, code in enumerate(getattr(self, role))}
-        return values.map(index).astype("Int32")
+        return values.map(index).fillna(NONE).astype("int32")
 
     def decode(self, df: pd.DataFrame) -> pd.DataFrame:
         """``df`` with its columns ``_region, _category, _universe, _unit`` as codes (None where null)."""
@@ -440,7 +445,7 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
             known = t._i_known.fill_null(False)
             if src.region is not None:
                 known = known & t._r_known.fill_null(False)
-            t = t.rename(_category="_i_cat", _universe="_i_univ")
+            t = t.mutate(_category=t._i_cat.nullif(NONE), _universe=t._i_univ.nullif(NONE)).drop("_i_cat", "_i_univ")
         else:
             parent = out[src.via].table
             pcols = {f"_p_{b}": parent[b].cast("string") for _, b in src.via_on}
