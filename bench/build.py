@@ -1,12 +1,15 @@
 """Benchmark: indicators from 10 million firm-year rows (synthetic records, 300 clusters x 6 years, the world-class
 pool's record-based definitions of docs/examples/records/spec.yaml: 24 indicators).
 
-DuckDB (through Ibis, `clusterleap.indicators.build_indicators`) against the baseline, in the same run: pandas
-reading the same Parquet files and computing the same definitions with merges and groupbys. Each runs in a fresh
-process, so its wall time and peak memory (max RSS, from wait4) are its own; then Spark local mode (time only: its
-memory is the JVM's). The issue's aim: DuckDB under 10 s and 2 GB on 2 cores.
+DuckDB (through Ibis, `clusterleap.indicators.build_indicators`, 2 threads, a memory limit of 1.5 GB beyond which it
+spills to disk) against the baseline, in the same run: pandas reading the same Parquet files and computing the same
+definitions with merges and groupbys. Each runs in a fresh process, so its wall time, CPU time and peak memory (the
+whole process's peak RSS, DuckDB included, read from /proc by the process) are its own; then Spark local mode (time
+only: its memory is the JVM's). The aim: DuckDB under 10 s and 2 GB on 2 cores. On a shared machine the wall time
+depends on the load (printed before and after); the CPU time much less.
 
-Run: .venv/bin/python bench/build.py [--rows 10000000] [--no-spark] [--memory-limit 1.5GB]
+Run: .venv/bin/python bench/build.py [--rows 10000000] [--no-spark] [--memory-limit 1.5GB|none] [--keep DIR]
+(--keep writes the synthetic records into DIR once and reads them from there in later runs)
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC_SPEC = ROOT / "docs" / "examples" / "records" / "spec.yaml"
@@ -128,9 +132,21 @@ def pandas_build(spec_path: Path, records: Path) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------- child processes
 
 
+def peak_rss_mib() -> float:
+    """The process's peak resident set (VmHWM), DuckDB's memory included. Read in the process itself: the maximum
+    RSS that wait4 reports for a child also holds the memory of the parent it was forked from (Linux carries the
+    old address space's high-water mark over an exec), here the records the parent synthesised."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - not Linux
+
+
 def child(engine: str, spec: Path, records: Path, result: Path, memory_limit: str | None) -> None:
-    t0 = time.perf_counter()
+    """Build in this process and print its wall and CPU seconds (every thread of the process, from the start of the
+    build; Spark: the driver's Python only, the JVM is another process) and its peak memory."""
     if engine == "pandas":
+        t0, c0 = time.perf_counter(), os.times()
         table = pandas_build(spec, records).reset_index().rename(columns={"cluster": "unit"})
     else:
         from clusterleap.indicators import build_indicators, spark_session
@@ -138,28 +154,25 @@ def child(engine: str, spec: Path, records: Path, result: Path, memory_limit: st
         session = None
         if engine == "spark":
             session = spark_session("local[2]", shuffle_partitions=8, config={"spark.driver.memory": "6g"})
-        t0 = time.perf_counter()  # Spark: without the JVM's start-up
+        t0, c0 = time.perf_counter(), os.times()  # Spark: without the JVM's start-up
         build = build_indicators(spec, records, engine, session=session, memory_limit=memory_limit, threads=2)
         table = build.table.drop(columns="name")
-    wall = time.perf_counter() - t0
+    wall, c1 = time.perf_counter() - t0, os.times()
     table.to_parquet(result)
-    print(json.dumps({"wall": wall}))
+    print(json.dumps({"wall": wall, "cpu": c1.user + c1.system - c0.user - c0.system, "peak": peak_rss_mib()}))
 
 
 def run_child(engine: str, spec: Path, records: Path, out: Path, memory_limit: str | None
               ) -> tuple[float, float, float]:
-    """Run one engine in a fresh process: (wall seconds, CPU seconds of the whole process, peak RSS in MiB). CPU
-    time says what the wall time would be on an idle machine with one core; the wall time depends on the load."""
+    """Run one engine in a fresh process: (wall seconds, CPU seconds, peak RSS in MiB), as the child measured them.
+    CPU time says what the wall time would be on an idle machine with one core; the wall time depends on the load."""
     args = [sys.executable, __file__, "--child", engine, "--spec", str(spec), "--records", str(records),
-            "--result", str(out)] + (["--memory-limit", memory_limit] if memory_limit else [])
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert proc.stdout is not None
-    text = proc.stdout.read()
-    if status != 0:
-        raise SystemExit(f"{engine} failed (status {status}): {text}")
-    return (json.loads(text.strip().splitlines()[-1])["wall"], usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024)
+            "--result", str(out), "--memory-limit", memory_limit or "none"]
+    proc = subprocess.run(args, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{engine} failed (status {proc.returncode}): {proc.stdout}{proc.stderr[-2000:]}")
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    return float(got["wall"]), float(got["cpu"]), float(got["peak"])
 
 
 def max_rel_diff(a: Path, b: Path) -> float:
@@ -176,12 +189,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="firm-year rows (firms x 6 years)")
     parser.add_argument("--no-spark", action="store_true")
-    parser.add_argument("--memory-limit", default=None, help="DuckDB memory limit, e.g. 1.5GB")
+    parser.add_argument("--memory-limit", default="1.5GB",
+                        help="DuckDB memory limit (default 1.5GB; 'none': DuckDB's default, 80%% of the RAM)")
+    parser.add_argument("--keep", type=Path, help="folder for the synthetic records, reused when present")
     parser.add_argument("--child", choices=["duckdb", "spark", "pandas"])
     parser.add_argument("--spec", type=Path)
     parser.add_argument("--records", type=Path)
     parser.add_argument("--result", type=Path)
     a = parser.parse_args()
+    if a.memory_limit.lower() == "none":
+        a.memory_limit = None
     if a.child:
         child(a.child, a.spec, a.records, a.result, a.memory_limit)
         return
@@ -192,18 +209,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="clusterleap-bench-") as tmp_name:
         tmp = Path(tmp_name)
         t0 = time.perf_counter()
-        recs = synthesize(-(-a.rows // n_years), YEARS, n_regions=60, n_categories=40, n_clusters=N_CLUSTERS,
-                          buyer_share=0.1, purchases_per_buyer=3, seed=1)
-        records = write_synthetic(tmp / "records", recs)
-        sizes = (len(recs.firms), len(recs.patents), len(recs.purchases))
-        del recs
+        records = a.keep if a.keep is not None else tmp / "records"
+        if not (records / "firms.parquet").exists():
+            recs = synthesize(-(-a.rows // n_years), YEARS, n_regions=60, n_categories=40, n_clusters=N_CLUSTERS,
+                              buyer_share=0.1, purchases_per_buyer=3, seed=1)
+            write_synthetic(records, recs)
+            del recs
+        sizes = [pq.ParquetFile(records / f"{n}.parquet").metadata.num_rows for n in ("firms", "patents", "purchases")]
         spec = bench_spec(tmp)
         print(f"synthetic records: {sizes[0]:,} firm-years, {sizes[1]:,} patent rows, {sizes[2]:,} purchases "
-              f"({time.perf_counter() - t0:.1f} s to make); {N_CLUSTERS} clusters x {n_years} years x "
+              f"({time.perf_counter() - t0:.1f} s to make or find); {N_CLUSTERS} clusters x {n_years} years x "
               f"{len(load_spec(spec).indicators)} indicators")
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         wd, cd, md = run_child("duckdb", spec, records, tmp / "duckdb.parquet", a.memory_limit)
-        print(f"duckdb (Ibis):      wall {wd:7.2f} s   cpu {cd:7.2f} s   peak {md:7.0f} MiB")
+        print(f"duckdb (Ibis):      wall {wd:7.2f} s   cpu {cd:7.2f} s   peak {md:7.0f} MiB   (2 threads, memory "
+              f"limit {a.memory_limit or 'DuckDB default'})")
         wp, cp, mp = run_child("pandas", spec, records, tmp / "pandas.parquet", None)
         print(f"pandas (baseline):  wall {wp:7.2f} s   cpu {cp:7.2f} s   peak {mp:7.0f} MiB")
         print(f"ratio pandas/duckdb: wall {wp / wd:.2f}x, cpu {cp / cd:.2f}x, memory {mp / md:.2f}x; largest "

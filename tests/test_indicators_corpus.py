@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from clusterleap.errors import DataError
@@ -61,6 +63,7 @@ def test_rows_read_and_used(built: Build) -> None:
     assert (cov["firms"].firms_in_clusters, cov["firms"].firms_outside) == (6, 1)  # f5 is in no cluster
     assert (cov["patents"].rows_read, cov["patents"].rows_used) == (4, 3)
     assert built.provenance["inputs"][0]["rows_read"] == 17 and len(built.provenance["inputs"][0]["sha256"]) == 64
+    assert built.provenance["records"] == str(CORPUS.resolve())
 
 
 def test_ratios_and_counts_by_hand(built: Build) -> None:
@@ -180,3 +183,49 @@ def test_an_explicit_firm_list_takes_precedence(tmp_path: Path) -> None:
     assert value(b, "CB1", 2023, "lq") == pytest.approx(((40 + 60 + 10) / 103) / (80 / 173), rel=1e-12)
     cov = {s.source: s for s in b.coverage.sources}
     assert (cov["firms"].firms_in_clusters, cov["firms"].firms_outside) == (7, 0)
+
+
+def _typed_corpus(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    """The corpus with its firms as a typed Parquet file: numbers as float64 (the cell "12,5" becomes NaN), the flag
+    as a nullable boolean, the year as an integer."""
+    records = tmp_path / "records"
+    shutil.copytree(CORPUS, records)
+    firms = pd.read_csv(records / "firms.csv", dtype=str, keep_default_na=False)
+    for col in ("employees", "revenue", "rd"):
+        firms[col] = pd.to_numeric(firms[col], errors="coerce").astype("float64")
+    firms["year"] = firms["year"].astype("int64")
+    firms["little_giant"] = firms["little_giant"].map({"true": True, "false": False}).astype("boolean")
+    spec = records / "spec.yaml"
+    spec.write_text(spec.read_text().replace("file: firms.csv", "file: firms.parquet"))
+    return records, firms
+
+
+def test_a_typed_parquet_file_gives_the_same_counts_and_values(built: Build, tmp_path: Path) -> None:
+    """NaN in a float column is 'not a number', a boolean column is a flag as it is, codes are taken as stored."""
+    records, firms = _typed_corpus(tmp_path)
+    table = pa.Table.from_pandas(firms, preserve_index=False)  # pandas would write NaN as an empty cell
+    revenue = pa.array(firms["revenue"].to_numpy(), type=pa.float64(), from_pandas=False)
+    pq.write_table(table.set_column(table.schema.get_field_index("revenue"), "revenue", revenue),
+                   records / "firms.parquet")
+    b = build_indicators(records / "spec.yaml", records)
+    counts = {(x.source, x.kind, x.column): x.count for x in b.coverage.bad}
+    assert counts == {(x.source, x.kind, x.column): x.count for x in built.coverage.bad}
+    nan = next(x for x in b.coverage.bad if x.kind == "not_a_number")
+    assert nan.examples[0]["firm"] == "f10" and nan.examples[0]["revenue"] is None  # NaN as read: no value
+    pd.testing.assert_frame_equal(b.table, built.table)
+
+
+def test_blanks_around_codes_are_stripped_in_csv_not_in_parquet(tmp_path: Path) -> None:
+    records, firms = _typed_corpus(tmp_path)
+    firms.loc[0, "region"] = "A "  # f1 2022
+    firms.to_parquet(records / "firms.parquet", index=False)
+    b = build_indicators(records / "spec.yaml", records)
+    unknown = next(x for x in b.coverage.bad if x.source == "firms" and x.kind == "unknown_code")
+    assert unknown.count == 3 and unknown.examples[0]["region"] == "A "  # reported, never taken for A
+    csv = (records / "firms.csv").read_text().replace("f1,2022,A,", "f1,2022, A ,")
+    (records / "firms.csv").write_text(csv)
+    spec = records / "spec.yaml"
+    spec.write_text(spec.read_text().replace("file: firms.parquet", "file: firms.csv"))
+    b = build_indicators(spec, records)
+    unknown = next(x for x in b.coverage.bad if x.source == "firms" and x.kind == "unknown_code")
+    assert unknown.count == 2 and value(b, "CA1", 2022, "rd_intensity") == pytest.approx((4 + 9) / (80 + 300) * 100)

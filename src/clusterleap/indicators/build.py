@@ -18,7 +18,7 @@ import pandas as pd
 from .._files import write_atomic_dir
 from .._tables import write_tables
 from ..errors import DataError
-from .engines import connect, engine_version, fetch, release
+from .engines import connect, distinct, engine_version, fetch, release
 from .measures import Missing, compute_indicators
 from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
 from .spec import Spec, load_spec
@@ -136,19 +136,21 @@ def _years(spec: Spec, prepared: Mapping[str, Prepared]) -> tuple[int, ...]:
 
 
 def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
+    """Records used, and in the output years inside and outside every cluster (and their firms): one pass."""
     t = p.table
-    ty = t.filter(t._year.isin(list(years)))
-    aggs: dict[str, Any] = {"used": t.count(), "inside": ty.count(where=ty._unit.notnull()),
-                            "outside": ty.count(where=ty._unit.isnull())}
-    row = fetch(t.aggregate(used=t.count())).iloc[0].to_dict()
-    row |= fetch(ty.aggregate(**{k: v for k, v in aggs.items() if k != "used"})).iloc[0].to_dict()
-    fin = fout = None
+    in_years = t._year.isin(list(years))
+    inside, outside = in_years & t._unit.notnull(), in_years & t._unit.isnull()
+    aggs: dict[str, Any] = {"used": t.count(), "inside": t.count(where=inside), "outside": t.count(where=outside)}
     if "_firm" in t.columns:
-        f = fetch(ty.aggregate(fin=ty._firm.nunique(where=ty._unit.notnull()),
-                               fout=ty._firm.nunique(where=ty._unit.isnull()))).iloc[0]
-        fin, fout = int(f.fin), int(f.fout)
-    return SourceCoverage(p.source.name, p.source.file, p.rows_read, int(row["used"]), int(row["inside"] or 0),
-                          int(row["outside"] or 0), fin, fout)
+        aggs |= {"fin": distinct(t._firm, inside), "fout": distinct(t._firm, outside)}
+    row = fetch(t.aggregate(**aggs)).iloc[0]
+
+    def n(name: str) -> int:
+        v = row[name]
+        return 0 if v is None or v != v else int(v)
+
+    fin, fout = (n("fin"), n("fout")) if "_firm" in t.columns else (None, None)
+    return SourceCoverage(p.source.name, p.source.file, p.rows_read, n("used"), n("inside"), n("outside"), fin, fout)
 
 
 def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str = "duckdb", *,
@@ -196,6 +198,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
         "engine": engine_version(con),
         "ibis": ibis.__version__,
         "spec": {"file": str(spec.path), "name": spec.name, "sha256": spec.sha256},
+        "records": str(records.resolve()),
         "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": file_sha256(p.path),
                     "rows_read": p.rows_read, "rows_used": rows_used.get(p.source.name)}
                    for p in prepared.values()],

@@ -24,7 +24,7 @@ category's universe when ``within: universe``):
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any
@@ -34,8 +34,8 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .engines import fetch, memtable
-from .records import CodeLists, Prepared, condition
+from .engines import distinct, fetch, memtable
+from .records import CodeLists, Labels, Prepared, condition
 from .spec import Aggregate, Indicator, Spec
 
 __all__ = ["Missing", "compute_indicators"]
@@ -68,7 +68,10 @@ def _window(t: ir.Table, years: Sequence[int], window: int) -> ir.Table:
     return t.cross_join(y).filter((ibis._._year <= ibis._._y) & (ibis._._year > ibis._._y - window))
 
 
-def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: str) -> dict[str, ir.Scalar]:
+def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: str, nullable: Set[str]
+               ) -> dict[str, ir.Scalar]:
+    """The aggregate ``a`` as ``name``, and for a sum, mean, minimum or maximum of a column that may hold missing
+    values the number of them as ``{name}__na`` (a missing input makes the value missing)."""
     cond = _and(where, condition(t, a.where))
     if a.column is None:
         return {name: t.count(where=cond)}
@@ -76,13 +79,17 @@ def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: s
     if a.fn == "count":
         return {name: col.count(where=cond)}
     if a.fn == "count_distinct":
-        return {name: col.nunique(where=cond)}
+        return {name: distinct(col, cond)}
     fn: Callable[..., ir.Scalar] = getattr(col, a.fn)
-    return {name: fn(where=cond), f"{name}__na": col.isnull().ifelse(1, 0).sum(where=cond)}
+    out = {name: fn(where=cond)}
+    if a.column in nullable:
+        out[f"{name}__na"] = col.isnull().ifelse(1, 0).sum(where=cond)
+    return out
 
 
-def _fetch(expr: ir.Table, index: list[str]) -> pd.DataFrame:
-    df: pd.DataFrame = fetch(expr)
+def _fetch(expr: ir.Table, index: list[str], labels: Labels) -> pd.DataFrame:
+    """Run an aggregate; its grouping columns as codes (region, category, universe, cluster) and years."""
+    df: pd.DataFrame = labels.decode(fetch(expr))
     for c in index:
         if c in ("_y", "_year"):
             df[c] = df[c].astype("int64")
@@ -137,17 +144,24 @@ def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequ
     t = prep.table.filter(prep.table._unit.notnull())
     w = _window(t, years, window)
     aggs: dict[str, ir.Scalar] = {"__rows": w.count()}
+    alias: dict[str, str] = {}
+    names: dict[str, str] = {}  # one aggregate per distinct definition, however many indicators use it
     for i, ind in enumerate(inds):
-        where = condition(w, ind.where)
         assert ind.numerator is not None
-        aggs |= _aggregate(w, ind.numerator, where, f"n{i}")
-        if ind.denominator is not None:
-            aggs |= _aggregate(w, ind.denominator, where, f"d{i}")
-    df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"])
+        for role, agg in (("n", ind.numerator), ("d", ind.denominator)):
+            if agg is None:
+                continue
+            same = repr((agg, ind.where))
+            if same not in names:
+                names[same] = f"a{len(names)}"
+                aggs |= _aggregate(w, agg, condition(w, ind.where), names[same], prep.nullable)
+            alias[f"{role}{i}"] = names[same]
+    df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"], prep.labels)
     df = df.set_index(["_unit", "_y"]).reindex(res.index)
     no_rows = df["__rows"].isna()
 
-    def part(name: str, agg: Aggregate) -> tuple[pd.Series, pd.Series]:
+    def part(part_name: str, agg: Aggregate) -> tuple[pd.Series, pd.Series]:
+        name = alias[part_name]
         v = df[name].astype("float64")
         if agg.fn in ("sum", "count", "count_distinct"):
             v = v.fillna(0.0)
@@ -183,8 +197,13 @@ class _Totals:
     national: pd.DataFrame
 
 
-def _sum_na(t: ir.Table, col: str) -> dict[str, ir.Scalar]:
-    return {"e": t[col].sum(), "na": t[col].isnull().ifelse(1, 0).sum(), "n": t.count()}
+def _sum_na(t: ir.Table, col: str, nullable: Set[str]) -> dict[str, ir.Scalar]:
+    """The sum of ``col``, the rows and, when ``col`` may hold missing values, how many went into the sum (``na``;
+    :func:`_totals` fills 0 otherwise)."""
+    out = {"e": t[col].sum(), "n": t.count()}
+    if col in nullable:
+        out["na"] = t[col].isnull().ifelse(1, 0).sum()
+    return out
 
 
 def _totals(prep: Prepared, national: Prepared | None, col: str, where: Sequence[Any], years: Sequence[int]
@@ -192,13 +211,18 @@ def _totals(prep: Prepared, national: Prepared | None, col: str, where: Sequence
     t = prep.table
     t = t.filter(_and(t._year.isin(list(years)), condition(t, where)))
     keys = ["_region", "_category", "_universe", "_year"]
-    cells = _fetch(t.group_by(keys).aggregate(**_sum_na(t, col)), keys)
-    u = t.filter(t._unit.notnull())
-    units = _fetch(u.group_by(["_unit", "_year"]).aggregate(**_sum_na(u, col)), ["_unit", "_year"])
+    # one pass: by region x category x universe x year and cluster (a few thousand rows), then summed in pandas
+    both = _fetch(t.group_by([*keys, "_unit"]).aggregate(**_sum_na(t, col, prep.nullable)), [*keys, "_unit"],
+                  prep.labels)
+    both["na"] = both.get("na", 0)
+    cells = both.groupby(keys, dropna=False, as_index=False)[["e", "na", "n"]].sum(min_count=1)
+    units = both[both._unit.notna()].groupby(["_unit", "_year"], as_index=False)[["e", "na", "n"]].sum(min_count=1)
     if national is not None:
         n = national.table.filter(national.table._year.isin(list(years)))
         ncol = col if col in national.source.values else national.source.values[0]
-        nat = _fetch(n.group_by(keys[1:]).aggregate(**_sum_na(n, ncol)), keys[1:])
+        nat = _fetch(n.group_by(keys[1:]).aggregate(**_sum_na(n, ncol, national.nullable)), keys[1:],
+                     prep.labels)
+        nat["na"] = nat.get("na", 0)
     else:
         nat = cells.groupby(keys[1:], dropna=False, as_index=False)[["e", "na", "n"]].sum()
     for df in (cells, units, nat):
@@ -373,7 +397,7 @@ def _herfindahl(res: _Result, ind: Indicator, prep: Prepared, years: Sequence[in
     g1 = w.group_by([*groups, p["over"]]).aggregate(s=w[p["of"]].sum(),
                                                     na=w[p["of"]].isnull().ifelse(1, 0).sum())
     g2 = g1.group_by(groups).aggregate(tot=g1.s.sum(), sq=(g1.s * g1.s).sum(), na=g1.na.sum())
-    df = _fetch(g2, ["_unit", "_y"])
+    df = _fetch(g2, ["_unit", "_y"], prep.labels)
     df["tot"] = df["tot"].astype("float64").fillna(0.0)
     df["part"] = _div(df.sq.astype("float64"), df.tot)  # sum of s^2 / T = HHI x T: the T-weighted mean's numerator
     agg = df.groupby(["_unit", "_y"]).agg(part=("part", lambda s: s.sum(min_count=1)), tot=("tot", "sum"),

@@ -20,10 +20,10 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from ..errors import DataError
-from .engines import checkpoint, fetch, memtable, read_table
+from .engines import checkpoint, fetch, file_statistics_ignored, memtable, read_table
 from .spec import Condition, Source, Spec
 
-__all__ = ["BadRecords", "CodeLists", "Prepared", "condition", "prepare_sources", "read_code_lists"]
+__all__ = ["BadRecords", "CodeLists", "Labels", "Prepared", "condition", "prepare_sources", "read_code_lists"]
 
 #: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
 MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
@@ -68,13 +68,17 @@ class CodeLists:
 @dataclass
 class Prepared:
     """A source after checks: its assigned table (columns ``_year, _region, _category, _universe, _unit, _firm`` and
-    the declared columns) and what the checks found."""
+    the declared columns; region, category, universe and cluster as the integers of ``labels``) and what the checks
+    found."""
 
     source: Source
     path: Path
     table: ir.Table
     rows_read: int
+    labels: Labels
     bad: list[BadRecords] = field(default_factory=list)
+    #: the values that may be missing after the checks (empty cells as read, or bad values treated as missing)
+    nullable: set[str] = field(default_factory=set)
 
 
 def _read_small_csv(path: Path, required: Sequence[str], what: str) -> pd.DataFrame:
@@ -160,6 +164,10 @@ def _typed(col: ir.Column, value: Any) -> tuple[ir.Value, Any]:
     """Compare a column as the literal's type: flags as true/false whatever their storage (boolean, 0/1, text),
     numbers as numbers, anything else as text, so a CSV read as text and a typed Parquet file give the same."""
     if isinstance(value, bool):
+        if col.type().is_boolean():
+            return col, value
+        if col.type().is_numeric():
+            return col.cast("float64") == 1.0, value
         return col.cast("string").lower().isin(_TRUE), value
     if isinstance(value, int | float):
         return col.cast("float64"), float(value)
@@ -188,20 +196,6 @@ def condition(t: ir.Table, conds: Sequence[Condition]) -> ir.BooleanValue | None
     return reduce(operator.and_, parts) if parts else None
 
 
-def _number(col: ir.Column) -> tuple[ir.FloatingValue, ir.BooleanValue]:
-    """A column as float64 and a flag of cells that hold something other than a number (text that does not parse,
-    NaN); the project's missing markers count as missing, not as errors."""
-    if col.type().is_string():
-        text = col.strip()
-        blank = text.upper().isin(list(MISSING_MARKERS)) | text.isnull()
-        num = blank.ifelse(ibis.null("float64"), text.try_cast("float64"))
-        bad = ~blank & num.isnull()
-        return num, bad
-    num = col.cast("float64")
-    bad = num.isnan().fill_null(False)
-    return bad.ifelse(ibis.null("float64"), num), bad
-
-
 def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue]) -> dict[str, int]:
     aggs = {"_rows": t.count()}
     aggs |= {name: flag.ifelse(1, 0).sum() for name, flag in flags.items()}
@@ -222,152 +216,287 @@ def _stop(bad: BadRecords, path: Path) -> DataError:
                      f"(on_bad.{bad.kind}: error), e.g. {shown}")
 
 
-def _memtables(codes: CodeLists) -> dict[str, ir.Table]:
-    ind = codes.industries.assign(category=codes.industries.category.replace("", None),
-                                  universe=codes.industries.universe.replace("", None))
+#: The integer that stands for no category or universe in the code lists sent to the engine (made null there).
+NONE = -1
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The codes behind the small integers that stand for regions, categories, universes and clusters in the
+    engine's tables (the position in each tuple): four integer columns instead of four text columns per record,
+    a third less memory and faster grouping. Aggregates are decoded back to the codes when fetched."""
+
+    region: tuple[str, ...]
+    category: tuple[str, ...]
+    universe: tuple[str, ...]
+    unit: tuple[str, ...]
+
+    @classmethod
+    def of(cls, codes: CodeLists) -> Labels:
+        ind = codes.industries
+        return cls(tuple(codes.regions.region.astype(str)), tuple(sorted(c for c in ind.category.unique() if c)),
+                   tuple(sorted(u for u in ind.universe.unique() if u)), tuple(codes.clusters.cluster))
+
+    def ids(self, role: str, values: pd.Series) -> pd.Series:
+        """The integer of each code of ``role`` (``region``, ``category``, ``universe``, ``unit``); -1 for none (a
+        plain integer column travels to every engine alike; :data:`NONE` marks it)."""
+        index = {code: i for i, code in enumerate(getattr(self, role))}
+        return values.map(index).fillna(NONE).astype("int32")
+
+    def decode(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its columns ``_region, _category, _universe, _unit`` as codes (None where null)."""
+        for col in ("_region", "_category", "_universe", "_unit"):
+            if col in df:
+                names = dict(enumerate(getattr(self, col[1:])))
+                df[col] = df[col].map(lambda v, n=names: None if v is None or v != v else n[int(v)]).astype(object)
+        return df
+
+
+def _memtables(codes: CodeLists, labels: Labels) -> dict[str, ir.Table]:
+    ind = codes.industries
+    i32 = "int32"
     out = {
-        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str), "_r_known": True})),
-        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str), "_i_cat": ind.category,
-                                                  "_i_univ": ind.universe, "_i_known": True}),
-                                    schema={"_i_code": "string", "_i_cat": "string", "_i_univ": "string",
-                                            "_i_known": "boolean"}),
-        "clusters": memtable(pd.DataFrame({"_c_region": codes.clusters.region, "_c_cat": codes.clusters.category,
-                                                "_c_unit": codes.clusters.cluster})),
+        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str),
+                                          "_r_id": labels.ids("region", codes.regions.region.astype(str)),
+                                          "_r_known": True}),
+                            schema={"_r_code": "string", "_r_id": i32, "_r_known": "boolean"}),
+        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str),
+                                             "_i_cat": labels.ids("category", ind.category),
+                                             "_i_univ": labels.ids("universe", ind.universe), "_i_known": True}),
+                               schema={"_i_code": "string", "_i_cat": i32, "_i_univ": i32, "_i_known": "boolean"}),
+        "clusters": memtable(pd.DataFrame({"_c_region": labels.ids("region", codes.clusters.region),
+                                           "_c_cat": labels.ids("category", codes.clusters.category),
+                                           "_c_unit": labels.ids("unit", codes.clusters.cluster)}),
+                             schema={"_c_region": i32, "_c_cat": i32, "_c_unit": i32}),
     }
     if codes.firms is not None:
-        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm, "_f_unit": codes.firms.cluster}))
+        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm,
+                                              "_f_unit": labels.ids("unit", codes.firms.cluster)}),
+                                schema={"_f_firm": "string", "_f_unit": i32})
     return out
 
 
+def _code(col: ir.Column, path: Path) -> ir.StringValue:
+    """A code (region, industry, firm) as text: stripped of surrounding blanks when read from a CSV file, where
+    they are an accident of the format; as stored in a typed file (Parquet), where a blank is part of the value (a
+    code with one does not match the code list and is reported as unknown, never silently taken as another)."""
+    text: ir.StringValue = col.cast("string")
+    return text.strip() if path.suffix.lower() == ".csv" else text
+
+
 def _typed_table(t: ir.Table, src: Source, path: Path) -> ir.Table:
-    """The declared columns as read (for examples), plus their typed roles: ``_year`` (integer), ``_region``,
-    ``_ind``, ``_firm`` (text), ``_v_<value>`` (float64) and ``_nan_<value>`` (the cell is not a number)."""
+    """The declared columns as read (for examples), plus their typed roles: ``_year`` (a 32-bit integer), ``_region``,
+    ``_ind``, ``_firm`` (text), ``_v_<value>`` (float64, NaN kept as read) and, for a value read as text,
+    ``_nan_<value>`` (the cell is not a number)."""
     missing = [c for c in src.columns if c not in t.columns]
     if missing:
         raise DataError(f"{path}: no column '{missing[0]}' (source '{src.name}' declares it; the file has "
                         f"{', '.join(t.columns)})")
     cols: dict[str, ir.Value] = {c: t[c] for c in src.columns}
     year = t[src.year]
-    cols["_year"] = year.strip().try_cast("int64") if year.type().is_string() else year.cast("int64")
+    cols["_year"] = year.strip().try_cast("int32") if year.type().is_string() else year.cast("int32")
     for name, role in ((src.region, "_region"), (src.industry, "_ind"), (src.firm, "_firm")):
         if name:
-            cols[role] = t[name].cast("string").strip()
+            cols[role] = _code(t[name], path)
     for c in src.values:
-        num, bad = _number(t[c])
-        cols[f"_v_{c}"] = num
-        cols[f"_nan_{c}"] = bad
+        col = t[c]
+        if col.type().is_string():
+            text = col.strip()
+            blank = text.upper().isin(list(MISSING_MARKERS)) | text.isnull()
+            num = blank.ifelse(ibis.null("float64"), text.try_cast("float64"))
+            cols[f"_v_{c}"] = num
+            cols[f"_nan_{c}"] = ~blank & num.isnull()
+        else:
+            cols[f"_v_{c}"] = col.cast("float64")
     return t.select(**cols)
 
 
-def _apply_value_rules(t: ir.Table, src: Source, spec: Spec, found: Mapping[str, int], path: Path,
-                       report: list[BadRecords]) -> ir.Table:
-    """Negative and non-numeric values: count, exemplify, then reject, set missing or stop."""
-    reject: list[ir.BooleanValue] = []
-    nulls: dict[str, ir.BooleanValue] = {}
+def _nan(t: ir.Table, src_types: Mapping[str, str], c: str) -> ir.BooleanValue | None:
+    """Cells of value ``c`` that hold something other than a number: text that does not parse, or NaN; None when
+    the column cannot hold one (integers, booleans)."""
+    kind = src_types[c]
+    if kind == "text":
+        flag: ir.BooleanValue = t[f"_nan_{c}"]
+        return flag
+    if kind == "float":
+        return t[f"_v_{c}"].isnan().fill_null(False)
+    return None
+
+
+def _flags(t: ir.Table, src: Source, types: Mapping[str, str], dup: bool) -> dict[str, ir.BooleanValue]:
+    """Every kind of bad record as a flag on ``t``: ``_unknown``, ``_dup`` (when some key occurs twice),
+    ``_nan_<value>`` and ``_neg_<value>``."""
+    flags: dict[str, ir.BooleanValue] = {"_unknown": t._unknown}
+    if dup:
+        flags["_dup"] = t._dup
     for c in src.values:
-        for kind, flag in (("not_a_number", f"_nan_{c}"), ("negative", f"_neg_{c}")):
-            n = found.get(flag, 0)
-            if n == 0:
-                continue
-            handling = getattr(spec.handling, kind)
-            bad = BadRecords(src.name, kind, n, handling, c, _examples(t, t[flag], src.columns, _order(src)))
-            if handling == "error":
-                raise _stop(bad, path)
-            report.append(bad)
-            if handling == "reject":
-                reject.append(t[flag])
-            else:
-                nulls[c] = t[flag] if c not in nulls else nulls[c] | t[flag]
-    if reject:
-        t = t.filter(~reduce(operator.or_, reject))
-    if nulls:
-        t = t.mutate(**{f"_v_{c}": flag.ifelse(ibis.null("float64"), t[f"_v_{c}"]) for c, flag in nulls.items()})
-    return t
+        nan = _nan(t, types, c)
+        if nan is not None:
+            flags[f"_nan_{c}"] = nan
+        flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
+    return flags
+
+
+def _value_kinds(t: ir.Table, src: Source) -> dict[str, str]:
+    """How each value column is stored as read: ``text``, ``float`` (may hold NaN) or ``exact`` (cannot)."""
+    return {c: "text" if t[c].type().is_string() else "float" if t[c].type().is_floating() else "exact"
+            for c in src.values}
 
 
 def _order(src: Source) -> list[str]:
     return list(src.key) or [src.year]
 
 
-def _check_rule(t: ir.Table, src: Source, kind: str, n: int, handling: str, flag: ir.BooleanValue, path: Path,
-                column: str | None, report: list[BadRecords]) -> ir.Table:
-    """Count, exemplify and handle one kind of bad record (``reject`` or ``error``)."""
-    if n == 0:
-        return t
-    bad = BadRecords(src.name, kind, n, handling, column, _examples(t, flag, src.columns, _order(src)))
-    if handling == "error":
-        raise _stop(bad, path)
-    report.append(bad)
-    return t.filter(~flag)
+def _handle(con: BaseBackend, src: Source, spec: Spec, found: Mapping[str, int], checked: ir.Table, path: Path,
+            report: list[BadRecords]) -> tuple[list[str], dict[str, list[str]]]:
+    """Count, exemplify (from ``checked``, the records as read) and apply the handling of every kind of bad record
+    found: the flags whose records are rejected, and per value the flags that make it missing."""
+    reject: list[str] = []
+    nulls: dict[str, list[str]] = {}
+    kinds: list[tuple[str, str, str | None, str]] = [("unknown_code", "_unknown", None, spec.handling.unknown_code)]
+    if src.key:
+        kinds.append(("duplicate", "_dup", ", ".join(src.key), spec.handling.duplicate))
+    for c in src.values:
+        kinds += [("not_a_number", f"_nan_{c}", c, spec.handling.not_a_number),
+                  ("negative", f"_neg_{c}", c, spec.handling.negative)]
+    for kind, flag, column, handling in kinds:
+        n = found.get(flag, 0)
+        if n == 0:
+            continue
+        with file_statistics_ignored(con):
+            examples = _examples(checked, checked[flag], src.columns, _order(src))
+        bad = BadRecords(src.name, kind, n, handling, column, examples)
+        if handling == "error":
+            raise _stop(bad, path)
+        report.append(bad)
+        if handling == "reject":
+            reject.append(flag)
+        else:
+            assert column is not None  # unknown codes and duplicates are rejected or stop the build
+            nulls.setdefault(column, []).append(flag)
+    return reject, nulls
+
+
+def _assign(t: ir.Table, src: Source, mt: Mapping[str, ir.Table]) -> ir.Table:
+    """Each record's cluster ``_unit`` (null outside every cluster): its region and category, or the explicit list of
+    firms, which takes precedence. Left joins on unique keys, so every record stays, once."""
+    if src.via is None:
+        if src.region is not None:
+            c = mt["clusters"]
+            t = t.left_join(c, (t._region == c._c_region) & (t._category == c._c_cat)).drop("_c_region", "_c_cat")
+            t = t.rename(_unit="_c_unit")
+        else:
+            t = t.mutate(_unit=ibis.null("int32"), _region=ibis.null("int32"))
+        if "firms" in mt and src.firm is not None:
+            f = mt["firms"]
+            t = t.left_join(f, t._firm == f._f_firm).drop("_f_firm")
+            t = t.mutate(_unit=t._f_unit.coalesce(t._unit)).drop("_f_unit")
+    return t
+
+
+def _aliases(src: Source) -> dict[str, str]:
+    """Declared columns that are a role column too, as cleaned (the firm as trimmed text, the year as an integer):
+    stored once, under the role's name."""
+    out = {src.year: "_year"}
+    if src.firm:
+        out[src.firm] = "_firm"
+    return out
+
+
+def _duplicated_keys(con: BaseBackend, t: ir.Table, keys: Sequence[str], name: str) -> ir.Table:
+    """The keys that occur more than once, with their count ``_dupn``: one hash aggregation, whose (small) result is
+    kept in the engine."""
+    g = t.group_by([t[k].name(f"_dk_{i}") for i, k in enumerate(keys)]).aggregate(_dupn=ibis._.count())
+    g = g.filter(reduce(operator.and_, [g._dupn > 1, *(g[f"_dk_{i}"].notnull() for i in range(len(keys)))]))
+    return checkpoint(con, g, f"clusterleap_{name}_dupkeys")
+
+
+def _mark_duplicates(t: ir.Table, dk: ir.Table, keys: Sequence[str]) -> ir.Table:
+    """``t`` with ``_dup``: the record's key occurs more than once."""
+    t = t.left_join(dk, [t[k] == dk[f"_dk_{i}"] for i, k in enumerate(keys)])
+    return t.mutate(_dup=t._dupn.notnull()).drop(*(f"_dk_{i}" for i in range(len(keys))), "_dupn")
 
 
 def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeLists,
                     progress: Callable[[str], None] | None = None) -> dict[str, Prepared]:
     """Read every source, check it (unknown codes, duplicated keys, negative and non-numeric values), apply the
-    handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster). The checked
-    and the assigned records are kept in the engine, so that every later aggregate reads them rather than
-    recomputing the checks."""
-    mt = _memtables(codes)
+    handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster).
+
+    Each source is read once: one pass keeps the columns the definitions use, typed, with each record's cluster and
+    the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Finding the keys
+    that occur twice, counting the bad records, handling them and every later aggregate read that table; only the
+    examples of bad records go back to the records as read. The handling is a view on the table (no copy)."""
+    labels = Labels.of(codes)
+    mt = _memtables(codes, labels)
     out: dict[str, Prepared] = {}
     # sources with codes first: the ones joined 'via' them need their cleaned records
     for src in sorted(spec.sources.values(), key=lambda s: s.via is not None):
         if progress:
             progress(f"checking records of '{src.name}'")
         path = records / src.file
-        t = _typed_table(read_table(con, path, src.name), src, path)
+        raw = read_table(con, path, src.name)
+        t = _typed_table(raw, src, path)
+        types = _value_kinds(raw, src)
         if src.via is None:
             if src.region is not None:
-                t = t.left_join(mt["regions"], t._region == mt["regions"]._r_code).drop("_r_code")
+                r = mt["regions"]
+                t = t.left_join(r, t._region == r._r_code).drop("_r_code", "_region").rename(_region="_r_id")
             t = t.left_join(mt["industries"], t._ind == mt["industries"]._i_code).drop("_i_code")
             known = t._i_known.fill_null(False)
             if src.region is not None:
                 known = known & t._r_known.fill_null(False)
-            t = t.rename(_category="_i_cat", _universe="_i_univ")
+            t = t.mutate(_category=t._i_cat.nullif(NONE), _universe=t._i_univ.nullif(NONE)).drop("_i_cat", "_i_univ")
         else:
             parent = out[src.via].table
             pcols = {f"_p_{b}": parent[b].cast("string") for _, b in src.via_on}
             p = parent.select(**pcols, _p_year=parent._year, _p_region=parent._region, _p_cat=parent._category,
                               _p_univ=parent._universe, _p_unit=parent._unit, _p_known=ibis.literal(True))
-            preds = [t[a].cast("string") == p[f"_p_{b}"] for a, b in src.via_on] + [t._year == p._p_year]
+            preds = [_code(t[a], path) == p[f"_p_{b}"] for a, b in src.via_on] + [t._year == p._p_year]
             t = t.left_join(p, preds).drop(*pcols, "_p_year")
             known = t._p_known.fill_null(False)
             t = t.rename(_region="_p_region", _category="_p_cat", _universe="_p_univ", _unit="_p_unit")
-        t = t.mutate(_known=known)
-        if src.key:
-            # the keys that occur more than once: a hash aggregation, kept (it is small), then joined back
-            g = t.group_by([t[k].name(f"_dk_{i}") for i, k in enumerate(src.key)]).aggregate(_dupn=ibis._.count())
-            dk = checkpoint(con, g.filter(g._dupn > 1), f"clusterleap_{src.name}_dupkeys")
-            t = t.left_join(dk, [t[k] == dk[f"_dk_{i}"] for i, k in enumerate(src.key)])
-            t = t.drop(*(f"_dk_{i}" for i in range(len(src.key))))
-        flags: dict[str, ir.BooleanValue] = {"_unknown": ~t._known | t._year.isnull()}
-        if src.key:
-            flags["_dup"] = t._dupn.notnull()
+        t = _assign(t.mutate(_unknown=~known | t._year.isnull()), src, mt)
+        aliases = _aliases(src)
+        kept = [c for c in ("_year", "_region", "_category", "_universe", "_unit", "_firm", "_unknown")
+                if c in t.columns]
+        kept += [c for c in dict.fromkeys((*src.key, *src.attributes, *(a for a, _ in src.via_on)))
+                 if c not in src.values and c not in aliases]
+        kept += [c for v in src.values for c in (f"_v_{v}", f"_nan_{v}") if c in t.columns]
+        stored = checkpoint(con, t.select(*kept), f"clusterleap_{src.name}_records")
+        keys = [aliases.get(k, k) for k in src.key]
+        dk = _duplicated_keys(con, stored, keys, src.name) if keys else None
+        n_dup = int(fetch(dk.aggregate(n=dk._dupn.sum()))["n"].fillna(0).iloc[0]) if dk is not None else 0
+        if n_dup:
+            assert dk is not None
+            t, stored = (_mark_duplicates(x, dk, keys) for x in (t, stored))
+        # the records as read with every flag, for the examples (a view: computed again only when there are some)
+        checked = checkpoint(con, t.mutate(**_flags(t, src, types, n_dup > 0)), f"clusterleap_{src.name}_checked",
+                             keep=False)
+        flags = _flags(stored, src, types, n_dup > 0)
+        nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
+        found = _count_flags(stored, {k: v for k, v in flags.items() if k != "_dup"} | nulls_read)
+        found["_dup"] = n_dup
+        prep = Prepared(src, path, stored, found["_rows"], labels)
+        reject, nulls = _handle(con, src, spec, found, checked, path, prep.bad)
+        u = stored
+        if reject:
+            u = u.filter(~reduce(operator.or_, [flags[f] for f in reject]))
+        values: dict[str, ir.Value] = {}
+        uflags = _flags(u, src, types, n_dup > 0)
         for c in src.values:
-            flags[f"_neg_{c}"] = (t[f"_v_{c}"] < 0).fill_null(False)
-        t = checkpoint(con, t.mutate(**flags), f"clusterleap_{src.name}_checked", keep=False)
-        found = _count_flags(t, {k: t[k] for k in (*flags, *(f"_nan_{c}" for c in src.values))})
-        prep = Prepared(src, path, t, found["_rows"])
-        t = _check_rule(t, src, "unknown_code", found["_unknown"], spec.handling.unknown_code, t._unknown, path,
-                        None, prep.bad)
-        if src.key:
-            t = _check_rule(t, src, "duplicate", found["_dup"], spec.handling.duplicate, t._dup, path,
-                            ", ".join(src.key), prep.bad)
-        t = _apply_value_rules(t, src, spec, found, path, prep.bad)
-        if src.via is None:
-            if src.region is not None:
-                c = mt["clusters"]
-                t = t.left_join(c, (t._region == c._c_region) & (t._category == c._c_cat)).drop("_c_region", "_c_cat")
-                t = t.rename(_unit="_c_unit")
-            else:
-                t = t.mutate(_unit=ibis.null("string"), _region=ibis.null("string"))
-        if "firms" in mt and src.firm is not None and src.via is None:
-            f = mt["firms"]
-            t = t.left_join(f, t._firm == f._f_firm).drop("_f_firm")
-            t = t.mutate(_unit=t._f_unit.coalesce(t._unit)).drop("_f_unit")
-        keep: dict[str, ir.Value] = {c: t[c] for c in ("_year", "_region", "_category", "_universe", "_unit",
-                                                       "_firm", "_ind") if c in t.columns}
-        keep |= {c: t[c] for c in (*src.key, *src.attributes, *(a for a, _ in src.via_on)) if c not in src.values}
-        keep |= {c: t[f"_v_{c}"] for c in src.values}
-        prep.table = checkpoint(con, t.select(**keep), f"clusterleap_{src.name}_assigned")
+            v = u[f"_v_{c}"]
+            if types[c] == "float" and found.get(f"_nan_{c}", 0):
+                v = u[f"_v_{c}"].isnan().ifelse(ibis.null("float64"), v)
+            if c in nulls:
+                v = reduce(operator.or_, [uflags[f] for f in nulls[c]]).ifelse(ibis.null("float64"), v)
+            if c in nulls or found.get(f"_null_{c}", 0) or found.get(f"_nan_{c}", 0):
+                prep.nullable.add(c)
+            values[c] = v
+        keep: dict[str, ir.Value] = {c: u[c] for c in ("_year", "_region", "_category", "_universe", "_unit",
+                                                       "_firm") if c in u.columns}
+        keep |= {c: u[c] for c in kept if not c.startswith("_")}
+        keep |= {name: u[role] for name, role in aliases.items() if name not in src.values}
+        keep |= values
+        prep.table = checkpoint(con, u.select(**keep), f"clusterleap_{src.name}_assigned", keep=False)
         out[src.name] = prep
     return {name: out[name] for name in spec.sources}
