@@ -99,3 +99,94 @@ STRINGS: dict[str, dict[str, str]] = {
 def t(lang: str, key: str) -> str:
     """The string ``key`` in ``lang`` (English when the language is unknown)."""
     return STRINGS.get(lang, STRINGS["en"])[key]
+
+
+# -- administration: accounts, frameworks, recipes, rounds, the data template (serve/admin.py) ----------------------
+_ADMIN: dict[str, dict[str, str]] = {
+    "en": {
+        "admin": "Administration", "accounts": "Accounts", "frameworks": "Frameworks", "recipes": "Recipes",
+        "rounds_admin": "Manage rounds", "new_account": "New account", "role": "Role", "clusters": "Clusters",
+        "role_admin": "admin", "role_analyst": "analyst", "role_contributor": "contributor", "role_viewer": "viewer",
+        "clusters_hint": "Contributors only: the codes of their clusters, separated by commas.",
+        "password_hint": "Leave empty to generate a strong password, shown once.",
+        "create": "Create", "active": "active", "disabled": "disabled", "disable": "Disable", "enable": "Enable",
+        "generated_password": "Generated password, shown this once: pass it on by a safe channel.",
+        "you": "you", "account_state": "Account",
+        "upload_framework": "Upload a framework",
+        "framework_file_hint": "A YAML framework (it may include the built-in indicator pool with "
+                               "“include: pool.yaml”) or COINr's iMeta table as CSV or xlsx. The engine checks "
+                               "it; every upload becomes a new version and nothing is overwritten.",
+        "file": "File", "upload": "Upload", "name": "Name", "title": "Title", "origin": "Origin",
+        "indicators": "Indicators", "used_by": "Rounds", "builtin_frameworks": "Built-in frameworks",
+        "add_version": "Add as a version", "latest_version": "In the workspace", "not_in_workspace": "not yet",
+        "new_round": "New round", "grading_scheme": "Grading scheme",
+        "grading_default": "the recipe's own, or the default of its scoring basis",
+        "title_optional": "Title (optional)", "open_round": "Open for submissions",
+        "close_round": "Close for submissions", "closed": "closed", "created": "Created",
+        "round_open_hint": "A new round opens for submissions at once; close it when the collection ends.",
+        "recipe_form": "Form", "recipe_yaml": "YAML view", "save_version": "Save as a new version",
+        "basis": "Scoring basis", "basis_relative": "relative: ranks the clusters of the round",
+        "basis_goalposts": "goalposts: fixed bounds from the framework (comparable over rounds)",
+        "basis_frozen": "frozen reference (kept from this version)",
+        "stage_screen": "Screening", "stage_denominate": "Denominators", "stage_transform": "Transformation",
+        "stage_impute": "Imputation", "stage_treat": "Outlier treatment", "stage_normalise": "Normalisation",
+        "stage_weight": "Weighting", "stage_aggregate": "Aggregation", "stage_rank": "Ranking",
+        "stage": "Stage", "method": "Method", "parameters": "Parameters", "required": "required",
+        "no_params": "no parameters",
+        "relative_method": "draws on the other clusters", "overrides_kept": "Kept from this version:",
+        "recipe_edit_hint": "Saving makes a new version of the recipe; the version shown stays as it is.",
+        "yaml_hint": "The whole recipe as YAML, including overrides per level or node and a frozen basis.",
+        "custom_grading": "its own scheme (edit it in the YAML view)", "version_of": "version",
+        "upload_title": "Data template", "template_download": "Download the template",
+        "template_hint": "One row per cluster you enter data for, with the values entered so far; the xlsx file "
+                         "also defines every input (names, unit, definition, allowed range).",
+        "upload_file": "Filled-in template (CSV or xlsx)", "submit_after": "Submit for review at once",
+        "upload_rule": "All or nothing: when any value fails a check nothing is saved, and every problem is "
+                       "listed with its cluster and its cell.",
+        "problems": "Problems", "field": "Field", "where_what": "Cell and problem",
+        "upload_template": "Upload a template",
+        "not_collecting": "This round does not take data now.", "inputs": "inputs",
+    },
+    "zh": {
+        "admin": "系统管理", "accounts": "账户", "frameworks": "指标体系", "recipes": "方法配方",
+        "rounds_admin": "管理轮次", "new_account": "新建账户", "role": "角色", "clusters": "集群",
+        "role_admin": "管理员", "role_analyst": "分析人员", "role_contributor": "填报单位", "role_viewer": "查看者",
+        "clusters_hint": "仅填报单位需要：其负责集群的代码，用逗号分隔。",
+        "password_hint": "留空则生成一个强密码（仅显示一次）。",
+        "create": "创建", "active": "启用", "disabled": "已停用", "disable": "停用", "enable": "启用",
+        "generated_password": "生成的密码仅显示这一次：请通过安全渠道转交。",
+        "you": "本人", "account_state": "账户状态",
+        "upload_framework": "上传指标体系",
+        "framework_file_hint": "YAML 格式的指标体系（可用“include: pool.yaml”引用内置指标库），或 COINr 的 iMeta 表"
+                               "（CSV 或 xlsx）。由评价引擎校验；每次上传生成新版本，不覆盖已有版本。",
+        "file": "文件", "upload": "上传", "name": "名称", "title": "标题", "origin": "来源",
+        "indicators": "指标数", "used_by": "轮次", "builtin_frameworks": "内置指标体系",
+        "add_version": "添加为新版本", "latest_version": "工作区中的版本", "not_in_workspace": "尚未添加",
+        "new_round": "新建轮次", "grading_scheme": "分级方案",
+        "grading_default": "采用方法配方自带的方案，或其评分基准的默认方案",
+        "title_optional": "标题（可选）", "open_round": "开放填报", "close_round": "关闭填报", "closed": "已关闭填报",
+        "created": "创建时间",
+        "round_open_hint": "新轮次创建后即开放填报；数据收集结束时请关闭填报。",
+        "recipe_form": "表单", "recipe_yaml": "YAML 视图", "save_version": "保存为新版本",
+        "basis": "评分基准", "basis_relative": "相对：在本轮集群之间排序",
+        "basis_goalposts": "目标值：采用指标体系的固定上下限（各轮可比）",
+        "basis_frozen": "冻结参照（沿用本版本）",
+        "stage_screen": "筛选", "stage_denominate": "分母处理", "stage_transform": "变换",
+        "stage_impute": "缺失值插补", "stage_treat": "异常值处理", "stage_normalise": "标准化",
+        "stage_weight": "赋权", "stage_aggregate": "加总", "stage_rank": "排名",
+        "stage": "阶段", "method": "方法", "parameters": "参数", "required": "必填", "no_params": "无参数",
+        "relative_method": "依赖其他集群", "overrides_kept": "沿用本版本的设置：",
+        "recipe_edit_hint": "保存会生成方法配方的新版本；当前显示的版本保持不变。",
+        "yaml_hint": "以 YAML 表示的完整方法配方，包括按层级或节点的设置以及冻结参照。",
+        "custom_grading": "自定义方案（请在 YAML 视图中修改）", "version_of": "版本",
+        "upload_title": "数据模板", "template_download": "下载模板",
+        "template_hint": "每个由您填报的集群一行，含已填写的数值；xlsx 文件另附各指标的说明"
+                         "（名称、单位、定义、允许范围）。",
+        "upload_file": "填好的模板（CSV 或 xlsx）", "submit_after": "上传后直接提交审核",
+        "upload_rule": "全部成功才保存：任何数值未通过校验时不保存任何数据，并按集群和单元格列出所有问题。",
+        "problems": "问题", "field": "字段", "where_what": "单元格与问题", "upload_template": "上传数据模板",
+        "not_collecting": "本轮当前不接受数据填报。", "inputs": "项",
+    },
+}
+for _lang in LANGS:
+    STRINGS[_lang].update(_ADMIN[_lang])

@@ -438,7 +438,9 @@ def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, sub
         try:
             row, _ = save_submission(db, actor, round_id, unit, raw, submit=submit)
         except Invalid as exc:
-            problems.update({f"{unit}.{k}": v for k, v in exc.fields.items()} or {unit: str(exc)})
+            # each problem at its cell of the file (row and column), as well as its cluster and field
+            problems.update({f"{unit}.{k}": f"{ds.place(yi, ui, k)}: {v}" if k in ds.variables else v
+                             for k, v in exc.fields.items()} or {unit: str(exc)})
             continue
         except Conflict as exc:
             problems[unit] = str(exc)
