@@ -50,7 +50,7 @@ def test_bad_framework_yaml_names_the_line(workspace: Workspace) -> None:
     r = _upload(admin, "tiny.yaml", BAD_WEIGHT)
     assert r.status_code == 422
     msg = r.json()["fields"]["file"]
-    assert msg.startswith("line 9: tiny.yaml, node 'B': weight is 'heavy' (expected a number)"), msg
+    assert msg == "tiny.yaml line 9, node 'B': weight is 'heavy' (expected a number)", msg
     assert [f["name"] for f in admin.get("/api/frameworks").json()] == ["world-class"]  # nothing stored
 
 
@@ -91,8 +91,9 @@ def test_relative_basis_with_absolute_grading_is_refused(workspace: Workspace) -
     assert msg.startswith("grading scheme 'default' compares scores with fixed numbers (")
     assert "scores on a relative basis" in msg
     # the same in the YAML view: the message at the line of 'grading' (line 3)
-    text = "basis: relative\nnormalise: minmax\ngrading:\n  name: strict\n  tiers:\n" \
-           "    - {code: top, name_en: top, name_zh: 顶, min_score: 70}\n    - {code: rest, name_en: rest, name_zh: 余}\n"
+    text = ("basis: relative\nnormalise: minmax\ngrading:\n  name: strict\n  tiers:\n"
+            "    - {code: top, name_en: top, name_zh: 顶, min_score: 70}\n"
+            "    - {code: rest, name_en: rest, name_zh: 余}\n")
     r = analyst.post("/api/recipes", json={"name": "r", "yaml": text})
     assert r.status_code == 422
     assert r.json()["fields"]["yaml"].startswith("line 3: grading scheme 'strict' compares scores with fixed "

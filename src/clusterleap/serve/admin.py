@@ -298,14 +298,19 @@ def rounds_admin_page(request: Request, c: CallerDep, session: DbDep) -> Respons
     years = [r.year for r in rounds]
     return render(request, "admin_rounds.html", _ctx(
         c, rounds=rounds, frameworks=frameworks, recipes=recipes, schemes=_schemes(),
-        next_year=(max(years) + 1) if years else 2025, grading_name=_grading_name))
+        next_year=(max(years) + 1) if years else 2025,
+        grading={r.id: _grading_of(r, recipes[r.recipe_id]) for r in rounds}))
 
 
-def _grading_name(grading: dict[str, Any] | None) -> str:
-    """The name of a round's grading scheme ('' when it grades with the recipe's own or its basis's default)."""
-    if not grading:
-        return ""
-    return str(grading.get("name") or "custom")
+def _grading_of(rnd: Round, recipe_row: RecipeVersion) -> tuple[str, str]:
+    """The grading scheme a round grades with, and where it comes from: the round ('') , the recipe ('recipe') or
+    the default of the recipe's basis ('basis'), as evaluation chooses it."""
+    if rnd.grading:
+        return str(rnd.grading.get("name") or "custom"), ""
+    recipe = ws.recipe_of(recipe_row)
+    if recipe.grading is not None:
+        return recipe.grading.name or "custom", "recipe"
+    return ("default" if recipe.basis.comparable else "relative"), "basis"
 
 
 @pages.get("/recipes")

@@ -146,6 +146,9 @@ _ADMIN: dict[str, dict[str, str]] = {
         "problems": "Problems", "field": "Field", "where_what": "Cell and problem",
         "upload_template": "Upload a template",
         "not_collecting": "This round does not take data now.", "inputs": "inputs",
+        "colon": ": ", "stop": ". ", "comma": ", ", "reference_levels": "Goalposts (no earlier round to compare with)",
+        "floor": "floor", "world_class_level": "world-class level",
+        "grading_from_recipe": "the recipe's", "grading_from_basis": "default of the basis",
     },
     "zh": {
         "admin": "系统管理", "accounts": "账户", "frameworks": "指标体系", "recipes": "方法配方",
@@ -186,6 +189,9 @@ _ADMIN: dict[str, dict[str, str]] = {
         "upload_rule": "全部成功才保存：任何数值未通过校验时不保存任何数据，并按集群和单元格列出所有问题。",
         "problems": "问题", "field": "字段", "where_what": "单元格与问题", "upload_template": "上传数据模板",
         "not_collecting": "本轮当前不接受数据填报。", "inputs": "项",
+        "colon": "：", "stop": "。", "comma": "，", "reference_levels": "目标值（尚无上一轮数据可供对照）",
+        "floor": "底线", "world_class_level": "世界级水平",
+        "grading_from_recipe": "方法配方自带", "grading_from_basis": "评分基准的默认方案",
     },
 }
 for _lang in LANGS:

@@ -173,13 +173,18 @@ _KEY = re.compile(r"unknown key '([^']+)'|: (\w+) is ")
 _HAS_LINE = re.compile(r"line \d+")
 
 
-def _framework_message(message: str, text: str | None) -> str:
-    """The engine's message with the line of the node (or key) it names, when it names none itself."""
+def _framework_message(message: str, text: str | None, name: str) -> str:
+    """The engine's message with the line of the node (or key) it names, when it names none itself: 'x.yaml,
+    node ...' becomes 'x.yaml line 9, node ...'."""
     if text is None or _HAS_LINE.search(message):
         return message
     path = [next(g for g in m.groups() if g) for m in (_NODE.search(message), _KEY.search(message)) if m]
     line = line_of(text, path) if path else None
-    return f"line {line}: {message}" if line else message
+    if line is None:
+        return message
+    if message.startswith(f"{name}, ") or message.startswith(f"{name}: "):
+        return f"{name} line {line}{message[len(name):]}"
+    return f"line {line}: {message}"
 
 
 def upload_framework_file(db: Session, actor: Actor, name: str, content: bytes) -> FrameworkVersion:
@@ -208,7 +213,7 @@ def upload_framework_file(db: Session, actor: Actor, name: str, content: bytes) 
             fw = cl.load_framework(path)
         except cl.ClusterleapError as exc:
             msg = str(exc).replace(str(path), name).replace(f"{tmp}/", "")
-            raise Invalid(_framework_message(msg, text), field="file") from None
+            raise Invalid(_framework_message(msg, text, name), field="file") from None
     return add_framework(db, actor, fw, origin=f"upload {name}")
 
 
@@ -363,8 +368,24 @@ def recipe_from_form(db: Session, stages: Mapping[str, Mapping[str, Any]], basis
         raise Invalid(str(exc), field=None, fields={field or "form": rest}) from None
 
 
+class _BlockDumper(yaml.SafeDumper):
+    """Long and multi-line texts as literal blocks, so that a description reads as written (and loads back the
+    same, so saving an unchanged YAML view adds no version)."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value.rstrip("\n") or (len(value) > 100 and "\n" in value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
 def recipe_yaml(row: RecipeVersion) -> str:
-    return str(recipe_of(row).to_yaml())
+    """The recipe version as YAML (as the engine writes it, with long texts as blocks)."""
+    text = yaml.dump(recipe_of(row).to_dict(), Dumper=_BlockDumper, allow_unicode=True, sort_keys=False,
+                     width=100)
+    return str(text)
 
 
 def save_recipe(db: Session, actor: Actor, recipe: cl.Recipe, name: str) -> RecipeVersion:

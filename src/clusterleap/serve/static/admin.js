@@ -6,8 +6,8 @@
   var meta = document.querySelector('meta[name="csrf-token"]');
   var csrf = meta ? meta.getAttribute("content") : "";
   var zh = document.body.getAttribute("data-lang") === "zh";
-  var T = zh ? { working: "处理中…", saved: "已保存。", failed: "未完成：", line: "第 {n} 行" }
-             : { working: "Working…", saved: "Saved.", failed: "Not done: ", line: "line {n}" };
+  var T = zh ? { working: "处理中…", saved: "已保存。", failed: "未完成：", notdone: "未完成：请查看标出的问题。" }
+             : { working: "Working…", saved: "Saved.", failed: "Not done: ", notdone: "Not done: see the marked problems." };
 
   function send(method, url, body, isForm) {
     var init = { method: method, credentials: "same-origin", headers: { "X-CSRF-Token": csrf, "Accept": "application/json" } };
@@ -43,7 +43,11 @@
       if (slot) { slot.textContent = fields[name]; shown = true; }
       if (input) { input.setAttribute("aria-invalid", "true"); }
       var row = slot ? slot.closest(".field") : null;
-      if (row) { row.classList.add("has-error"); }
+      if (row && row.tagName !== "TR") { row.classList.add("has-error"); }
+      if (!input && slot && slot.previousElementSibling) {  // a parameter: its input sits just above its slot
+        var near = slot.previousElementSibling.querySelector("input");
+        if (near) { near.setAttribute("aria-invalid", "true"); }
+      }
       if (box) {
         var li = document.createElement("li");
         li.textContent = name + ": " + fields[name];
@@ -58,7 +62,8 @@
     }
     var first = form.querySelector('[aria-invalid="true"]');
     if (first && !fields.yaml) { first.focus(); }
-    status(form, T.failed + detail, true);
+    var said = Object.keys(fields).some(function (k) { return fields[k] === detail; });
+    status(form, said ? T.notdone : T.failed + detail, true);
   }
   // select the line a YAML error names in the text area, so that it is in view and marked
   function showLine(form, message) {
@@ -105,6 +110,16 @@
             box.querySelector("[data-password]").textContent = res.data.password;
             box.hidden = false;
             form.querySelectorAll("input").forEach(function (el) { el.value = ""; });
+            var table = document.querySelector("#accounts tbody");
+            if (table) {  // the new account joins the list (a reload would lose the password shown once)
+              var tr = document.createElement("tr");
+              var role = form.querySelector('select[name="role"]');
+              [res.data.username, role.options[role.selectedIndex].text, res.data.clusters.join(", ")].forEach(function (text) {
+                var td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+              });
+              tr.setAttribute("data-user", res.data.username);
+              table.appendChild(tr);
+            }
             return;
           }
           window.location.reload();
