@@ -44,13 +44,15 @@
       if (input) { input.setAttribute("aria-invalid", "true"); }
       var row = slot ? slot.closest(".field") : null;
       if (row && row.tagName !== "TR") { row.classList.add("has-error"); }
-      if (!input && slot && slot.previousElementSibling) {  // a parameter: its input sits just above its slot
-        var near = slot.previousElementSibling.querySelector("input");
+      if (!input && slot && slot.closest("label")) {  // a parameter: its input shares the slot's label
+        var near = slot.closest("label").querySelector("input");
         if (near) { near.setAttribute("aria-invalid", "true"); }
       }
       if (box) {
         var li = document.createElement("li");
-        li.textContent = name + ": " + fields[name];
+        var stageRow = form.querySelector('[data-stage-row="' + name.split(".")[0] + '"] .fname');
+        var where = stageRow ? stageRow.textContent + (name.indexOf(".") > 0 ? " › " + name.split(".")[1] : "") : name;
+        li.textContent = where + ": " + fields[name];
         box.querySelector("ul").appendChild(li);
         box.hidden = false;
       }
@@ -62,7 +64,7 @@
     }
     var first = form.querySelector('[aria-invalid="true"]');
     if (first && !fields.yaml) { first.focus(); }
-    var said = Object.keys(fields).some(function (k) { return fields[k] === detail; });
+    var said = Object.keys(fields).some(function (k) { return detail.indexOf(fields[k]) >= 0; });
     status(form, said ? T.notdone : T.failed + detail, true);
   }
   // select the line a YAML error names in the text area, so that it is in view and marked
