@@ -47,9 +47,24 @@ from .workspace import (
 )
 
 __all__ = [
-    "FORM_BASES", "FRAMEWORK_SUFFIXES", "MethodInfo", "UserInfo", "add_builtin_framework", "create_account",
-    "create_round_checked", "framework_yaml", "line_of", "list_accounts", "recipe_from_form", "recipe_from_yaml",
-    "recipe_yaml", "set_account_active", "set_round_open", "stage_methods", "template_bytes",
+    "FORM_BASES",
+    "FRAMEWORK_SUFFIXES",
+    "MethodInfo",
+    "UserInfo",
+    "add_builtin_framework",
+    "create_account",
+    "create_round_checked",
+    "framework_yaml",
+    "line_of",
+    "list_accounts",
+    "recipe_from_form",
+    "recipe_from_yaml",
+    "recipe_yaml",
+    "save_recipe",
+    "set_account_active",
+    "set_round_open",
+    "stage_methods",
+    "template_bytes",
     "upload_framework_file",
 ]
 
