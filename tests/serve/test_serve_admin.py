@@ -66,8 +66,9 @@ def test_framework_upload_is_a_new_version(workspace: Workspace) -> None:
     assert (second.json()["name"], second.json()["version"]) == ("tiny", 2)
     yaml_text = admin.get(f"/api/frameworks/{first.json()['id']}/yaml").text
     assert "weight: 2" in yaml_text and "rd_intensity" in yaml_text
-    built = {b["name"]: b["latest_version"] for b in admin.get("/api/frameworks/builtin").json()}
-    assert built == {"chen-local-global": None, "nie-five-features": None, "world-class": 1}
+    built = {b["name"]: (b["latest_version"], b["current"]) for b in admin.get("/api/frameworks/builtin").json()}
+    assert built == {"chen-local-global": (None, False), "nie-five-features": (None, False),
+                     "world-class": (1, True)}
     added = admin.post("/api/frameworks/builtin/nie-five-features")
     assert added.status_code == 201 and added.json()["version"] == 1 and added.json()["origin"] == "built-in"
     same = admin.post("/api/frameworks/builtin/world-class")  # unchanged: the existing version 1

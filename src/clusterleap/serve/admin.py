@@ -66,6 +66,7 @@ class BuiltinFramework(BaseModel):
     title_zh: str
     indicators: int
     latest_version: int | None = Field(description="the workspace's latest version of this name, if any")
+    current: bool = Field(description="the latest version holds exactly the built-in content")
 
 
 class ParamOut(BaseModel):
@@ -154,10 +155,11 @@ def builtin(actor: ActorDep, session: DbDep) -> list[BuiltinFramework]:
         if name == "pool":
             continue  # the shared indicator pool, not a framework
         fw = cl.load_framework(name)
-        latest = session.scalar(select(FrameworkVersion.version).where(FrameworkVersion.name == fw.name)
+        latest = session.scalar(select(FrameworkVersion).where(FrameworkVersion.name == fw.name)
                                 .order_by(FrameworkVersion.version.desc()).limit(1))
         out.append(BuiltinFramework(name=name, title_en=fw.name_en, title_zh=fw.name_zh,
-                                    indicators=len(fw.indicators), latest_version=latest))
+                                    indicators=len(fw.indicators), latest_version=latest.version if latest else None,
+                                    current=latest is not None and latest.hash == fw.hash))
     return out
 
 

@@ -149,6 +149,8 @@ _ADMIN: dict[str, dict[str, str]] = {
         "colon": ": ", "stop": ". ", "comma": ", ", "reference_levels": "Goalposts (no earlier round to compare with)",
         "floor": "floor", "world_class_level": "world-class level",
         "grading_from_recipe": "the recipe's", "grading_from_basis": "default of the basis",
+        "up_to_date": "up to date",
+        "upload_staff_note": "Data are entered by the clusters' contributors (or an admin); analysts review them.",
     },
     "zh": {
         "admin": "系统管理", "accounts": "账户", "frameworks": "指标体系", "recipes": "方法配方",
@@ -192,6 +194,8 @@ _ADMIN: dict[str, dict[str, str]] = {
         "colon": "：", "stop": "。", "comma": "，", "reference_levels": "目标值（尚无上一轮数据可供对照）",
         "floor": "底线", "world_class_level": "世界级水平",
         "grading_from_recipe": "方法配方自带", "grading_from_basis": "评分基准的默认方案",
+        "up_to_date": "已是最新",
+        "upload_staff_note": "数据由各集群的填报单位（或管理员）填报；分析人员负责审核。",
     },
 }
 for _lang in LANGS:
