@@ -272,3 +272,27 @@ def test_template_round_trip_with_one_bad_cell(workspace: Workspace) -> None:
     assert len(pd.read_csv(io.BytesIO(client_for(workspace, "analyst").get(
         "/api/rounds/3/template?fmt=csv").content))) == 11
     assert client_for(workspace, "viewer").get("/api/rounds/3/template").status_code == 404
+
+
+# -- the submission form ------------------------------------------------------------------------------------------
+def test_form_fields_name_unit_definition_and_range(workspace: Workspace) -> None:
+    """Each input has both names, its unit, its definition and a plausible range: last round's values, or in a
+    framework's first round its goalposts (when they are in the unit entered); denominators come with the indicator
+    pool's definition."""
+    client = client_for(workspace, "admin")
+    first = {f["code"]: f for f in client.get("/api/rounds/1/fields").json()}  # 2022: no earlier round
+    later = {f["code"]: f for f in client.get("/api/rounds/3/fields").json()}  # 2024: 2023 before it
+    rd = first["rd_intensity"]
+    assert (rd["name_en"], rd["name_zh"], rd["unit"]) == ("R&D intensity", "研发经费投入强度", "% of revenue")
+    assert rd["definition"].startswith("Intramural R&D expenditure")
+    assert rd["plausible"] is None and rd["reference"] == [0.0, 5.0]  # pool.yaml: goalposts {lo: 0, hi: 5}
+    assert later["rd_intensity"]["plausible"] is not None
+    # lower is better: the floor is the high end
+    assert first["energy_intensity"]["reference"][0] > first["energy_intensity"]["reference"][1]
+    # a count divided by employment: its goalposts are per employee, not in the unit entered
+    assert first["invention_patents"]["reference"] is None
+    emp = later["employment"]
+    assert (emp["name_en"], emp["name_zh"], emp["unit"]) == ("Employment in the leading industry", "主导产业从业人员",
+                                                            "10,000 persons")
+    assert emp["denominator_of"] == ["invention_patents", "pct_applications"]
+    assert all(f["name_zh"] and f["name_en"] and f["unit"] and f["definition"] for f in later.values())

@@ -125,6 +125,8 @@ class FieldOut(BaseModel):
     hi: float | None
     plausible: tuple[float, float] | None
     denominator_of: list[str]
+    reference: tuple[float, float] | None = Field(None, description="(floor, world-class level) of the "
+                                                  "indicator's goalposts in the unit entered, if it has them")
 
 
 class HistoryRow(BaseModel):
@@ -236,7 +238,8 @@ def fields(round_id: Id, actor: ActorDep, session: DbDep) -> list[FieldOut]:
     """The inputs of the round's submission form (from its framework)."""
     rnd = ws.get_round(session, actor, round_id)
     return [FieldOut(code=f.code, name_en=f.name_en, name_zh=f.name_zh, unit=f.unit, definition=f.definition,
-                     lo=f.lo, hi=f.hi, plausible=f.plausible, denominator_of=list(f.denominator_of))
+                     lo=f.lo, hi=f.hi, plausible=f.plausible, denominator_of=list(f.denominator_of),
+                     reference=f.reference)
             for f in ws.form_fields(session, rnd)]
 
 
