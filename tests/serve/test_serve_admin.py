@@ -130,6 +130,9 @@ def test_recipe_yaml_error_names_the_line(workspace: Workspace) -> None:
     assert r.status_code == 422
     assert r.json()["fields"]["yaml"] == ('line 3: recipe, normalise: unknown normalise method \'minmx\' '
                                           '(did you mean "minmax"?)')
+    r = analyst.post("/api/recipes", json={"name": "r", "yaml": "basis: goalposts\n\nnormalize: minmax\n"})
+    assert r.json()["fields"]["yaml"].startswith("line 3: recipe: unknown key 'normalize' (did you mean "
+                                                 '"normalise"?)')
     r = analyst.post("/api/recipes", json={"name": "r", "yaml": "basis: goalposts\nnormalise: [minmax\n"})
     assert r.json()["fields"]["yaml"].startswith("recipe YAML line 3, column 1: invalid YAML")
 

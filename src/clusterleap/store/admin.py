@@ -114,6 +114,9 @@ def create_account(db: Session, actor: Actor, username: str, role: str, clusters
     if role != "contributor" and codes:
         raise Invalid(f"a {role} account sees clusters by its role: clusters belong to contributors only",
                       field="clusters")
+    if role == "contributor" and not codes:
+        raise Invalid("a contributor needs at least one cluster: the codes of the clusters it enters data for",
+                      field="clusters")
     known = set(db.scalars(select(Cluster.code)))
     unknown = [c for c in codes if c not in known]
     if unknown:
@@ -323,6 +326,9 @@ def recipe_from_yaml(text: str) -> cl.Recipe:
         parts = [p for p in [field.split(".")[0], *sub.split(".")] if p] if field else []
         if field.count(".") == 1:
             parts.append(field.split(".")[1])
+        unknown = re.search(r"unknown key '([^']+)'", str(exc))
+        if unknown and not sub:  # a key the recipe does not know: its own line
+            parts = [p for p in [field, unknown.group(1)] if p]
         line = line_of(text, parts) if parts else None
         raise Invalid(f"line {line}: {exc}" if line else str(exc), field="yaml") from None
 
