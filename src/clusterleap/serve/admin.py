@@ -8,6 +8,7 @@ operations and act through these endpoints from ``static/admin.js``.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 import yaml
@@ -182,8 +183,13 @@ def framework_yaml(framework_id: Id, actor: ActorDep, session: DbDep) -> Respons
 
 # -- API: recipes -------------------------------------------------------------------------------------------------
 def _schemes() -> list[SchemeOut]:
-    return [SchemeOut(name=k, title=v.name or k, description=v.description, absolute=bool(v.absolute_rules()))
-            for k, v in builtin_schemes().items()]
+    return [SchemeOut(name=k, title=_first_clause(v.description) or v.name or k, description=v.description,
+                      absolute=bool(v.absolute_rules())) for k, v in builtin_schemes().items()]
+
+
+def _first_clause(text: str) -> str:
+    """The start of a description up to its first colon, parenthesis or full stop: a title for a list."""
+    return re.split(r"[:(.]", text, maxsplit=1)[0].strip()
 
 
 @api.get("/recipe-options", response_model=RecipeOptions, responses=ERRORS)
