@@ -51,6 +51,10 @@ def test_bad_framework_yaml_names_the_line(workspace: Workspace) -> None:
     assert r.status_code == 422
     msg = r.json()["fields"]["file"]
     assert msg == "tiny.yaml line 9, node 'B': weight is 'heavy' (expected a number)", msg
+    imeta = "iCode,iName,Level,Parent,Weight,Direction,Type\nIDX,Index,2,,1,1,Aggregate\n" \
+            "rd,R&D,1,IDX,heavy,1,Indicator\nex,Exports,1,IDX,1,1,Indicator\n"
+    r = admin.post("/api/frameworks", files={"file": ("meta.csv", imeta.encode(), "text/csv")})
+    assert r.json()["fields"]["file"] == "meta.csv row 3, column 'Weight': 'heavy' is not a number"
     assert [f["name"] for f in admin.get("/api/frameworks").json()] == ["world-class"]  # nothing stored
 
 
