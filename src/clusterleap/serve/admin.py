@@ -12,7 +12,7 @@ import re
 from typing import Annotated, Any, Literal
 
 import yaml
-from fastapi import APIRouter, Path, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -21,19 +21,17 @@ from ..io.framework_files import builtin_frameworks
 from ..recipe import STAGE_ORDER, Plan
 from ..store import admin as adm
 from ..store import workspace as ws
-from ..store.errors import Forbidden, Invalid, NotFound
+from ..store.errors import Forbidden, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round
 from .api import ERRORS, FrameworkOut, RecipeOut, RoundOut, recipe_out, round_out
 from .auth import MAX_ID, ActorDep, CallerDep, DbDep, Id
 from .pages import _ctx, _login
-from .render import lang_of, render
+from .render import render
 
 __all__ = ["api", "pages"]
 
 api = APIRouter(prefix="/api", tags=["administration"])
 pages = APIRouter(include_in_schema=False)
-
-MAX_UPLOAD = 20_000_000
 
 
 # -- models -------------------------------------------------------------------------------------------------------
@@ -281,12 +279,13 @@ def frameworks_page(request: Request, c: CallerDep, session: DbDep) -> Response:
     rows = list(session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.name,
                                                                   FrameworkVersion.version.desc())))
     sizes = {r.id: len(ws.framework_of(r).indicators) for r in rows}
-    used = {fid: n for fid, n in _count(session, Round.framework_id).items()}
+    used = _count(session, Round.framework_id)
     return render(request, "admin_frameworks.html", _ctx(c, rows=rows, sizes=sizes, used=used,
                                                           builtin=builtin(c.actor, session)))
 
 
 def _count(session: Any, column: Any) -> dict[int, int]:
+    """How many rounds use each framework (or recipe) version."""
     out: dict[int, int] = {}
     for v in session.scalars(select(column)):
         out[v] = out.get(v, 0) + 1
@@ -352,7 +351,7 @@ def recipe_page(request: Request, recipe_id: Id, c: CallerDep, session: DbDep) -
         c, row=row, recipe=recipe, current=current, methods=adm.stage_methods(), stages=STAGE_ORDER,
         bases=adm.FORM_BASES, schemes=_schemes(), grading=grading if builtin_grading else "",
         custom_grading=recipe.grading is not None and not builtin_grading, yaml_text=adm.recipe_yaml(row),
-        versions=versions, lang_=lang_of(request)))
+        versions=versions))
 
 
 def _plan_view(plan: Plan) -> dict[str, Any]:
@@ -378,9 +377,3 @@ def upload_page(request: Request, round_id: Id, c: CallerDep, session: DbDep) ->
     may_enter = c.actor.role in ("contributor", "admin") and rnd.state == "collecting"
     return render(request, "upload.html", _ctx(c, round=rnd, framework=fw, recipe=rc, may_enter=may_enter,
                                                 n_fields=len(ws.form_fields(session, rnd))))
-
-
-def check_upload_size(file: UploadFile) -> None:
-    if file.size is not None and file.size > MAX_UPLOAD:
-        raise Invalid(f"{file.filename}: {file.size:,} bytes is larger than the limit of {MAX_UPLOAD:,}",
-                      field="file")

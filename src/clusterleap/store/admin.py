@@ -27,7 +27,7 @@ import clusterleap as cl
 
 from ..analysis.grades import builtin_schemes, check_basis
 from ..files import neutralise_frame, neutralise_workbook, read_yaml
-from ..io.framework_files import builtin_dir, builtin_frameworks
+from ..io.framework_files import builtin_dir, builtin_frameworks, framework_to_yaml
 from ..recipe import DEFAULT_METHODS, STAGE_ORDER
 from ..registry import did_you_mean
 from ..stages import STAGES
@@ -244,8 +244,7 @@ def add_builtin_framework(db: Session, actor: Actor, name: str) -> FrameworkVers
 
 
 def framework_yaml(row: FrameworkVersion) -> str:
-    from ..io.framework_files import framework_to_yaml
-
+    """A stored framework version as YAML, in the engine's own form."""
     return framework_to_yaml(framework_of(row))
 
 
