@@ -91,6 +91,66 @@ WRITES: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("API token", "POST", "/api/tokens", {"name": "script"}, S(admin=201, analyst=201, contributor=201, viewer=201)),
 ]
 
+# -- administration: accounts, frameworks, recipes, rounds, the data template ------------------------------------
+ADMIN_ONLY = S(analyst=403, contributor=403, viewer=403)
+READS += [
+    ("built-in frameworks", "GET", "/api/frameworks/builtin", None, S()),
+    ("framework as YAML", "GET", "/api/frameworks/1/yaml", None, S()),
+    ("no such framework", "GET", "/api/frameworks/99/yaml", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("recipe options", "GET", "/api/recipe-options", None, S()),
+    ("recipe version", "GET", "/api/recipes/1", None, S()),
+    ("no such recipe", "GET", "/api/recipes/99", None, S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("template of the collecting round", "GET", "/api/rounds/3/template?fmt=csv", None, S(viewer=404)),
+    ("template of a published round", "GET", "/api/rounds/2/template", None, S(viewer=404)),
+    ("template of no round", "GET", "/api/rounds/99/template", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("accounts page", "GET", "/admin/accounts", None, S(anonymous=303, analyst=403, contributor=403, viewer=403)),
+    ("frameworks page", "GET", "/admin/frameworks", None,
+     S(anonymous=303, analyst=403, contributor=403, viewer=403)),
+    ("rounds admin page", "GET", "/admin/rounds", None, S(anonymous=303, analyst=403, contributor=403, viewer=403)),
+    ("recipes page", "GET", "/recipes", None, S(anonymous=303, contributor=403, viewer=403)),
+    ("recipe page", "GET", "/recipes/1", None, S(anonymous=303, contributor=403, viewer=403)),
+    ("no such recipe page", "GET", "/recipes/99", None,
+     S(anonymous=303, admin=404, analyst=404, contributor=403, viewer=403)),
+    ("upload page", "GET", "/rounds/3/upload", None, S(anonymous=303, viewer=404)),
+    ("upload page of no round", "GET", "/rounds/99/upload", None,
+     S(anonymous=303, admin=404, analyst=404, contributor=404, viewer=404)),
+]
+
+WRITES += [
+    ("account with a generated password", "POST", "/api/users", {"username": "new", "role": "viewer"},
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    ("disable an account", "PATCH", "/api/users/viewer", {"active": False}, ADMIN_ONLY),
+    ("disable no account", "PATCH", "/api/users/nobody", {"active": False},
+     S(admin=404, analyst=403, contributor=403, viewer=403)),
+    ("add a built-in framework", "POST", "/api/frameworks/builtin/nie-five-features", None,
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    ("recipe from the form", "POST", "/api/recipes/form",
+     {"name": "plain", "stages": {"normalise": {"method": "minmax"}}, "basis": "goalposts"},
+     S(admin=201, analyst=201, contributor=403, viewer=403)),
+    ("round with a built-in grading", "POST", "/api/rounds",
+     {"year": 2025, "framework_id": 1, "recipe_id": 1, "grading": "default"},
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    ("close the collecting round", "POST", "/api/rounds/3/close", None, S(analyst=403, contributor=403, viewer=404)),
+    ("open the collecting round", "POST", "/api/rounds/3/open", None, S(analyst=403, contributor=403, viewer=404)),
+    ("close a published round", "POST", "/api/rounds/2/close", None,
+     S(admin=409, analyst=403, contributor=403, viewer=403)),
+]
+
+UPLOADS: list[tuple[str, str, str, bytes, dict[str, int]]] = [
+    ("framework file", "/api/frameworks", "tiny.yaml",
+     b"name: tiny\ninclude: pool.yaml\ntree: {code: I, children: [rd_intensity, exports_share]}\n",
+     S(admin=201, analyst=403, contributor=403, viewer=403)),
+    # a template row of CN003: contrib-b's own cluster, another's for 'contributor' (refused, nothing saved)
+    ("template with CN003's row", "/api/rounds/3/submissions", "data.csv",
+     b"unit,name,year,rd_intensity\nCN003,Cluster 3,2024,2.5\n",
+     S(admin=422, analyst=403, contributor=422, contrib_b=422, viewer=404)),
+    ("template with CN001's row", "/api/rounds/3/submissions", "data.csv",
+     b"unit,name,year,rd_intensity\nCN001,Cluster 1,2024,2.5\n",
+     S(admin=200, analyst=403, contributor=200, contrib_b=422, viewer=404)),
+]
+
 
 def _status(ws: Workspace, role: str, method: str, path: str, body: Any) -> int:
     client = client_for(ws, None if role == "anonymous" else role)
@@ -136,3 +196,17 @@ def test_unpublished_run_stays_with_staff(workspace: Workspace) -> None:
     assert [r["id"] for r in viewer.get("/api/rounds/2/runs").json()] == [2]  # the published run only
     assert viewer.get(f"/api/runs/{run_id}/report?fmt=xlsx").status_code == 404
     assert analyst.get(f"/api/runs/{run_id}/report?fmt=xlsx").status_code == 200
+
+
+@pytest.mark.parametrize(("name", "path", "filename", "content", "expected"), UPLOADS, ids=[u[0] for u in UPLOADS])
+@pytest.mark.parametrize("role", ROLES)
+def test_uploads(workspace: Workspace, role: str, name: str, path: str, filename: str, content: bytes,
+                 expected: dict[str, int]) -> None:
+    client = client_for(workspace, None if role == "anonymous" else role)
+    r = client.post(path, files={"file": (filename, content, "application/octet-stream")})
+    assert r.status_code == expected[role], r.text
+    if "CN003" in name and role == "contributor":  # another's cluster: named only as a row it may not enter
+        assert r.json()["fields"] == {"CN003": "data.csv line 2: 'CN003' is not a cluster you may enter data for"}
+    if "CN003" in name and role in ("admin", "contrib-b"):  # its own: refused because it is under review
+        assert r.json()["fields"] == {"CN003": "the submission of CN003 is submitted: it can change only when "
+                                               "returned"}

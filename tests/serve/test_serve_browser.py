@@ -241,3 +241,180 @@ def test_round_in_the_browser(server: tuple[str, Workspace]) -> None:
         for pg in (viewer, page, analyst, other):
             assert pg.errors == [], pg.errors
         browser.close()
+
+
+# -- administration -------------------------------------------------------------------------------------------------
+BAD_FRAMEWORK = b"name: tiny\ninclude: pool.yaml\ntree:\n  code: IDX\n  children:\n    - code: A\n" \
+                b"      children: [rd_intensity]\n    - code: B\n      weight: heavy\n      children: [exports_share]\n"
+
+
+def test_administration_in_the_browser(server: tuple[str, Workspace]) -> None:
+    """The admin creates an analyst (with a generated password) and a round, and sees a bad framework file's line;
+    the analyst edits the recipe in the form and sees a field error, and a line error in the YAML view; the
+    contributor downloads the round's template and uploads it with one bad cell, which the page names by cluster
+    and cell. Every new page is photographed in English and in Chinese."""
+    import io
+
+    import pandas as pd
+
+    sync_playwright = _need_browser()
+    base, ws = server
+    out = OUT / "admin"
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
+
+    def shot(page: Any, name: str) -> None:
+        page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+
+        # -- the admin: an analyst account, a round, a framework upload with an error ------------------------------
+        admin = _login(browser, base, "admin", ws.passwords["admin"])
+        admin.click("header nav >> text=Administration")
+        admin.wait_for_url(re.compile(r".*/admin/rounds$"))
+        admin.click("nav.subnav >> text=Accounts")
+        admin.fill("#account-form input[name=username]", "analyst-2")
+        admin.select_option("#account-form select[name=role]", "contributor")
+        admin.fill("#account-form input[name=clusters]", "CN01")
+        admin.click("#create-account")
+        err = admin.locator('#account-form [data-error-for="clusters"]')
+        err.wait_for(state="visible")
+        assert "'CN01' is not in this workspace" in err.inner_text() and "CN001" in err.inner_text()
+        shot(admin, "accounts-error-en")
+        admin.select_option("#account-form select[name=role]", "analyst")
+        admin.fill("#account-form input[name=clusters]", "")
+        admin.click("#create-account")
+        admin.locator("#generated").wait_for(state="visible")
+        password = admin.inner_text("#generated [data-password]")
+        assert len(password) == 20
+        shot(admin, "accounts-created-en")
+        admin.reload()
+        assert "analyst-2" in admin.inner_text("#accounts")
+
+        admin.goto(base + "/admin/rounds")
+        admin.fill("#round-form input[name=year]", "2025")
+        admin.fill("#round-form input[name=title]", "Evaluation round 2025")
+        admin.select_option("#round-form select[name=grading]", "default")
+        admin.click("#create-round")
+        admin.wait_for_selector('#rounds-admin tr:has-text("Evaluation round 2025")')
+        row = admin.locator('#rounds-admin tr:has-text("Evaluation round 2025")')
+        assert "collecting data" in row.inner_text() and "default" in row.inner_text()
+        row.locator("button").click()  # close it for submissions
+        admin.wait_for_selector('#rounds-admin tr:has-text("Evaluation round 2025") >> text=closed')
+        shot(admin, "rounds-en")
+
+        admin.goto(base + "/admin/frameworks")
+        admin.set_input_files("#framework-form input[type=file]",
+                              files=[{"name": "tiny.yaml", "mimeType": "text/yaml", "buffer": BAD_FRAMEWORK}])
+        admin.click("#upload-framework")
+        ferr = admin.locator('#framework-form [data-error-for="file"]')
+        ferr.wait_for(state="visible")
+        assert ferr.inner_text() == "tiny.yaml line 9, node 'B': weight is 'heavy' (expected a number)"
+        shot(admin, "frameworks-error-en")
+
+        # -- the analyst: the recipe form and the YAML view ---------------------------------------------------------
+        analyst = _login(browser, base, "analyst-2", password)
+        analyst.click("header nav >> text=Recipes")
+        analyst.wait_for_url(re.compile(r".*/recipes$"))
+        shot(analyst, "recipes-en")
+        analyst.click("#recipes a >> nth=0")
+        analyst.wait_for_selector("#recipe-form")
+        assert analyst.input_value('select[data-stage="normalise"]') == "minmax"
+        analyst.fill('input[name="normalise.lo"]', "zero")
+        analyst.click("#save-form")
+        perr = analyst.locator('[data-error-for="normalise.lo"]')
+        perr.wait_for(state="visible")
+        assert perr.inner_text() == "parameter 'lo' is 'zero' (expected float)"
+        shot(analyst, "recipe-field-error-en")
+        analyst.fill('input[name="normalise.lo"]', "0")
+        analyst.select_option("#basis", "relative")  # absolute cut-offs on scores that only rank: refused
+        analyst.select_option("#grading", "default")
+        analyst.click("#save-form")
+        gerr = analyst.locator('#recipe-form [data-error-for="grading"]')
+        gerr.wait_for(state="visible")
+        assert gerr.inner_text().startswith("grading scheme 'default' compares scores with fixed numbers")
+        shot(analyst, "recipe-grading-error-en")
+        analyst.select_option('select[data-stage="aggregate"]', "geometric")
+        analyst.select_option("#basis", "goalposts")
+        analyst.click("#save-form")
+        analyst.wait_for_url(re.compile(r".*/recipes/(?!1$)\d+$"))
+        assert "v2" in analyst.inner_text("h1")
+        assert analyst.input_value('select[data-stage="aggregate"]') == "geometric"
+        area = analyst.locator("#recipe-yaml textarea")
+        area.fill(area.input_value().replace("method: minmax", "method: minmx", 1))
+        analyst.click("#save-yaml")
+        yerr = analyst.locator('#recipe-yaml [data-error-for="yaml"]')
+        yerr.wait_for(state="visible")
+        text = area.input_value()
+        line = text[:text.index("minmx")].count("\n") + 1 - 1  # the 'normalise:' key sits on the line above
+        assert yerr.inner_text().startswith(f"line {line}: recipe, normalise: unknown normalise method 'minmx'")
+        selected = analyst.evaluate("() => { const a = document.querySelector('#recipe-yaml textarea');"
+                                    " return a.value.slice(a.selectionStart, a.selectionEnd); }")
+        assert selected.startswith("normalise")
+        shot(analyst, "recipe-yaml-error-en")
+
+        # -- the contributor: the round's template with one bad cell ---------------------------------------------
+        contributor = _login(browser, base, "contributor", ws.passwords["contributor"])
+        contributor.goto(base + "/rounds/3/submissions")
+        contributor.click("#upload-link")
+        contributor.wait_for_url(re.compile(r".*/rounds/3/upload$"))
+        with contributor.expect_download() as info:
+            contributor.click("#template-xlsx")
+        sheets = pd.read_excel(info.value.path(), sheet_name=None)
+        data = sheets["data"]
+        assert list(data["unit"]) == ["CN001", "CN002"]
+        codes = list(data.columns[7:])
+        for unit in ("CN001", "CN002"):
+            values = _values_2024(unit)
+            for c in codes:
+                data.loc[data.unit == unit, c] = values.get(c)
+        data[codes] = data[codes].astype(object)
+        data.loc[data.unit == "CN002", "value_added_rate"] = "28,5"  # a decimal comma
+        buf = io.BytesIO()
+        with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+            data.to_excel(xw, sheet_name="data", index=False)
+        contributor.set_input_files("#upload-form input[type=file]", files=[{
+            "name": "filled.xlsx", "buffer": buf.getvalue(),
+            "mimeType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}])
+        contributor.click("#upload")
+        problem = contributor.locator('#problems tr[data-problem="CN002.value_added_rate"]')
+        problem.wait_for(state="visible")
+        cells = problem.locator("td").all_inner_texts()
+        assert cells[:2] == ["CN002", "value_added_rate"]
+        assert cells[2].startswith("filled.xlsx") and 'row 3, column "value_added_rate"' in cells[2]
+        assert "'28,5' is not a number" in cells[2]
+        assert contributor.locator("#problems tbody tr").count() == 1
+        shot(contributor, "upload-problems-en")
+
+        # -- the submission form: both names, unit, definition and the plausible range -----------------------------
+        contributor.goto(base + "/rounds/3/submissions/CN001")
+        field = contributor.inner_text("#field-rd_intensity")
+        for part in ("R&D intensity", "研发经费投入强度", "% of revenue", "Intramural R&D expenditure",
+                     "Allowed: 0–100", "Last round's range"):
+            assert part in field, (part, field)
+        shot(contributor, "submission-form-en")
+
+        # -- every new page in Chinese ----------------------------------------------------------------------------
+        for page, paths in ((admin, ["/admin/accounts", "/admin/rounds", "/admin/frameworks"]),
+                            (analyst, ["/recipes", "/recipes/1"]),
+                            (contributor, ["/rounds/3/upload", "/rounds/3/submissions/CN001"])):
+            page.goto(base + paths[0])
+            page.click("#lang-switch")
+            page.wait_for_load_state()
+            for path in paths:
+                page.goto(base + path)
+                assert page.locator("html[lang=zh-CN]").count() == 1
+                shot(page, path.strip("/").replace("/", "-") + "-zh")
+                page.click("#lang-switch")  # and in English
+                page.wait_for_load_state()
+                shot(page, path.strip("/").replace("/", "-") + "-en")
+                page.click("#lang-switch")
+                page.wait_for_load_state()
+        field = contributor.inner_text("#field-rd_intensity")
+        assert "研发经费投入强度" in field and "R&D intensity" in field and "上一轮取值范围" in field
+
+        for pg in (admin, analyst, contributor):
+            assert pg.errors == [], pg.errors
+        browser.close()

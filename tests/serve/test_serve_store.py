@@ -219,7 +219,8 @@ def test_upload_of_many_clusters_is_all_or_nothing(workspace: Workspace, tmp_pat
     r = client.post("/api/rounds/3/submissions", files={"file": ("ours.csv", bad.to_csv(index=False).encode(),
                                                                  "text/csv")})
     assert r.status_code == 422
-    assert r.json()["fields"]["CN001.rd_intensity"].startswith("'12,5%' is not a number")
+    assert r.json()["fields"]["CN001.rd_intensity"].startswith(  # at its cell, by cluster and field
+        'ours.csv line 2, column "rd_intensity": \'12,5%\' is not a number')
     assert client.get("/api/rounds/3/submissions").json() == []  # CN002's good row was not saved either
     r = client.post("/api/rounds/3/submissions?submit=true",
                     files={"file": ("ours.csv", mine.to_csv(index=False).encode(), "text/csv")})

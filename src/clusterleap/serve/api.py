@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -18,10 +17,11 @@ from sqlalchemy import select
 import clusterleap as cl
 
 from ..report import build_report, render_report
+from ..store import admin as adm
 from ..store import workspace as ws
-from ..store.accounts import add_user, create_token
+from ..store.accounts import create_token
 from ..store.errors import Forbidden, Invalid, NotFound
-from ..store.models import FrameworkVersion, RecipeVersion, Round, Run, Submission, User
+from ..store.models import FrameworkVersion, RecipeVersion, Round, Run, Submission
 from .auth import MAX_ID, ActorDep, DbDep, Id
 
 __all__ = ["router"]
@@ -45,7 +45,7 @@ class RoundOut(BaseModel):
     id: int
     year: int
     title: str
-    state: Literal["collecting", "published"]
+    state: Literal["collecting", "closed", "published"]
     framework_id: int
     recipe_id: int
     published_run_id: int | None
@@ -57,7 +57,8 @@ class RoundIn(BaseModel):
     framework_id: int = Field(ge=1, le=MAX_ID)
     recipe_id: int = Field(ge=1, le=MAX_ID)
     title: str = Field("", max_length=300)
-    grading: dict[str, Any] | None = None
+    grading: dict[str, Any] | str | None = Field(None, description="a built-in grading scheme by name, a scheme "
+                                                 "mapping, or null for the recipe's own or its basis's default")
 
 
 class SubmissionOut(BaseModel):
@@ -124,6 +125,8 @@ class FieldOut(BaseModel):
     hi: float | None
     plausible: tuple[float, float] | None
     denominator_of: list[str]
+    reference: tuple[float, float] | None = Field(None, description="(floor, world-class level) of the "
+                                                  "indicator's goalposts in the unit entered, if it has them")
 
 
 class HistoryRow(BaseModel):
@@ -162,19 +165,6 @@ class RecipeOut(BaseModel):
 class RecipeIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     yaml: str = Field(min_length=1, max_length=200_000)
-
-
-class UserIn(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=1000)
-    role: Literal["admin", "analyst", "contributor", "viewer"]
-    clusters: list[str] = Field(default_factory=list)
-
-
-class UserOut(BaseModel):
-    username: str
-    role: str
-    active: bool
 
 
 class TokenIn(BaseModel):
@@ -232,8 +222,10 @@ def rounds(actor: ActorDep, session: DbDep) -> list[RoundOut]:
 
 @router.post("/rounds", response_model=RoundOut, status_code=201, responses=ERRORS)
 def create_round(body: RoundIn, actor: ActorDep, session: DbDep) -> RoundOut:
-    return round_out(ws.create_round(session, actor, body.year, body.framework_id, body.recipe_id, body.title,
-                                     body.grading))
+    """A new round (admin): year, framework version, recipe version and grading scheme, checked against the
+    recipe's scoring basis; it opens for submissions at once."""
+    return round_out(adm.create_round_checked(session, actor, body.year, body.framework_id, body.recipe_id,
+                                              body.title, body.grading or None))
 
 
 @router.get("/rounds/{round_id}", response_model=RoundOut, responses=ERRORS)
@@ -246,7 +238,8 @@ def fields(round_id: Id, actor: ActorDep, session: DbDep) -> list[FieldOut]:
     """The inputs of the round's submission form (from its framework)."""
     rnd = ws.get_round(session, actor, round_id)
     return [FieldOut(code=f.code, name_en=f.name_en, name_zh=f.name_zh, unit=f.unit, definition=f.definition,
-                     lo=f.lo, hi=f.hi, plausible=f.plausible, denominator_of=list(f.denominator_of))
+                     lo=f.lo, hi=f.hi, plausible=f.plausible, denominator_of=list(f.denominator_of),
+                     reference=f.reference)
             for f in ws.form_fields(session, rnd)]
 
 
@@ -380,17 +373,7 @@ def frameworks(actor: ActorDep, session: DbDep) -> list[FrameworkOut]:
 @router.post("/frameworks", response_model=FrameworkOut, status_code=201, responses=ERRORS)
 def upload_framework(file: UploadFile, actor: ActorDep, session: DbDep) -> FrameworkOut:
     """Upload a framework file (YAML, or COINr's iMeta as CSV or xlsx): a new version of its name (admin)."""
-    if actor.role != "admin":
-        raise Forbidden("only admins add frameworks")
-    name = Path(file.filename or "framework.yaml").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in (".yaml", ".yml", ".csv", ".xlsx"):
-        raise Invalid(f"{name}: expected a .yaml, .yml, .csv or .xlsx framework file", field="file")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(file.file.read())
-        fw = cl.load_framework(path)
-    row = ws.add_framework(session, actor, fw, origin=f"upload {name}")
+    row = adm.upload_framework_file(session, actor, file.filename or "", file.file.read())
     return FrameworkOut(id=row.id, name=row.name, version=row.version, title_en=row.title_en,
                         title_zh=row.title_zh, hash=row.hash, origin=row.origin, created_by=row.created_by,
                         created_at=row.created_at)
@@ -412,34 +395,8 @@ def add_recipe(body: RecipeIn, actor: ActorDep, session: DbDep) -> RecipeOut:
     """A recipe from its YAML text, checked by the engine: a new version of ``name`` (analyst or admin)."""
     if not actor.is_staff:
         raise Forbidden("only analysts and admins set recipes")
-    try:
-        doc = yaml.safe_load(body.yaml)
-    except yaml.YAMLError as exc:
-        raise Invalid(f"recipe YAML: {exc}", field="yaml") from None
-    if not isinstance(doc, dict):
-        raise Invalid("recipe YAML: expected a mapping of stages to methods", field="yaml")
-    try:
-        recipe = cl.Recipe.from_dict(doc, source=f"recipe {body.name}")
-    except cl.ClusterleapError as exc:
-        raise Invalid(str(exc), field="yaml") from None
+    recipe = adm.recipe_from_yaml(body.yaml)
     return recipe_out(ws.add_recipe(session, actor, recipe, body.name))
-
-
-@router.get("/users", response_model=list[UserOut], responses=ERRORS)
-def users(actor: ActorDep, session: DbDep) -> list[UserOut]:
-    if actor.role != "admin":
-        raise Forbidden("only admins list accounts")
-    return [UserOut(username=u.username, role=u.role, active=u.active)
-            for u in session.scalars(select(User).order_by(User.username))]
-
-
-@router.post("/users", response_model=UserOut, status_code=201, responses=ERRORS)
-def create_user(body: UserIn, actor: ActorDep, session: DbDep) -> UserOut:
-    if actor.role != "admin":
-        raise Forbidden("only admins create accounts")
-    u = add_user(session, body.username, body.password, body.role, tuple(body.clusters))
-    ws.audit(session, actor, "user.add", "user", u.username, {"role": u.role, "clusters": body.clusters})
-    return UserOut(username=u.username, role=u.role, active=u.active)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201, responses=ERRORS)

@@ -25,7 +25,7 @@ import clusterleap as cl
 from ..store import Store
 from ..store.accounts import SESSION_HOURS, end_session, login, new_session
 from ..store.errors import Conflict, Forbidden, Invalid, NotFound
-from . import api, pages
+from . import admin, api, pages
 from .auth import LANG_COOKIE, SESSION_COOKIE, CallerDep, DbDep, set_cookie
 from .i18n import LANGS
 from .render import render
@@ -160,6 +160,9 @@ def create_app(store: Store) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    # administration: accounts, frameworks, recipes, rounds and the data template
+    app.include_router(admin.api)
+    app.include_router(admin.pages)
     return app
 
 

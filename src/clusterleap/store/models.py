@@ -22,7 +22,7 @@ __all__ = [
 
 ROLES = ("admin", "analyst", "contributor", "viewer")
 SUBMISSION_STATES = ("draft", "submitted", "returned", "accepted")
-ROUND_STATES = ("collecting", "published")
+ROUND_STATES = ("collecting", "closed", "published")  # closed: no data entry, not yet published
 
 
 def utcnow() -> datetime:

@@ -221,6 +221,10 @@ class Field:
     denominator_of: tuple[str, ...] = ()
     group_en: str = ""
     group_zh: str = ""
+    #: (floor, world-class level) of the indicator's goalposts, in the unit entered (not for denominated or
+    #: transformed indicators, whose goalposts are in other units): a scale for the value when no earlier round
+    #: gives a plausible range
+    reference: tuple[float, float] | None = None
 
     def label(self, lang: str) -> str:
         first, second = (self.name_zh, self.name_en) if lang == "zh" else (self.name_en, self.name_zh)
@@ -253,15 +257,40 @@ def form_fields(db: Session, rnd: Round) -> list[Field]:
         lo, hi = _bounds(n.unit)
         dim = next((fw[a] for a in fw.ancestors(code) if a in top), None)
         out.append(Field(code, n.name_en, n.name_zh, n.unit, n.definition, lo, hi, seen.get(code),
-                         group_en=dim.name_en if dim else "", group_zh=dim.name_zh if dim else ""))
+                         group_en=dim.name_en if dim else "", group_zh=dim.name_zh if dim else "",
+                         reference=_reference(n)))
         if n.denominator:
             denominators.setdefault(n.denominator, []).append(code)
+    pool = _pool()
     for code, users in denominators.items():
         if code in fw:
             continue
-        out.append(Field(code, code.replace("_", " ").capitalize(), "", "", "", None, None, seen.get(code),
+        d = pool.get(code, {})  # a denominator defined in the built-in indicator pool keeps its names and unit
+        out.append(Field(code, str(d.get("name_en") or code.replace("_", " ").capitalize()), str(d.get("name_zh", "")),
+                         str(d.get("unit", "")), str(d.get("definition", "")).strip(), None, None, seen.get(code),
                          tuple(users), "Denominators", "分母"))
     return out
+
+
+def _reference(n: cl.Node) -> tuple[float, float] | None:
+    if n.goalposts is None or n.denominator or n.transform:
+        return None
+    lo, hi = n.goalposts.lo, n.goalposts.hi
+    return (lo, hi) if n.direction > 0 else (hi, lo)
+
+
+_POOL: dict[str, Mapping[str, Any]] = {}
+
+
+def _pool() -> dict[str, Mapping[str, Any]]:
+    """The definitions of the built-in indicator pool (frameworks/pool.yaml), read once."""
+    if not _POOL:
+        from ..files import read_yaml
+        from ..io.framework_files import builtin_dir
+
+        doc = read_yaml(builtin_dir() / "pool.yaml", cl.FrameworkError) or {}
+        _POOL.update({str(k): v for k, v in (doc.get("indicators") or {}).items() if isinstance(v, Mapping)})
+    return _POOL
 
 
 def _previous_values(db: Session, rnd: Round) -> dict[str, tuple[float, float]]:
@@ -438,7 +467,9 @@ def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, sub
         try:
             row, _ = save_submission(db, actor, round_id, unit, raw, submit=submit)
         except Invalid as exc:
-            problems.update({f"{unit}.{k}": v for k, v in exc.fields.items()} or {unit: str(exc)})
+            # each problem at its cell of the file (row and column), as well as its cluster and field
+            problems.update({f"{unit}.{k}": f"{ds.place(yi, ui, k)}: {v}" if k in ds.variables else v
+                             for k, v in exc.fields.items()} or {unit: str(exc)})
             continue
         except Conflict as exc:
             problems[unit] = str(exc)
