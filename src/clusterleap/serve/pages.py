@@ -19,6 +19,7 @@ from ..store.errors import Invalid, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round, Run
 from .auth import Caller, CallerDep, DbDep, Id
 from .render import lang_of, render
+from .robustness import cluster_interval
 
 __all__ = ["router"]
 
@@ -119,7 +120,8 @@ def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, sessio
     return render(request, "cluster.html", _ctx(
         c, **ctx, run=run, p=prof, dims=dims, node_label=node_label,
         radar_json=json.dumps(radar, ensure_ascii=False), history=history,
-        history_json=json.dumps(hist_chart), root=fw.root.code))
+        history_json=json.dumps(hist_chart), root=fw.root.code,
+        interval=cluster_interval(session, run.id, unit)))
 
 
 @router.get("/rounds/{round_id}/compare")

@@ -79,7 +79,7 @@ def parse_space(text: str | None) -> dict[str, Any]:
     """The uncertainty space of a YAML text (the layout of docs/robustness.md) as a checked mapping; the default
     space when the text is empty. Errors name the line and the factor."""
     if text is None or not text.strip():
-        return dict(DEFAULT_SPACE)
+        return Space.from_dict(DEFAULT_SPACE, source="space").to_dict()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "space.yaml"
         path.write_text(text, encoding="utf-8")
@@ -264,7 +264,7 @@ def compute_robustness(inputs: Mapping[str, Any], progress: Progress | None = No
                     "nodes": list(nodes), "factors": list(problem.factor_labels), "kept": out.kept},
         "messages": messages,
         "tiers": [{"code": t, "name_en": names.get(t, (t, t))[0], "name_zh": names.get(t, (t, t))[1]} for t in tiers],
-        "provenance": {"run_id": inputs["run_id"], "round_id": inputs["round_id"], "data_hash": result.data.hash,
+        "provenance": {"run_id": inputs["run_id"], "round_id": inputs["round_id"], "data_hash": result.provenance.data_hash,
                        "recipe_hash": result.recipe.hash, "framework": result.framework.name,
                        "framework_hash": result.framework.hash, "year": result.year, "space": space.to_dict(),
                        "samples": samples, "seed": seed, "design": "montecarlo", "quantiles": list(QUANTILES),
