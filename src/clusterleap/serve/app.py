@@ -31,6 +31,7 @@ from . import api, pages, robustness
 from .auth import LANG_COOKIE, SESSION_COOKIE, CallerDep, DbDep, set_cookie
 from .i18n import LANGS
 from .jobs import JobRunner
+from .pagecache import PageCache
 from .render import render
 
 __all__ = ["CSP", "create_app", "plotly_js"]
@@ -90,6 +91,7 @@ def create_app(store: Store) -> FastAPI:
                   lifespan=lifespan)
     app.state.store = store
     app.state.jobs = runner
+    app.state.pages = PageCache()
     app.state.reports = {}
     app.add_middleware(SecurityHeaders)
 

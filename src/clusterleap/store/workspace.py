@@ -633,9 +633,8 @@ def cluster_history(db: Session, actor: Actor, unit: str) -> list[dict[str, Any]
             run = visible_run(db, actor, rnd.id)
         except NotFound:
             continue
-        row = db.get(RunUnit, (run.id, unit))
-        if row is not None:
-            s = row.summary
+        s = db.scalar(select(RunUnit.summary).where(RunUnit.run_id == run.id, RunUnit.unit == unit))
+        if s is not None:  # the summary only: a profile is much larger and not needed here
             out.append({"round_id": rnd.id, "year": rnd.year, "score": s["score"], "rank": s["rank"],
                         "n_units": run.n_units, "grade": s["grade"], "grade_zh": s["grade_zh"],
                         "published": rnd.state == "published"})
