@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import replace
 
-from fastapi import Request
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
 from markupsafe import escape
 from sqlalchemy import func, select
@@ -28,7 +28,7 @@ from ..store.models import Job, Round, Run
 from .auth import Caller
 from .render import lang_of
 
-__all__ = ["PageCache", "placeholder", "rounds_signature", "robustness_signature"]
+__all__ = ["PageCache", "placeholder", "robustness_signature", "rounds_signature"]
 
 USER = "cl-user-2f9c41d7"
 CSRF = "cl-csrf-2f9c41d7"
@@ -83,7 +83,7 @@ class PageCache:
             self.hits += 1
         return self.fill(body, c)
 
-    def keep(self, key: Hashable, response: HTMLResponse, c: Caller) -> HTMLResponse:
+    def keep(self, key: Hashable, response: Response, c: Caller) -> HTMLResponse:
         """Keep a page rendered for :func:`placeholder` (when it succeeded) and return it filled for ``c``."""
         body = bytes(response.body)
         if response.status_code == 200:

@@ -152,7 +152,7 @@ def units(job_id: Id, actor: ActorDep, session: DbDep) -> list[JobUnitOut]:
     job = sj.get_job(session, actor, job_id)
     if job.state != "done":
         raise Conflict(f"robustness analysis {job_id} is {job.state}: results exist only when it is done")
-    return [JobUnitOut(unit=u.unit, intervals=u.intervals, grades=u.grades)
+    return [JobUnitOut.model_validate({"unit": u.unit, "intervals": u.intervals, "grades": u.grades})
             for u in sorted(sj.job_units(session, job).values(), key=lambda u: u.unit)]
 
 

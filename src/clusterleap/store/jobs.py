@@ -237,14 +237,13 @@ def compute_robustness(inputs: Mapping[str, Any], progress: Progress | None = No
     root = result.framework.root.code
     lo, hi = (f"rank_p{q * 100:g}" for q in QUANTILES)
     units: dict[str, dict[str, Any]] = {u: {"intervals": {}, "grades": {}} for u in problem.units}
-    for r in intervals.itertuples(index=False):
-        row = r._asdict()
+    for row in intervals.to_dict(orient="records"):
         units[str(row["unit"])]["intervals"][str(row["node"])] = {
             "nominal": _num(row["nominal_rank"]), "median": _num(row["median_rank"]), "lo": _num(row[lo]),
             "hi": _num(row[hi]), "shift": _num(row["mean_abs_shift"]), "valid": int(row["n_valid"])}
     tiers = [c for c in shares.columns if c != "nominal"]
-    for unit, r in shares.iterrows():
-        units[str(unit)]["grades"] = {"nominal": str(r["nominal"]), "p": {t: _num(r[t]) for t in tiers}}
+    for r in shares.reset_index().to_dict(orient="records"):
+        units[str(r["unit"])]["grades"] = {"nominal": str(r["nominal"]), "p": {t: _num(r[t]) for t in tiers}}
     failed = int(out.failed.sum())
     messages = []
     if failed:
@@ -264,7 +263,8 @@ def compute_robustness(inputs: Mapping[str, Any], progress: Progress | None = No
                     "nodes": list(nodes), "factors": list(problem.factor_labels), "kept": out.kept},
         "messages": messages,
         "tiers": [{"code": t, "name_en": names.get(t, (t, t))[0], "name_zh": names.get(t, (t, t))[1]} for t in tiers],
-        "provenance": {"run_id": inputs["run_id"], "round_id": inputs["round_id"], "data_hash": result.provenance.data_hash,
+        "provenance": {"run_id": inputs["run_id"], "round_id": inputs["round_id"],
+                       "data_hash": result.provenance.data_hash,
                        "recipe_hash": result.recipe.hash, "framework": result.framework.name,
                        "framework_hash": result.framework.hash, "year": result.year, "space": space.to_dict(),
                        "samples": samples, "seed": seed, "design": "montecarlo", "quantiles": list(QUANTILES),

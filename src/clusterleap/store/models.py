@@ -16,8 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "Cluster", "FrameworkVersion", "Job", "JobUnit", "LoginAttempt", "RecipeVersion", "Round",
-    "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "utcnow",
+    "ApiToken", "AuditEntry", "Base", "Cluster", "FrameworkVersion", "Job", "JobUnit", "LoginAttempt", "RecipeVersion",
+    "Round", "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "utcnow",
 ]
 
 ROLES = ("admin", "analyst", "contributor", "viewer")

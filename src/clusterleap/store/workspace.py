@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import func, insert, select
-from threadpoolctl import threadpool_limits
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 import clusterleap as cl
 
