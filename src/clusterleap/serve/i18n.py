@@ -114,7 +114,8 @@ STRINGS["en"].update({
     "nominal_rank": "Rank", "mean_shift": "Mean rank shift", "grade_probabilities": "Grade probabilities",
     "messages": "Messages", "provenance": "Provenance", "no_messages": "Every sample gave every cluster a score.",
     "rank_interval_note": "From robustness analysis #{job} ({samples} samples): the rank lies in this interval in 90 % "
-                          "of the samples.", "show": "Show", "of_run": "of run", "failed_samples": "failed samples",
+                          "of the samples.", "show": "Show", "of_run": "of run", "failed_samples": "Failed samples",
+    "not_graded": "reference, not graded", "grade_share": "Grade {grade} in {p} % of the samples.",
     "seconds": "seconds", "factors": "Factors",
 })
 STRINGS["zh"].update({
@@ -132,7 +133,8 @@ STRINGS["zh"].update({
     "nominal_rank": "排名", "mean_shift": "平均排名变动", "grade_probabilities": "等级概率",
     "messages": "提示", "provenance": "来源", "no_messages": "所有样本均为每个集群给出了得分。",
     "rank_interval_note": "来自稳健性分析 #{job}（{samples} 个样本）：90% 的样本中排名落在此区间。", "show": "查看",
-    "of_run": "评价", "failed_samples": "失败样本", "seconds": "秒", "factors": "因素",
+    "of_run": "评价", "failed_samples": "失败样本", "not_graded": "参照，不分级",
+    "grade_share": "{p}% 的样本中等级为{grade}。", "seconds": "秒", "factors": "因素",
 })
 
 
