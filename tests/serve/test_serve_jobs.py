@@ -267,3 +267,15 @@ def test_results_are_written_whole_or_not_at_all(workspace: Workspace) -> None:
         assert sj.finish(db, job.id, payload) == "cancelled"
         assert db.scalar(select(func.count()).select_from(JobUnit)) == 0
     assert np.isfinite(payload["summary"]["seconds"])
+
+
+def test_stopping_the_server_interrupts_the_running_job(sqlite_workspace: Workspace) -> None:
+    with TestClient(create_app(sqlite_workspace.store), follow_redirects=False) as client:
+        login(client, "analyst", sqlite_workspace.passwords["analyst"])
+        job = client.post("/api/runs/2/robustness", json={"samples": 20000}).json()
+        _wait(client, job["id"], until=("running",), progress=0.06)
+    # the lifespan ended: the runner stopped the child and marked the job
+    with sqlite_workspace.store.session() as db:
+        row = db.get_one(Job, job["id"])
+        assert (row.state, row.result) == ("interrupted", None)
+        assert db.scalar(select(func.count()).select_from(JobUnit)) == 0

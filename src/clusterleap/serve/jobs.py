@@ -120,9 +120,7 @@ class JobRunner:
                 except (EOFError, OSError):
                     msg = None
                 if msg is None:
-                    child.join(5)
-                    return self._end(job_id, "failed", "the analysis process ended unexpectedly (exit code "
-                                                       f"{child.exitcode})")
+                    return self._lost(job_id, child)
                 if msg[0] == "progress":
                     _, phase, done, total = msg
                     fraction = 0.05 + 0.9 * done / total if phase == "propagating" and total else \
@@ -142,8 +140,14 @@ class JobRunner:
                     child.terminate()
                     return self._end(job_id, "cancelled", "cancelled")
             if not got and not child.is_alive() and not receive.poll(0):
-                return self._end(job_id, "failed", "the analysis process ended unexpectedly (exit code "
-                                                   f"{child.exitcode})")
+                return self._lost(job_id, child)
+
+    def _lost(self, job_id: int, child: Any) -> None:
+        """The child ended without a result: stopped with the server (interrupted), or it died (failed)."""
+        child.join(5)
+        if self._stop.is_set():
+            return self._end(job_id, "interrupted", "interrupted")
+        return self._end(job_id, "failed", f"the analysis process ended unexpectedly (exit code {child.exitcode})")
 
     def _end(self, job_id: int, state: str, message: str) -> None:
         with self.store.session() as db:
