@@ -63,15 +63,20 @@ def test_robustness_in_the_browser(server: tuple[str, Workspace]) -> None:  # no
         _shot(analyst, "04-robustness-done")
 
         # the rank interval on a cluster page, as the API gives it
-        api = analyst.request.get(base + "/api/rounds/2/clusters/CN002").json()["robustness"]["interval"]
+        rob = analyst.request.get(base + "/api/rounds/2/clusters/CN002").json()["robustness"]
+        api = rob["interval"]
+        share = round(rob["grades"]["p"][rob["grades"]["nominal"]] * 100)
         analyst.goto(base + "/rounds/2/clusters/CN002")
         card = analyst.inner_text("#rank-interval")
         assert f"{int(api['lo'])}–{int(api['hi'])}" in card
         assert "8000 samples" in analyst.inner_text("#rank-interval-note")
+        assert f"in {share} % of the samples." in analyst.inner_text("#rank-interval-note")
         analyst.wait_for_selector("#radar .main-svg")
         _shot(analyst, "05-cluster-rank-interval")
         analyst.click("#lang-switch")
         analyst.wait_for_selector("text=排名区间（5–95%）")
+        analyst.wait_for_selector("#radar .main-svg")
+        assert f"{share}% 的样本中等级为" in analyst.inner_text("#rank-interval-note")
         _shot(analyst, "06-cluster-rank-interval-zh")
 
         # a long analysis, cancelled from the page
