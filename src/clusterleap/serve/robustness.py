@@ -191,6 +191,7 @@ def robustness_page(request: Request, round_id: Id, c: CallerDep, session: DbDep
     fw = ws.framework_of(fw_row)
     lang = lang_of(request)
     rows: list[dict[str, Any]] = []
+    tiers: list[dict[str, Any]] = []
     if chosen is not None and chosen.state == "done":
         root = fw.root.code
         ranking = {r["unit"]: r for r in ws.ranking(session, c.actor, round_id, chosen.run_id)[1]}
@@ -200,10 +201,13 @@ def robustness_page(request: Request, round_id: Id, c: CallerDep, session: DbDep
                          or summary.get("name", unit), "benchmark": summary.get("benchmark", False),
                          "iv": u.intervals.get(root) or {}, "grades": u.grades})
         rows.sort(key=lambda r: (r["iv"].get("nominal") is None, r["iv"].get("nominal") or 0.0, r["unit"]))
+        # the grade columns: every tier, and 'ungraded' when a graded (domestic) cluster is so in some samples
+        tiers = [t for t in (chosen.result or {}).get("tiers", []) if t["code"] != "ungraded"
+                 or any(r["grades"]["p"].get("ungraded") for r in rows if not r["benchmark"])]
     default_run = rnd.published_run_id or (runs[0].id if runs else None)
     return render(request, "robustness.html", {
         "actor": c.actor, "csrf": c.csrf, "round": rnd, "framework": fw_row,
         "recipe": session.get_one(RecipeVersion, rnd.recipe_id), "jobs": jobs, "runs": runs, "chosen": chosen,
-        "rows": rows, "run_choice": run or default_run, "defaults": sj,
+        "rows": rows, "tiers": tiers, "run_choice": run or default_run, "defaults": sj,
         "space_default": json.dumps(sj.DEFAULT_SPACE, ensure_ascii=False),
         "default_space_yaml": "factors:\n  - weights: {noise: 0.25}   # every weight but the root's, ±25 %\n"})
