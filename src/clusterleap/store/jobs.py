@@ -48,7 +48,7 @@ from .workspace import audit, get_round, visible_run
 
 __all__ = [
     "ACTIVE", "DEFAULT_SAMPLES", "DEFAULT_SPACE", "KIND", "MAX_ACTIVE", "MAX_SAMPLES", "MIN_SAMPLES", "RUNNER",
-    "STATES", "cancel_job", "claim_next", "compute_robustness", "fail", "finish", "get_job", "interval_for",
+    "STATES", "cancel_job", "claim_next", "compute_robustness", "finish", "get_job", "interval_for",
     "job_inputs", "job_units", "jobs_of_round", "mark", "parse_space", "recover", "robustness_child", "set_progress",
     "start_robustness",
 ]
@@ -330,20 +330,12 @@ def set_progress(db: Session, job_id: int, fraction: float, message: str) -> boo
     return bool(db.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
 
 
-def cancel_requested(db: Session, job_id: int) -> bool:
-    return bool(db.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
-
-
 def mark(db: Session, job_id: int, state: str, message: str) -> None:
     """End a running job as ``cancelled``, ``failed`` or ``interrupted`` with ``message`` (no result is kept)."""
     now = utcnow()
     db.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(
         state=state, message=message, finished_at=now, updated_at=now))
     audit(db, RUNNER, f"robustness.{state}", "job", job_id, {"message": message[:500]})
-
-
-def fail(db: Session, job_id: int, message: str) -> None:
-    mark(db, job_id, "failed", message)
 
 
 def finish(db: Session, job_id: int, payload: Mapping[str, Any]) -> str:
