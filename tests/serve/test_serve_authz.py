@@ -67,6 +67,13 @@ READS: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("compare page", "GET", "/rounds/2/compare?units=CN001&units=CN003", None, S(anonymous=303)),
     ("compare one cluster", "GET", "/rounds/2/compare?units=CN001", None,
      S(anonymous=303, admin=422, analyst=422, contributor=422, viewer=422)),
+    # robustness analyses
+    ("robustness analyses of a published round", "GET", "/api/rounds/2/robustness", None, S()),
+    ("robustness analyses of a collecting round", "GET", "/api/rounds/3/robustness", None, S(viewer=404)),
+    ("no such robustness analysis", "GET", "/api/jobs/99", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("robustness page", "GET", "/rounds/2/robustness", None, S(anonymous=303)),
+    ("robustness page of a collecting round", "GET", "/rounds/3/robustness", None, S(anonymous=303, viewer=404)),
 ]
 
 WRITES: list[tuple[str, str, str, Any, dict[str, int]]] = [
@@ -89,6 +96,12 @@ WRITES: list[tuple[str, str, str, Any, dict[str, int]]] = [
     ("add account", "POST", "/api/users", {"username": "new", "password": "long-enough-pw", "role": "viewer"},
      S(admin=201, analyst=403, contributor=403, viewer=403)),
     ("API token", "POST", "/api/tokens", {"name": "script"}, S(admin=201, analyst=201, contributor=201, viewer=201)),
+    ("start a robustness analysis of the published run 2", "POST", "/api/runs/2/robustness", {"samples": 20},
+     S(admin=201, analyst=201, contributor=403, viewer=403)),
+    ("start a robustness analysis of no run", "POST", "/api/runs/99/robustness", {"samples": 20},
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
+    ("cancel no analysis", "POST", "/api/jobs/99/cancel", None,
+     S(admin=404, analyst=404, contributor=404, viewer=404)),
 ]
 
 # -- administration: accounts, frameworks, recipes, rounds, the data template ------------------------------------
@@ -210,3 +223,60 @@ def test_uploads(workspace: Workspace, role: str, name: str, path: str, filename
     if "CN003" in name and role in ("admin", "contrib-b"):  # its own: refused because it is under review
         assert r.json()["fields"] == {"CN003": "the submission of CN003 is submitted: it can change only when "
                                                "returned"}
+
+
+# -- robustness analyses of published and unpublished runs ----------------------------------------------------------
+def _jobs(ws: Workspace) -> dict[str, int]:
+    """Three analyses: queued and finished ones of the published run 2, and a queued one of a new run of round 2
+    that is not published (only staff see it)."""
+    from clusterleap.store import jobs as sj
+    from clusterleap.store.accounts import Actor
+    from clusterleap.store.workspace import evaluate_round
+
+    analyst = Actor(2, "analyst", "analyst")
+    with ws.store.session() as db:
+        done = sj.start_robustness(db, analyst, 2, 20, 1)
+        sj.claim_next(db)
+        sj.finish(db, done.id, sj.compute_robustness(sj.job_inputs(db, done.id)))
+        queued = sj.start_robustness(db, analyst, 2, 20, 2)
+        run = evaluate_round(db, analyst, 2)
+        unpublished = sj.start_robustness(db, analyst, run.id, 20, 3)
+    return {"done": done.id, "queued": queued.id, "unpublished": unpublished.id, "run": run.id}
+
+
+# (name, method, path with {done}/{queued}/{unpublished} analyses and the unpublished {run}, status by role)
+JOBS: list[tuple[str, str, str, dict[str, int]]] = [
+    ("a finished analysis of the published run", "GET", "/api/jobs/{done}", S()),
+    ("its units", "GET", "/api/jobs/{done}/units", S()),
+    ("a queued analysis of the published run", "GET", "/api/jobs/{queued}", S(contributor=404, viewer=404)),
+    ("an analysis of an unpublished run", "GET", "/api/jobs/{unpublished}", S(contributor=404, viewer=404)),
+    ("the round's analyses", "GET", "/api/rounds/2/robustness", S()),
+    ("the page of one analysis", "GET", "/rounds/2/robustness?job={done}", S(anonymous=303)),
+    ("the page of a queued analysis", "GET", "/rounds/2/robustness?job={queued}",
+     S(anonymous=303, contributor=404, viewer=404)),
+    ("start on the unpublished run", "POST", "/api/runs/{run}/robustness",
+     S(admin=201, analyst=201, contributor=404, viewer=404)),
+    ("cancel the queued analysis", "POST", "/api/jobs/{queued}/cancel", S(contributor=404, viewer=404)),
+    ("cancel the unpublished run's analysis", "POST", "/api/jobs/{unpublished}/cancel",
+     S(contributor=404, viewer=404)),
+    ("cancel the finished analysis", "POST", "/api/jobs/{done}/cancel",
+     S(admin=409, analyst=409, contributor=403, viewer=403)),
+]
+
+
+@pytest.mark.parametrize(("name", "method", "path", "expected"), JOBS, ids=[j[0] for j in JOBS])
+@pytest.mark.parametrize("role", ROLES)
+def test_robustness_jobs(workspace: Workspace, role: str, name: str, method: str, path: str,
+                         expected: dict[str, int]) -> None:
+    ids = _jobs(workspace)
+    url = path.format(**ids)
+    body = {"samples": 20} if url.endswith("/robustness") and method == "POST" else None
+    assert _status(workspace, role, method, url, body) == expected[role]
+
+
+def test_robustness_listing_shows_others_finished_published_analyses_only(workspace: Workspace) -> None:
+    ids = _jobs(workspace)
+    staff = [j["id"] for j in client_for(workspace, "analyst").get("/api/rounds/2/robustness").json()]
+    viewer = [j["id"] for j in client_for(workspace, "viewer").get("/api/rounds/2/robustness").json()]
+    assert staff == [ids["unpublished"], ids["queued"], ids["done"]]
+    assert viewer == [ids["done"]]

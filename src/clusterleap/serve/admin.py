@@ -16,9 +16,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from ..analysis.grades import builtin_schemes
-from ..io.framework_files import builtin_frameworks
-from ..recipe import STAGE_ORDER, Plan
+from .._recipe import STAGE_ORDER, Plan
+from ..grading import builtin_schemes
+from ..io._framework_files import builtin_frameworks
 from ..store import admin as adm
 from ..store import workspace as ws
 from ..store.errors import Forbidden, NotFound

@@ -23,6 +23,7 @@ from ..store.accounts import create_token
 from ..store.errors import Forbidden, Invalid, NotFound
 from ..store.models import FrameworkVersion, RecipeVersion, Round, Run, Submission
 from .auth import MAX_ID, ActorDep, DbDep, Id
+from .robustness import cluster_interval
 
 __all__ = ["router"]
 
@@ -325,8 +326,10 @@ def ranking(round_id: Id, actor: ActorDep, session: DbDep) -> Ranking:
 @router.get("/rounds/{round_id}/clusters/{unit}", response_model=dict[str, Any], responses=ERRORS)
 def cluster(round_id: Id, unit: str, actor: ActorDep, session: DbDep) -> dict[str, Any]:
     """One cluster's profile in the round's visible run: scores, ranks, grade and reason, type, strengths, short
-    boards, gaps, actions and the benchmark median of each dimension."""
-    return ws.cluster_view(session, actor, round_id, unit)[1]
+    boards, gaps, actions and the benchmark median of each dimension; ``robustness``: the index rank interval and
+    grade probabilities from the latest finished robustness analysis of that run (null when none)."""
+    run, view = ws.cluster_view(session, actor, round_id, unit)
+    return {**view, "robustness": cluster_interval(session, run.id, unit)}
 
 
 @router.get("/clusters/{unit}/history", response_model=list[HistoryRow], responses=ERRORS)

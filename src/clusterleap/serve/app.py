@@ -8,6 +8,8 @@ styles from this origin only (no inline scripts; charts read their data from ``d
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,9 +27,11 @@ import clusterleap as cl
 from ..store import Store
 from ..store.accounts import SESSION_HOURS, end_session, login, new_session
 from ..store.errors import Conflict, Forbidden, Invalid, NotFound
-from . import admin, api, pages
+from . import admin, api, pages, robustness
 from .auth import LANG_COOKIE, SESSION_COOKIE, CallerDep, DbDep, set_cookie
 from .i18n import LANGS
+from .jobs import JobRunner
+from .pagecache import PageCache
 from .render import render
 
 __all__ = ["CSP", "create_app", "plotly_js"]
@@ -70,10 +74,24 @@ def _error(request: Request, status: int, detail: str, fields: dict[str, str] | 
 
 
 def create_app(store: Store) -> FastAPI:
-    """The application over ``store`` (an opened, upgraded workspace store)."""
+    """The application over ``store`` (an opened, upgraded workspace store). Its background job runner (robustness
+    analyses) starts and stops with the server (the ASGI lifespan)."""
+    runner = JobRunner(store)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+
     app = FastAPI(title="clusterleap", version=cl.__version__, docs_url=None, redoc_url=None, openapi_url=None,
-                  description="The evaluation rounds of a clusterleap workspace: rounds, submissions, runs, results.")
+                  description="The evaluation rounds of a clusterleap workspace: rounds, submissions, runs, results.",
+                  lifespan=lifespan)
     app.state.store = store
+    app.state.jobs = runner
+    app.state.pages = PageCache()
     app.state.reports = {}
     app.add_middleware(SecurityHeaders)
 
@@ -163,6 +181,9 @@ def create_app(store: Store) -> FastAPI:
     # administration: accounts, frameworks, recipes, rounds and the data template
     app.include_router(admin.api)
     app.include_router(admin.pages)
+    # robustness analyses as background jobs: their API and page
+    app.include_router(robustness.api_router)
+    app.include_router(robustness.page_router)
     return app
 
 

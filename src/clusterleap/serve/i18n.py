@@ -96,6 +96,48 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# -- robustness analyses (background jobs) and the rank interval of the cluster page ---------------------------------
+STRINGS["en"].update({
+    "robustness": "Robustness", "robustness_title": "Robustness analyses",
+    "robustness_intro": "Each sample re-evaluates the round with one draw of the contestable choices (the "
+                        "uncertainty space); a cluster's rank interval is the 5th to 95th percentile of its ranks "
+                        "over the samples. The analysis runs in the background: you may leave this page.",
+    "start_analysis": "Start an analysis", "samples": "Samples", "seed": "Seed",
+    "seed_hint": "empty: drawn and recorded",
+    "space": "Uncertainty space (YAML)", "space_hint": "empty: every weight but the root's varies by ±25 %",
+    "start": "Start", "cancel": "Cancel", "job": "Analysis", "progress": "Progress", "started": "Started",
+    "finished": "Finished", "job_queued": "waiting", "job_preparing": "preparing", "job_propagating": "propagating",
+    "job_summarising": "summarising", "job_running": "running", "job_done": "done", "job_failed": "failed",
+    "job_cancelled": "cancelled",
+    "job_interrupted": "interrupted (the server stopped; start it again)", "no_jobs": "No analysis of this round yet.",
+    "results_of": "Results of analysis", "rank_interval": "Rank interval (5–95 %)", "median_rank": "Median rank",
+    "nominal_rank": "Rank", "mean_shift": "Mean rank shift", "grade_probabilities": "Grade probabilities",
+    "messages": "Messages", "provenance": "Provenance", "no_messages": "Every sample gave every cluster a score.",
+    "rank_interval_note": "From robustness analysis #{job} ({samples} samples): the rank lies in this interval in 90 % "
+                          "of the samples.", "show": "Show", "of_run": "of run", "failed_samples": "Failed samples",
+    "not_graded": "reference, not graded", "grade_share": "Grade {grade} in {p} % of the samples.",
+    "seconds": "seconds", "factors": "Factors",
+})
+STRINGS["zh"].update({
+    "robustness": "稳健性", "robustness_title": "稳健性分析",
+    "robustness_intro": "每个样本按不确定空间中有争议选择的一次抽样重新评价本轮；"
+                        "集群的排名区间为其在各样本中排名的第 5 至第 95 百分位。分析在后台运行，可离开本页。",
+    "start_analysis": "开始分析", "samples": "样本数", "seed": "随机种子", "seed_hint": "留空：自动抽取并记录",
+    "space": "不确定空间（YAML）", "space_hint": "留空：除根节点外所有权重在 ±25% 内变化",
+    "start": "开始", "cancel": "取消", "job": "分析", "progress": "进度", "started": "开始时间",
+    "finished": "结束时间", "job_queued": "等待中", "job_preparing": "准备中", "job_propagating": "计算中",
+    "job_summarising": "汇总中", "job_running": "运行中", "job_done": "已完成", "job_failed": "失败",
+    "job_cancelled": "已取消",
+    "job_interrupted": "已中断（服务器曾停止，请重新开始）", "no_jobs": "本轮尚无稳健性分析。",
+    "results_of": "分析结果", "rank_interval": "排名区间（5–95%）", "median_rank": "排名中位数",
+    "nominal_rank": "排名", "mean_shift": "平均排名变动", "grade_probabilities": "等级概率",
+    "messages": "提示", "provenance": "来源", "no_messages": "所有样本均为每个集群给出了得分。",
+    "rank_interval_note": "来自稳健性分析 #{job}（{samples} 个样本）：90% 的样本中排名落在此区间。", "show": "查看",
+    "of_run": "评价", "failed_samples": "失败样本", "not_graded": "参照，不分级",
+    "grade_share": "{p}% 的样本中等级为{grade}。", "seconds": "秒", "factors": "因素",
+})
+
+
 def t(lang: str, key: str) -> str:
     """The string ``key`` in ``lang`` (English when the language is unknown)."""
     return STRINGS.get(lang, STRINGS["en"])[key]

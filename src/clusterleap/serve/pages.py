@@ -18,7 +18,9 @@ from ..store.accounts import Actor
 from ..store.errors import Invalid, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round, Run
 from .auth import Caller, CallerDep, DbDep, Id
+from .pagecache import PageCache, placeholder, robustness_signature, rounds_signature
 from .render import lang_of, render
+from .robustness import cluster_interval
 
 __all__ = ["router"]
 
@@ -72,6 +74,19 @@ def ranking_page(request: Request, round_id: Id, c: CallerDep, session: DbDep, s
                  grade: str = "", sort: str = "rank") -> Response:
     if c.actor is None:
         return _login(request)
+    cache: PageCache = request.app.state.pages  # pages of stored runs, rendered once (see pagecache)
+    key = cache.key(request, c, rounds_signature(session, c.actor))
+    hit = cache.lookup(key, c)
+    if hit is not None:
+        return hit
+    user, c = c, placeholder(c)
+    response = _ranking_page(request, round_id, c, session, sector, region, grade, sort)
+    return cache.keep(key, response, user)
+
+
+def _ranking_page(request: Request, round_id: int, c: Caller, session: Session, sector: str, region: str,
+                  grade: str, sort: str) -> Response:
+    assert c.actor is not None
     rnd = ws.get_round(session, c.actor, round_id)
     ctx = _round_ctx(session, c.actor, rnd)
     try:
@@ -100,6 +115,17 @@ def ranking_page(request: Request, round_id: Id, c: CallerDep, session: DbDep, s
 def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, session: DbDep) -> Response:
     if c.actor is None:
         return _login(request)
+    cache: PageCache = request.app.state.pages
+    key = cache.key(request, c, rounds_signature(session, c.actor), robustness_signature(session, round_id))
+    hit = cache.lookup(key, c)
+    if hit is not None:
+        return hit
+    user, c = c, placeholder(c)
+    return cache.keep(key, _cluster_page(request, round_id, unit, c, session), user)
+
+
+def _cluster_page(request: Request, round_id: int, unit: str, c: Caller, session: Session) -> Response:
+    assert c.actor is not None
     rnd = ws.get_round(session, c.actor, round_id)
     ctx = _round_ctx(session, c.actor, rnd)
     run, prof = ws.cluster_view(session, c.actor, round_id, unit)
@@ -119,7 +145,8 @@ def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, sessio
     return render(request, "cluster.html", _ctx(
         c, **ctx, run=run, p=prof, dims=dims, node_label=node_label,
         radar_json=json.dumps(radar, ensure_ascii=False), history=history,
-        history_json=json.dumps(hist_chart), root=fw.root.code))
+        history_json=json.dumps(hist_chart), root=fw.root.code,
+        interval=cluster_interval(session, run.id, unit)))
 
 
 @router.get("/rounds/{round_id}/compare")

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Session
 
 import clusterleap as cl
 
-from ..analysis.grades import builtin_schemes, check_basis
-from ..files import neutralise_frame, neutralise_workbook, read_yaml
-from ..io.framework_files import builtin_dir, builtin_frameworks, framework_to_yaml
-from ..recipe import DEFAULT_METHODS, STAGE_ORDER
-from ..registry import did_you_mean
+from .._files import neutralise_workbook, read_yaml
+from .._recipe import DEFAULT_METHODS, STAGE_ORDER
+from .._registry import did_you_mean
+from .._tables import neutralise_frame
+from ..grading import builtin_schemes, check_basis
+from ..io._framework_files import builtin_dir, builtin_frameworks, framework_to_yaml
 from ..stages import STAGES
 from .accounts import Actor, add_user
 from .errors import Conflict, Forbidden, Invalid, NotFound

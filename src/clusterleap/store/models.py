@@ -16,8 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "ApiToken", "AuditEntry", "Base", "Cluster", "FrameworkVersion", "Job", "LoginAttempt", "RecipeVersion", "Round",
-    "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "utcnow",
+    "ApiToken", "AuditEntry", "Base", "Cluster", "FrameworkVersion", "Job", "JobUnit", "LoginAttempt", "RecipeVersion",
+    "Round", "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "utcnow",
 ]
 
 ROLES = ("admin", "analyst", "contributor", "viewer")
@@ -199,7 +199,10 @@ class RunUnit(Base):
 
 
 class Job(Base):
-    """A background job (a robustness analysis of a run) with its progress; cancellable."""
+    """A background job (a robustness analysis of a run) with its progress; cancellable. States: queued ->
+    running -> done | failed | cancelled | interrupted (the server stopped while it ran). ``result`` (the summary,
+    messages and provenance) and the job's :class:`JobUnit` rows are written in the one transaction that sets
+    ``done``, so no reader ever sees part of a result."""
 
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -214,6 +217,18 @@ class Job(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class JobUnit(Base):
+    """One unit's part of a finished robustness job: its rank intervals by node and its grade probabilities."""
+
+    __tablename__ = "job_units"
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(80), primary_key=True)
+    intervals: Mapped[dict[str, Any]] = mapped_column()
+    grades: Mapped[dict[str, Any]] = mapped_column()
 
 
 class AuditEntry(Base):

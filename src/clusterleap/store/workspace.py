@@ -25,11 +25,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 import clusterleap as cl
 
+from .._files import read_yaml
+from ..io._framework_files import builtin_dir
 from .accounts import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import (
@@ -43,6 +46,7 @@ from .models import (
     Submission,
     utcnow,
 )
+from .profiles import all_profiles
 
 __all__ = [
     "Field", "add_framework", "add_recipe", "audit", "audit_log", "cluster_history", "cluster_view", "create_round",
@@ -285,9 +289,6 @@ _POOL: dict[str, Mapping[str, Any]] = {}
 def _pool() -> dict[str, Mapping[str, Any]]:
     """The definitions of the built-in indicator pool (frameworks/pool.yaml), read once."""
     if not _POOL:
-        from ..files import read_yaml
-        from ..io.framework_files import builtin_dir
-
         doc = read_yaml(builtin_dir() / "pool.yaml", cl.FrameworkError) or {}
         _POOL.update({str(k): v for k, v in (doc.get("indicators") or {}).items() if isinstance(v, Mapping)})
     return _POOL
@@ -551,7 +552,8 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     fw = framework_of(db.get_one(FrameworkVersion, rnd.framework_id))
     recipe = recipe_of(db.get_one(RecipeVersion, rnd.recipe_id))
     result = cl.evaluate(fw, cl.read_data(frame), recipe)
-    analytics = cl.analyse(result, scheme=rnd.grading)
+    with threadpool_limits(1):  # k-means with one thread: spinning OpenMP threads stall a busy server
+        analytics = cl.analyse(result, scheme=rnd.grading)
     run = Run(round_id=round_id, created_by=actor.username, data_hash=result.provenance.data_hash,
               provenance=result.provenance.to_dict(), data=_records(frame), submission_ids=[s.id for s in subs],
               notes=list(analytics.notes), n_units=len(result.units))
@@ -562,32 +564,31 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     bench = np.asarray(result.data.benchmark, dtype=bool)
     meta = frame.set_index("unit")
     grades, types = analytics.grades, analytics.types
-    # each unit's profile reads its own rows of the standing and action tables: split them once (per-unit
-    # filtering of the whole tables made the profiles quadratic in the number of clusters)
-    standing = {str(u): g for u, g in analytics.standing.groupby(level="unit", sort=False)}
-    acts = analytics.actions
-    actions = {str(u): g for u, g in acts.groupby("unit", sort=False)} if len(acts) else {}
+    # every profile at once, reading each analytics table once (per-unit profiles made this quadratic and slow)
+    profiles = all_profiles(analytics)
+    bench_median = _benchmark_median(result, dims, bench)
+    dim_scores = _records(result.scores[dims].reset_index(drop=True))
+    rows = []
     for pos, code in enumerate(result.ranking(root).index):
         code = str(code)
         i = result.units.index(code)
-        one = replace(analytics, standing=standing.get(code, analytics.standing.iloc[:0]),
-                      actions=actions.get(code, acts.iloc[:0]))
-        p = _profile(one, result, code)
+        p = profiles.get(code) or _profile(analytics, result, code)
         m = meta.loc[code]
         summary = {
             "unit": code, "name": str(m["name"]), "name_zh": _clean(m["name_zh"]) or "",
             "sector": _clean(m["sector"]) or "", "region": _clean(m["region"]) or "",
             "benchmark": bool(bench[i]), "score": p["score"], "rank": p["rank"],
-            "dimensions": {d: _clean(result.scores.loc[code, d]) for d in dims},
+            "dimensions": dim_scores[i],
             "grade": str(grades.loc[code, "grade"]), "grade_zh": str(grades.loc[code, "grade_zh"]),
             "type": str(types.loc[code, "type_name"]), "type_zh": str(types.loc[code, "type_name_zh"]),
         }
         p["reason"] = str(grades.loc[code, "reason"])
         p["reason_zh"] = str(grades.loc[code, "reason_zh"])
-        p["benchmark_profile"] = _benchmark_median(result, dims, bench)
-        db.add(RunUnit(run_id=run.id, unit=code, position=pos, benchmark=bool(bench[i]),
-                       summary={k: _clean(v) if not isinstance(v, dict) else v for k, v in summary.items()},
-                       profile=_jsonable(p)))
+        p["benchmark_profile"] = bench_median
+        rows.append({"run_id": run.id, "unit": code, "position": pos, "benchmark": bool(bench[i]),
+                     "summary": {k: _clean(v) if not isinstance(v, dict) else v for k, v in summary.items()},
+                     "profile": _jsonable(p)})
+    db.execute(insert(RunUnit), rows)  # one statement for every unit
     audit(db, actor, "run.create", "run", run.id, {"round_id": round_id, "units": len(result.units),
                                                    "data_hash": run.data_hash})
     db.flush()
@@ -662,9 +663,8 @@ def cluster_history(db: Session, actor: Actor, unit: str) -> list[dict[str, Any]
             run = visible_run(db, actor, rnd.id)
         except NotFound:
             continue
-        row = db.get(RunUnit, (run.id, unit))
-        if row is not None:
-            s = row.summary
+        s = db.scalar(select(RunUnit.summary).where(RunUnit.run_id == run.id, RunUnit.unit == unit))
+        if s is not None:  # the summary only: a profile is much larger and not needed here
             out.append({"round_id": rnd.id, "year": rnd.year, "score": s["score"], "rank": s["rank"],
                         "n_units": run.n_units, "grade": s["grade"], "grade_zh": s["grade_zh"],
                         "published": rnd.state == "published"})
