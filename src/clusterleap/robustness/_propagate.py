@@ -386,15 +386,16 @@ def propagate(
 
     ``nodes``: which nodes to keep (default every aggregate; ``"all"`` adds indicators). ``chunk``: samples per
     array pass (default: about a million cells, 8 MB per array). ``threads > 1`` works that many chunks at a time in
-    threads of this process (numpy releases the GIL in its kernels; no start-up, nothing copied: the way to use
-    several cores for up to a few hundred thousand samples). ``workers > 1`` splits the samples into parts
-    propagated in that many processes (each gets the problem once, and works its part with ``threads`` threads;
-    starting them costs about a second). Neither changes any figure. ``progress(done, total)`` is called after each
-    chunk (after each part with workers). ``keep=False`` keeps no sample's scores or ranks, only the summaries
-    accumulated chunk by chunk (rank counts for exact rank intervals, score means and bounds, and per sample the
-    failure flag and the index rank shift): memory is then bounded by the chunk and those per-sample figures, not
-    by samples x units x nodes. ``grading``: also count every independent sample's grades under that scheme, so
-    that :func:`grade_shares` needs no kept samples."""
+    threads of this process (numpy releases the GIL in its kernels; no start-up, nothing copied; it pays where each
+    chunk's arrays are large: with few units the lock is held too often for a second thread to gain).
+    ``workers > 1`` splits the samples into parts propagated in that many processes (each gets the problem once, and
+    works its part with ``threads`` threads; starting them costs about a second). Neither changes any figure.
+    ``progress(done, total)`` is called after each chunk (after each part with workers). ``keep=False`` keeps no
+    sample's scores or
+    ranks, only the summaries accumulated chunk by chunk (rank counts for exact rank intervals, score means and
+    bounds, and per sample the failure flag and the index rank shift): memory is then bounded by the chunk and those
+    per-sample figures, not by samples x units x nodes. ``grading``: also count every independent sample's grades
+    under that scheme, so that :func:`grade_shares` needs no kept samples."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
     problem.decode(u[:1])  # checks the shape
