@@ -392,10 +392,9 @@ def propagate(
     works its part with ``threads`` threads; starting them costs about a second). Neither changes any figure.
     ``progress(done, total)`` is called after each chunk (after each part with workers). ``keep=False`` keeps no
     sample's scores or ranks, only the summaries accumulated chunk by chunk (rank counts for exact rank intervals,
-    score means and
-    bounds, and per sample the failure flag and the index rank shift): memory is then bounded by the chunk and those
-    per-sample figures, not by samples x units x nodes. ``grading``: also count every independent sample's grades
-    under that scheme, so that :func:`grade_shares` needs no kept samples."""
+    score means and bounds, and per sample the failure flag and the index rank shift): memory is then bounded by the
+    chunk and those per-sample figures, not by samples x units x nodes. ``grading``: also count every independent
+    sample's grades under that scheme, so that :func:`grade_shares` needs no kept samples."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
     problem.decode(u[:1])  # checks the shape
