@@ -4,14 +4,21 @@
    time per cell and the peak memory the call adds, with stage tables kept and let go (``keep=False``); baseline: the
    same scores written as bare numpy (min-max, NaN-aware means per parent, one argsort per node).
 2. uncertainty on COINr's ASEM (the space of bench/robustness.py), 10^3 .. 10^6 samples: time per sample and peak
-   memory, summaries only (``keep=False``) on 1 and 2 processes, and with every sample kept up to 10^5; baseline: a
-   lean numpy kernel of the same aggregation and ranking on the same normalised tables.
+   memory, summaries only (``keep=False``) on 1 thread, 2 threads and 2 processes, and with every sample kept up to
+   10^5; baseline: a lean numpy kernel of the same aggregation and index ranking on the same normalised tables, on
+   one thread (its ratio is wall time against wall time, both measured here).
 3. batched TOPSIS over 1,000 weight vectors on 50 units x 49 children against the per-unit textbook formulas (the
    previous implementation, copied below) and a loop of single calls.
 
+Options: ``--quick`` (up to 10^5), ``--only=evaluate|uncertainty|topsis`` (repeatable), ``--reuse-pages`` (glibc's
+malloc keeps freed memory for reuse instead of mapping fresh, zeroed pages for every large temporary; see
+:func:`reuse_freed_pages`).
+
 Memory is the peak resident set the call adds (Linux: the high-water mark is reset before each call through
-/proc/self/clear_refs), so fresh pages count. BLAS is kept to one thread: work runs in processes, and BLAS threads on
-a busy 2-core machine spin against them. Run: .venv/bin/python bench/scale.py [--quick]
+/proc/self/clear_refs), so fresh pages count. BLAS is kept to one thread: the work runs in threads or processes of
+its own, and BLAS threads on a busy 2-core machine spin against them. CPU seconds (this process and its finished
+workers) are printed beside wall seconds: on a shared machine wall times only get slower, and CPU seconds say what
+the work costs. Run: .venv/bin/python bench/scale.py [--quick]
 """
 
 from __future__ import annotations
@@ -58,7 +65,31 @@ def cpu_seconds() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def system_seconds() -> float:
+    """The kernel's share of :func:`cpu_seconds` (page faults on fresh memory, mostly)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_stime + kids.ru_stime
+
+
+def reuse_freed_pages() -> bool:
+    """Have glibc's malloc serve every allocation from its heap and keep freed memory there (``mallopt``:
+    ``M_MMAP_MAX = 0``, ``M_TRIM_THRESHOLD`` 2 GiB, the largest a C int holds), so that a temporary over 32 MiB
+    reuses pages an earlier one freed instead of mapping fresh ones, which the kernel zeroes on first touch. The same
+    as starting the process with ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647`` (glibc's documented
+    tunables). False where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        m_trim_threshold, m_mmap_max = -1, -4
+        return bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
+    except (OSError, AttributeError):
+        return False
+
+
 LAST_CPU = [0.0]
+LAST_SYS = [0.0]
 
 
 def measured(run: Callable[[], object]) -> tuple[float, float, object]:
@@ -71,10 +102,11 @@ def measured(run: Callable[[], object]) -> tuple[float, float, object]:
         base = _rss_kib("VmRSS:")
     except OSError:
         base = _rss_kib("VmHWM:")
-    t0, c0 = time.perf_counter(), cpu_seconds()
+    t0, c0, k0 = time.perf_counter(), cpu_seconds(), system_seconds()
     out = run()
     dt = time.perf_counter() - t0
     LAST_CPU[0] = cpu_seconds() - c0
+    LAST_SYS[0] = system_seconds() - k0
     return dt, max(0, _rss_kib("VmHWM:") - base) / 1024, out
 
 
@@ -128,8 +160,9 @@ def bench_evaluate(sizes: list[int]) -> dict[int, tuple[float, float, float, flo
     fw = framework()
     print("1. evaluate, units x 100 indicators, plain recipe (min-max, arithmetic); best of 3 up to 10^5 units")
     print("   (the data's hash, which provenance records, is computed beforehand at every size)")
-    print(f"{'units':>10} {'input MB':>9} {'ns/cell':>8} {'CPU ns/cell':>12} {'lean ns/cell':>13} {'vs lean':>8} "
-          f"{'peak MB kept':>13} {'x input':>8} {'peak MB keep=False':>19} {'x input':>8}")
+    print(f"{'units':>10} {'input MB':>9} {'ns/cell':>8} {'CPU ns/cell':>12} {'of it kernel':>13} "
+          f"{'lean ns/cell':>13} {'vs lean':>8} {'peak MB kept':>13} {'x input':>8} {'peak MB keep=False':>19} "
+          f"{'x input':>8}")
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -148,7 +181,7 @@ def bench_evaluate(sizes: list[int]) -> dict[int, tuple[float, float, float, flo
             t_lean = best(lambda d=data: lean_evaluate(fw, d.values[0]), reps)
             t_lean_s, _, _ = t_lean, 0, 0
             dt, peak, res = measured(lambda d=data: cl.evaluate(fw, d, keep=False))
-            cpu = LAST_CPU[0]
+            cpu, kernel = LAST_CPU[0], LAST_SYS[0]
             t = min(dt, best(lambda d=data: cl.evaluate(fw, d, keep=False), reps - 1)) if reps > 1 else dt
             if n <= 100_000:
                 t = min(t, t_kept)
@@ -157,7 +190,7 @@ def bench_evaluate(sizes: list[int]) -> dict[int, tuple[float, float, float, flo
             assert diff < 1e-9, diff
             out[n] = (t / cells * 1e9, peak, mb, cpu / cells * 1e9)
             print(f"{n:>10,} {mb:>9.0f} {t / cells * 1e9:>8.1f} {cpu / cells * 1e9:>12.1f} "
-                  f"{t_lean_s / cells * 1e9:>13.1f} "
+                  f"{kernel / cells * 1e9:>13.1f} {t_lean_s / cells * 1e9:>13.1f} "
                   f"{t / t_lean_s:>7.1f}x {kept} {peak:>19.0f} {peak / mb:>7.1f}x")
             del data, res
     return out
@@ -219,18 +252,19 @@ def bench_uncertainty(sizes: list[int]) -> dict[str, float]:
     print(f"2. uncertainty on ASEM ({len(data.units)} units, {len(fw.order)} nodes, {problem.dims} uniform columns): "
           "propagation + ranks + rank intervals; lean baseline: aggregation + index ranks only "
           f"(its index ranks equal clusterleap's: {same})")
-    print(f"{'samples':>9} {'procs':>5} {'keep':>5} {'wall s':>8} {'CPU s':>7} {'us/sample':>10} {'samples/s':>10} "
-          f"{'per CPU-s':>10} {'peak MB':>8} {'KB/sample':>9} {'lean us/sample':>15}")
+    print(f"{'samples':>9} {'how':>9} {'keep':>5} {'wall s':>8} {'CPU s':>7} {'us/sample':>10} {'samples/s':>10} "
+          f"{'per CPU-s':>10} {'peak MB':>8} {'KB/sample':>9} {'lean us/sample':>15} {'vs lean':>8}")
     figures: dict[str, float] = {}
     for n in sizes:
         un = problem.sample(n, 1)
         t_lean = best(lambda un=un: lean_propagate(problem, un), 1) if n <= 100_000 else float("nan")
-        runs: list[tuple[int, bool]] = [(1, False), (2, False)]
+        # (processes, threads, keep)
+        runs: list[tuple[int, int, bool]] = [(1, 1, False), (1, 2, False), (2, 1, False)]
         if n <= 100_000:
-            runs.append((1, True))
-        for procs, keep in runs:
-            def run(un: np.ndarray = un, procs: int = procs, keep: bool = keep) -> object:
-                s = propagate(problem, un, workers=procs, keep=keep)
+            runs += [(1, 1, True), (1, 2, True)]
+        for procs, threads, keep in runs:
+            def run(un: np.ndarray = un, procs: int = procs, threads: int = threads, keep: bool = keep) -> object:
+                s = propagate(problem, un, workers=procs, threads=threads, keep=keep)
                 s.rank_intervals()
                 return s
             if n <= 10_000:
@@ -239,11 +273,15 @@ def bench_uncertainty(sizes: list[int]) -> dict[str, float]:
             cpu = LAST_CPU[0]
             if n <= 10_000:
                 dt = min(dt, best(run, 2))
-            figures[f"{n}/{procs}/{keep}"] = dt
-            figures[f"{n}/{procs}/{keep}/cpu"] = cpu
-            figures[f"{n}/{procs}/{keep}/mem"] = peak
-            print(f"{n:>9,} {procs:>5} {keep!s:>5} {dt:>8.3f} {cpu:>7.2f} {dt / n * 1e6:>10.1f} {n / dt:>10,.0f} "
-                  f"{n / cpu:>10,.0f} {peak:>8.0f} {peak * 1024 / n:>9.2f} {t_lean / n * 1e6:>15.1f}")
+            how = f"{threads} thr" if procs == 1 else f"{procs} proc"
+            key = f"{n}/{how}/{keep}"
+            figures[key] = dt
+            figures[f"{key}/cpu"] = cpu
+            figures[f"{key}/mem"] = peak
+            print(f"{n:>9,} {how:>9} {keep!s:>5} {dt:>8.3f} {cpu:>7.2f} {dt / n * 1e6:>10.1f} {n / dt:>10,.0f} "
+                  f"{n / cpu:>10,.0f} {peak:>8.0f} {peak * 1024 / n:>9.2f} {t_lean / n * 1e6:>15.1f} "
+                  f"{dt / t_lean:>7.2f}x")
+        figures[f"{n}/lean"] = t_lean
     return figures
 
 
@@ -291,13 +329,16 @@ def bench_topsis() -> float:
 
 def main() -> int:
     quick = "--quick" in sys.argv
+    only = {a.split("=", 1)[1] for a in sys.argv if a.startswith("--only=")}
     units = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     samples = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start (wall times on a shared "
           "machine only get slower; CPU seconds are disturbed least)")
-    ev = bench_evaluate(units)
-    un = bench_uncertainty(samples)
-    speedup = bench_topsis()
+    if "--reuse-pages" in sys.argv:
+        print(f"freed memory reused, no fresh pages for large arrays (glibc mallopt): {reuse_freed_pages()}")
+    ev = bench_evaluate(units) if not only or "evaluate" in only else {}
+    un = bench_uncertainty(samples) if not only or "uncertainty" in only else {}
+    speedup = bench_topsis() if not only or "topsis" in only else float("nan")
     print()
     print(f"acceptance figures (load average {os.getloadavg()[0]:.1f} at the end)")
     if 10_000 in ev and max(ev) >= 100_000:
@@ -310,15 +351,21 @@ def main() -> int:
               f"{ev[top][1] / ev[top][2]:.2f}x the input's {ev[top][2]:.0f} MB (target < 4x + constant)")
     if un:
         top = max(int(k.split("/")[0]) for k in un)
-        print(f"  uncertainty {top:,} samples, keep=False: peak {un[f'{top}/1/False/mem']:.0f} MB on 1 process, "
-              f"{un[f'{top}/2/False/mem']:.0f} MB on 2 (target < 2048 MB)")
-        print(f"  uncertainty 10,000 samples in process: {un['10000/1/False']:.3f} s summaries only, "
-              f"{un['10000/1/True']:.3f} s kept (target < 0.4 s)")
-        rate = max(top / un[f"{top}/2/False"], top / un[f"{top}/1/False"])
-        print(f"  uncertainty throughput with rank intervals at {top:,} samples: {top / un[f'{top}/1/False']:,.0f}/s "
-              f"on 1 process, {top / un[f'{top}/2/False']:,.0f}/s on 2 (target >= 60,000/s; best {rate:,.0f}/s); "
-              f"per CPU-second {top / un[f'{top}/2/False/cpu']:,.0f} on 2 processes, i.e. "
-              f"{2 * top / un[f'{top}/2/False/cpu']:,.0f}/s on 2 idle cores")
+        print(f"  uncertainty {top:,} samples, keep=False: peak {un[f'{top}/1 thr/False/mem']:.0f} MB on 1 thread, "
+              f"{un[f'{top}/2 thr/False/mem']:.0f} MB on 2, {un[f'{top}/2 proc/False/mem']:.0f} MB on 2 processes "
+              "(target < 2048 MB)")
+        lean10 = un.get("10000/lean", float("nan"))
+        print(f"  uncertainty 10,000 samples in process, summaries only: {un['10000/1 thr/False']:.3f} s on 1 thread, "
+              f"{un['10000/2 thr/False']:.3f} s on 2 threads ({un['10000/2 thr/False/cpu']:.3f} CPU s), "
+              f"{un['10000/2 proc/False']:.3f} s on 2 processes; kept: {un['10000/2 thr/True']:.3f} s on 2 threads "
+              f"(target < 0.4 s); lean baseline {lean10:.3f} s on 1 thread")
+        best_how = min(("2 thr", "2 proc", "1 thr"), key=lambda h: un[f"{top}/{h}/False"])
+        rate = top / un[f"{top}/{best_how}/False"]
+        cpu_rate = top / un[f"{top}/{best_how}/False/cpu"]
+        print(f"  uncertainty throughput with rank intervals at {top:,} samples: "
+              f"{top / un[f'{top}/1 thr/False']:,.0f}/s on 1 thread, {top / un[f'{top}/2 thr/False']:,.0f}/s on 2 "
+              f"threads, {top / un[f'{top}/2 proc/False']:,.0f}/s on 2 processes (target >= 60,000/s; best "
+              f"{rate:,.0f}/s on {best_how}); {cpu_rate:,.0f} per CPU-second there")
     print(f"  batched TOPSIS: {speedup:.0f}x the previous batch (target >= 50x)")
     return 0
 

@@ -62,8 +62,9 @@ def test_monte_carlo_run_writes_every_table(asem_paths: tuple[Path, Path], tmp_p
 
     again = tmp_path / "again"
     run("robustness", "-f", meta, "-d", data, "-r", RECIPE, "-s", space, "-n", 64, "--seed", 5, "-o", again,
-        "--no-leave-one-out")
+        "--no-leave-one-out", "--threads", 2, "--chunk", 9)
     pd.testing.assert_frame_equal(pd.read_csv(again / "rank_intervals.csv"), intervals)
+    pd.testing.assert_frame_equal(pd.read_csv(again / "design.csv"), design)
 
 
 def test_sobol_run(asem_paths: tuple[Path, Path], tmp_path: Path) -> None:

@@ -14,9 +14,11 @@ from hypothesis.extra import numpy as hnp
 
 from clusterleap.errors import SpaceError
 from clusterleap.robustness import MethodChoice, Problem, Space, WeightNoise, propagate
+from clusterleap.robustness._propagate import _combinations
 from clusterleap.robustness._streaming import RankSummary, quantiles_from_counts
 from clusterleap.stages import aggregate as A
 from clusterleap.stages import treat as T
+from clusterleap.stages._arrays import rank_ascending, rank_order
 from tests.test_robustness_uncertainty import tiny_data, tiny_framework
 
 QS = (0.05, 0.5, 0.95)
@@ -55,6 +57,47 @@ def test_rank_quantiles_by_counting_equal_numpy_quantiles(s: int, u: int, k: int
         np.testing.assert_array_equal(hi, smax)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 9), st.integers(1, 4), st.integers(0, 2**32 - 1),
+       st.sampled_from(["min", "max", "average", "dense"]), st.booleans())
+def test_ranks_as_the_sort_leaves_them_equal_the_ranks_in_unit_order(s: int, u: int, k: int, seed: int, ties: str,
+                                                                     descending: bool) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 4, size=(s, u, k)).astype(float)  # few values: many ties
+    x[rng.random(x.shape) < 0.2] = np.nan
+    order, at = rank_order(x, ties, descending=descending)
+    expect = rank_ascending(x, ties, descending=descending)
+    got = np.full(x.shape, -1.0)
+    for i, j in np.ndindex(s, k):
+        got[i, order[i, j], j] = at[i, j]
+    np.testing.assert_array_equal(got, expect)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 7), st.integers(1, 3), st.integers(0, 2**32 - 1),
+       st.sampled_from(["min", "average", "dense"]))
+def test_counting_ranks_in_sorted_order_equals_counting_them_in_unit_order(s: int, u: int, k: int, seed: int,
+                                                                           ties: str) -> None:
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 5, size=(s, u, k)).astype(float)
+    scores[rng.random(scores.shape) < 0.15] = np.nan
+    nominal = rank_ascending(scores[:1], ties, descending=True)[0]
+    nominal[0, 0] = np.nan  # a unit and node without a nominal rank
+    by_unit, by_sort = RankSummary.empty(u, k), RankSummary.empty(u, k)
+    by_unit.add(rank_ascending(scores, ties, descending=True), scores, nominal)
+    by_sort.add_sorted(*rank_order(scores, ties, descending=True), scores, nominal)
+    for f in ("counts", "valid", "shift_sum", "score_sum", "score_min", "score_max"):
+        np.testing.assert_array_equal(getattr(by_sort, f), getattr(by_unit, f), err_msg=f)
+
+
+@given(hnp.arrays(np.int64, st.tuples(st.integers(0, 40), st.integers(1, 4)), elements=st.integers(0, 3)))
+def test_option_combinations_are_those_numpy_unique_gives(cat: np.ndarray) -> None:
+    combos, inverse = _combinations(cat)
+    expect, expect_inverse = np.unique(cat, axis=0, return_inverse=True)
+    np.testing.assert_array_equal(combos, expect)
+    np.testing.assert_array_equal(inverse, expect_inverse.reshape(-1))
+
+
 @given(hnp.arrays(np.int64, st.integers(1, 30), elements=st.integers(0, 9)), st.floats(0, 1))
 def test_quantiles_from_counts_of_one_sample_set(values: np.ndarray, q: float) -> None:
     counts = np.bincount(values, minlength=10)
@@ -81,7 +124,8 @@ def test_streaming_propagation_gives_the_in_memory_summaries(design: str) -> Non
     kept = propagate(problem, u, design=design)  # type: ignore[arg-type]
     assert kept.failed.any() and not kept.failed.all()  # geometric means of z-scores fail
     for other in (propagate(problem, u, design=design, keep=False, chunk=7),  # type: ignore[arg-type]
-                  propagate(problem, u, design=design, keep=False, chunk=5, workers=2)):  # type: ignore[arg-type]
+                  propagate(problem, u, design=design, keep=False, chunk=5, workers=2),  # type: ignore[arg-type]
+                  propagate(problem, u, design=design, keep=False, chunk=3, threads=3)):  # type: ignore[arg-type]
         assert not other.kept and other.scores.shape[0] == 0 and other.n == len(u)
         np.testing.assert_array_equal(other.failed, kept.failed)
         np.testing.assert_array_equal(other.index_shift(), kept.index_shift())
@@ -95,6 +139,11 @@ def test_streaming_propagation_gives_the_in_memory_summaries(design: str) -> Non
         np.testing.assert_array_equal(b["min_score"], np.nanmin(sc, axis=0).T.ravel())
         np.testing.assert_array_equal(b["max_score"], np.nanmax(sc, axis=0).T.ravel())
         assert other.summary()["failed_runs"] == kept.summary()["failed_runs"]
+    # threads give one thread's figures to the last bit (score sums added in chunk order)
+    one = propagate(problem, u, design=design, keep=False, chunk=3)  # type: ignore[arg-type]
+    for threads in (2, 3):
+        many = propagate(problem, u, design=design, keep=False, chunk=3, threads=threads)  # type: ignore[arg-type]
+        assert many.rank_intervals().equals(one.rank_intervals())
     # the kept samples' rank intervals equal numpy's quantiles of the kept ranks
     r = kept.ranks[kept.rows]
     expect = np.nanquantile(r, [0.05, 0.5, 0.95], axis=0)
@@ -225,9 +274,13 @@ def test_grade_shares_counted_during_propagation_equal_those_of_kept_samples() -
                                 Space((WeightNoise(0.4), MethodChoice("aggregate", ("arithmetic", "geometric")))))
     u = problem.sample(60, seed=2)
     kept = grade_shares(propagate(problem, u), scheme)
-    for workers in (1, 2):
-        lean = propagate(problem, u, keep=False, grading=scheme, chunk=7, workers=workers)
+    for workers, threads in ((1, 1), (2, 1), (1, 2)):
+        lean = propagate(problem, u, keep=False, grading=scheme, chunk=7, workers=workers, threads=threads)
         assert grade_shares(lean, scheme).equals(kept)
+    # kept samples worked in threads are the samples worked in order
+    threaded = propagate(problem, u, chunk=5, threads=3)
+    np.testing.assert_array_equal(threaded.scores, propagate(problem, u).scores)
+    assert grade_shares(threaded, scheme).equals(kept)
     assert kept.drop(columns="nominal").to_numpy().std() > 0  # the grades do vary
     with pytest.raises(SpaceError, match="grading=scheme"):
         grade_shares(propagate(problem, u, keep=False), scheme)

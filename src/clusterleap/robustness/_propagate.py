@@ -9,8 +9,8 @@ rank intervals, mean absolute rank shifts, grade probabilities (:mod:`._summarie
 Categorical choices split the samples into batches, one per combination of choices. Per batch the stages up to
 normalisation (which do not depend on weights) run once (once per sample only when goalposts vary), then
 ``aggregate_tree`` and ``rank_scores`` run on the whole batch with a weight vector per sample, in chunks of bounded
-memory, optionally in worker processes. Combinations that cannot work (a geometric mean of negative z-scores) give
-NaN, never an error; :attr:`Samples.failed` counts them.
+memory, optionally in threads or worker processes. Combinations that cannot work (a geometric mean of negative
+z-scores) give NaN, never an error; :attr:`Samples.failed` counts them.
 
 References: Saisana M., Saltelli A., Tarantola S. (2005), Uncertainty and sensitivity analysis techniques as tools
 for the quality assessment of composite indicators, J. R. Stat. Soc. A 168(2), 307-323; OECD/JRC Handbook on
@@ -19,12 +19,14 @@ Constructing Composite Indicators (2008), step 7; COINr ``get_sensitivity``.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import multiprocessing
+import queue
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -39,7 +41,7 @@ from .._pipeline import aggregate_tree, check_norm_inputs, node_weights, norm_co
 from .._recipe import Plan, Recipe
 from ..errors import DataWarning, SpaceError
 from ..grading import GradingScheme
-from ..stages._arrays import FloatArray
+from ..stages._arrays import FloatArray, quiet, rank_order
 from ..stages.normalise import NormContext
 from . import _designs as designs
 from ._problem import Draws, IntArray, Problem
@@ -96,9 +98,9 @@ DECODE_SLICE = 65_536
 
 def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chunk: int,
                     independent: npt.NDArray[np.bool_], keep: bool, grading: GradingScheme | None = None,
-                    progress: Callable[[int], None] | None = None) -> _PartOut:
+                    progress: Callable[[int], None] | None = None, threads: int = 1) -> _PartOut:
     """Score, rank and summarise the samples ``u`` chunk by chunk (decoded a slice at a time); full arrays are made
-    only when kept."""
+    only when kept. ``threads > 1`` works that many chunks at a time (see :func:`_in_threads`)."""
     s, n_units, k = u.shape[0], len(problem.units), len(nodes)
     nominal_scores, nominal_ranks = _nominal(problem, nodes)
     lost = {i: ~np.isnan(nominal_scores)[None] & _exists(problem, fw, nodes)[None, None, :]
@@ -107,22 +109,98 @@ def _propagate_part(problem: Problem, u: FloatArray, nodes: tuple[str, ...], chu
     ranks_all = np.full((s, n_units, k), np.nan) if keep else None
     failed = np.zeros(s, dtype=bool)
     shift = np.full(s, np.nan)
-    summary = RankSummary.empty(n_units, k)
     cat = np.zeros((s, 1 + len(problem.choices)), dtype=np.intp)
-    grades = None if grading is None else np.zeros((len(grading.tiers) + 1, n_units), dtype=np.int64)
     grader = None if grading is None else tier_grader(problem, grading, nodes)
-    for start in range(0, s, DECODE_SLICE):
-        draws = problem.decode(u[start : start + DECODE_SLICE])
-        cat[start : start + DECODE_SLICE] = draws.cat
-        for sub, c in _chunks(problem, draws, nodes, chunk):
-            scores = _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent,
-                                      summary, (scores_all, ranks_all, failed, shift))
-            if grades is not None and grader is not None:
-                ind = independent[start + sub]
-                grades += tier_counts(grader(scores[ind] if not ind.all() else scores), grades.shape[0] - 1)
+    n_tiers = 0 if grading is None else len(grading.tiers)
+    accumulators = [_Accumulator(RankSummary.empty(n_units, k),
+                                 None if grading is None else np.zeros((n_tiers + 1, n_units), dtype=np.int64))
+                    for _ in range(max(1, threads))]
+
+    def work(start: int, sub: IntArray, c: _Chunk, acc: _Accumulator) -> FloatArray:
+        """Propagate one chunk into ``acc``; return its own sum of scores (see :func:`_in_threads`)."""
+        running, acc.summary.score_sum = acc.summary.score_sum, np.zeros_like(acc.summary.score_sum)
+        scores = _propagate_chunk(problem, start + sub, c, nominal_scores, nominal_ranks, lost, independent,
+                                  acc.summary, (scores_all, ranks_all, failed, shift))
+        own, acc.summary.score_sum = acc.summary.score_sum, running
+        if acc.grades is not None and grader is not None:
+            ind = independent[start + sub]
+            acc.grades += tier_counts(grader(scores[ind] if not ind.all() else scores), n_tiers)
+        return own
+
+    def tasks() -> Iterator[tuple[int, IntArray, _Chunk]]:
+        prepared = _Prepared(problem)
+        for start in range(0, s, DECODE_SLICE):
+            draws = problem.decode(u[start : start + DECODE_SLICE])
+            cat[start : start + DECODE_SLICE] = draws.cat
+            for sub, c in _chunks(problem, draws, nodes, chunk, prepared):
+                yield start, sub, c
+
+    score_sum = accumulators[0].summary.score_sum
+    if threads <= 1:
+        for start, sub, c in tasks():
+            score_sum += work(start, sub, c, accumulators[0])
             if progress is not None:
                 progress(len(sub))
+    else:
+        _in_threads(tasks(), work, accumulators, score_sum, progress)
+    summary, grades = accumulators[0].summary, accumulators[0].grades
+    for acc in accumulators[1:]:
+        acc.summary.score_sum[...] = 0.0  # their chunks' sums are in score_sum already, added in chunk order
+    for acc in accumulators[1:]:
+        summary.merge(acc.summary)
+        if grades is not None and acc.grades is not None:
+            grades += acc.grades
     return _PartOut(cat, scores_all, ranks_all, failed, shift, summary, grades)
+
+
+@dataclass
+class _Accumulator:
+    """What one thread adds its chunks to: a rank summary and grade counts; merged when every chunk is done."""
+
+    summary: RankSummary
+    grades: IntArray | None
+
+
+def _in_threads(tasks: Iterator[tuple[int, IntArray, _Chunk]],
+                work: Callable[[int, IntArray, _Chunk, _Accumulator], FloatArray], accumulators: list[_Accumulator],
+                score_sum: FloatArray, progress: Callable[[int], None] | None) -> None:
+    """Work the chunks ``tasks`` in ``len(accumulators)`` threads, each chunk added to a free accumulator, and add
+    the chunks' sums of scores into ``score_sum`` in chunk order.
+
+    numpy releases the GIL inside its kernels (sorts, ufunc loops, reductions over arrays of a chunk's size), so
+    threads over chunks keep both cores busy without a process's start-up and without copying the problem. Chunks
+    are made (decoded, and any new normalisation prepared) in the calling thread, at most two per thread ahead;
+    each writes only its own samples' rows of the per-sample arrays. Counts, extremes and shifts (multiples of one
+    half) add up exactly in any order; the sums of scores are added here in the order one thread would add them, so
+    the figures are those of one thread to the last bit, whichever thread ends first. Warning filters are
+    process-wide and ``warnings.catch_warnings`` is not thread-safe, so the filters are saved here, before the
+    threads start, and restored when they end: whatever order the threads' own ``quiet()`` blocks end in, nothing
+    leaks out."""
+    free: queue.SimpleQueue[_Accumulator] = queue.SimpleQueue()
+    for acc in accumulators:
+        free.put(acc)
+
+    def run(start: int, sub: IntArray, c: _Chunk) -> FloatArray:
+        acc = free.get()
+        try:
+            return work(start, sub, c, acc)
+        finally:
+            free.put(acc)
+
+    def finish(item: tuple[int, Future[FloatArray]]) -> None:
+        n, future = item
+        score_sum[...] += future.result()
+        if progress is not None:
+            progress(n)
+
+    with quiet(), ThreadPoolExecutor(max_workers=len(accumulators)) as pool:
+        pending: collections.deque[tuple[int, Future[FloatArray]]] = collections.deque()
+        for start, sub, c in tasks:
+            pending.append((len(sub), pool.submit(run, start, sub, c)))
+            while len(pending) > 2 * len(accumulators) or (pending and pending[0][1].done()):
+                finish(pending.popleft())
+        while pending:
+            finish(pending.popleft())
 
 
 def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores: FloatArray,
@@ -142,12 +220,18 @@ def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores:
     else:
         scores = np.full((len(sub), n_units, k), np.nan)
         scores[:, :, cols] = res
-    # ranking is per sample and node, so ranking a chunk gives what ranking every sample alone gives
-    ranks = rank_scores(scores, problem.recipe)
     fw_i = next(i for i, f in enumerate(problem.frameworks) if f is c.framework)
     failed[sub] = (np.isnan(scores) & lost[fw_i]).any(axis=(1, 2))
-    shift[sub] = np.abs(ranks[:, ok0, 0] - r0[ok0]).mean(axis=1)
     ind = independent[sub]
+    step = problem.recipe.rank.default
+    if scores_all is None and step.method == "descending":
+        # summaries only: count the ranks as the sort leaves them, never putting them back in unit order
+        index_ranks = _count_sorted(scores, step.kwargs, summary, nominal_ranks, ind)
+        shift[sub] = np.abs(index_ranks[:, ok0] - r0[ok0]).mean(axis=1)
+        return scores
+    # ranking is per sample and node, so ranking a chunk gives what ranking every sample alone gives
+    ranks = rank_scores(scores, problem.recipe)
+    shift[sub] = np.abs(ranks[:, ok0, 0] - r0[ok0]).mean(axis=1)
     if ind.all():
         summary.add(ranks, scores, nominal_ranks)
     elif ind.any():
@@ -156,6 +240,23 @@ def _propagate_chunk(problem: Problem, sub: IntArray, c: _Chunk, nominal_scores:
         scores_all[sub] = scores
         ranks_all[sub] = ranks
     return scores
+
+
+def _count_sorted(scores: FloatArray, kwargs: Mapping[str, Any], summary: RankSummary, nominal_ranks: FloatArray,
+                  ind: npt.NDArray[np.bool_]) -> FloatArray:
+    """Rank a chunk's scores ``(S, units, nodes)`` as the ``descending`` rank stage does (one sort per sample and
+    node), count the independent samples' ranks into ``summary`` and return the first node's ranks ``(S, units)``
+    (for the index rank shifts): only that node's ranks are put back in unit order."""
+    decimals, ties = kwargs.get("decimals"), kwargs.get("ties", "min")
+    x = np.round(scores, decimals) if decimals is not None else scores
+    order, at = rank_order(x, ties, descending=True)
+    if ind.all():
+        summary.add_sorted(order, at, scores, nominal_ranks)
+    elif ind.any():
+        summary.add_sorted(order[ind], at[ind], scores[ind], nominal_ranks)
+    first = np.empty(order.shape[::2])
+    np.put_along_axis(first, order[:, 0], at[:, 0], axis=1)
+    return first
 
 
 #: The problem a worker process propagates parts of (set once per process by :func:`_init_worker`).
@@ -167,8 +268,8 @@ def _init_worker(problem: Problem) -> None:
 
 
 def _worker_part(u: FloatArray, nodes: tuple[str, ...], chunk: int, independent: npt.NDArray[np.bool_],
-                 keep: bool, grading: GradingScheme | None) -> _PartOut:
-    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep, grading)
+                 keep: bool, grading: GradingScheme | None, threads: int = 1) -> _PartOut:
+    return _propagate_part(_WORKER_PROBLEM[0], u, nodes, chunk, independent, keep, grading, threads=threads)
 
 
 def _nominal(problem: Problem, nodes: Sequence[str]) -> tuple[FloatArray, FloatArray]:
@@ -217,11 +318,12 @@ class _Prepared:
         return self.normalised[nkey], self.treated[key]
 
 
-def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int) -> Iterator[tuple[IntArray, _Chunk]]:
-    """Split the samples into batches (one per combination of choices) and the batches into chunks."""
-    combos, inverse = np.unique(draws.cat, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    prepared = _Prepared(problem)
+def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int,
+            prepared: _Prepared | None = None) -> Iterator[tuple[IntArray, _Chunk]]:
+    """Split the samples into batches (one per combination of choices) and the batches into chunks. ``prepared``:
+    the stages up to normalisation already run (kept from one slice of samples to the next)."""
+    combos, inverse = _combinations(draws.cat)
+    prepared = prepared or _Prepared(problem)
     for ci, combo in enumerate(combos):
         idx = np.flatnonzero(inverse == ci)
         k = int(combo[0])
@@ -236,13 +338,28 @@ def _chunks(problem: Problem, draws: Draws, nodes: Sequence[str], chunk: int) ->
         wpos = np.array([fw.order.index(c) if c in fw.by_code else -1 for c in problem.weight_codes], dtype=np.intp)
         have = wpos >= 0
         positions = problem.positions(fw, nodes)
+        target, cols = wpos[have], np.flatnonzero(have)
         for start in range(0, len(idx), chunk):
             sub = idx[start : start + chunk]
-            mult = np.ones((len(sub), base_w.shape[1]))
-            mult[:, wpos[have]] = draws.mult[np.ix_(sub, np.flatnonzero(have))]
+            # the framework's weights, times the sampled multipliers where a factor varies them (x 1 elsewhere)
+            w = np.repeat(base_w, len(sub), axis=0)
+            w[:, target] = base_w[:, target] * draws.mult.take(sub, axis=0)[:, cols]
             ctx = problem.goal_context(fw, draws.lo[sub], draws.hi[sub]) if per_sample else None
-            yield sub, _Chunk(fw, recipe, treated if per_sample else normalised, ctx, base_w * mult, positions,
-                              problem.units)
+            yield sub, _Chunk(fw, recipe, treated if per_sample else normalised, ctx, w, positions, problem.units)
+
+
+def _combinations(cat: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct rows of the option table ``cat`` ``(S, choices)`` in lexicographic order and the row of each
+    sample, as ``numpy.unique(cat, axis=0, return_inverse=True)`` gives them: one code per sample (options in mixed
+    radix) uniqued as integers, far cheaper than uniquing rows."""
+    if cat.shape[0] == 0 or cat.shape[1] == 0:
+        combos, inverse = np.unique(cat, axis=0, return_inverse=True)
+        return combos, inverse.reshape(-1)
+    radix = cat.max(axis=0) + 1
+    place = np.ones(cat.shape[1], dtype=np.int64)
+    place[:-1] = np.cumprod(radix[::-1])[::-1][1:]
+    _, first, inverse = np.unique(cat @ place, return_index=True, return_inverse=True)
+    return cat[first], inverse.reshape(-1)
 
 
 def _exists(problem: Problem, fw: Framework, nodes: Sequence[str]) -> npt.NDArray[np.bool_]:
@@ -258,6 +375,7 @@ def propagate(
     nodes: Literal["aggregates", "all"] | Sequence[str] = "aggregates",
     chunk: int | None = None,
     workers: int = 1,
+    threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
     design: Literal["montecarlo", "saltelli"] = "montecarlo",
     seed: int | None = None,
@@ -267,13 +385,16 @@ def propagate(
     """Scores and ranks of every sample ``uniforms`` ``(S, dims)``, all at once on the sample axis.
 
     ``nodes``: which nodes to keep (default every aggregate; ``"all"`` adds indicators). ``chunk``: samples per
-    array pass (default: about a million cells, 8 MB per array). ``workers > 1`` splits the samples into parts
-    propagated in that many processes (each gets the problem once). ``progress(done, total)`` is called after each
-    chunk (after each part with workers). ``keep=False`` keeps no sample's scores or ranks, only the summaries
-    accumulated chunk by chunk (rank counts for exact rank intervals, score means and bounds, and per sample the
-    failure flag and the index rank shift): memory is then bounded by the chunk and those per-sample figures, not
-    by samples x units x nodes. ``grading``: also count every independent sample's grades under that scheme, so
-    that :func:`grade_shares` needs no kept samples."""
+    array pass (default: about a million cells, 8 MB per array). ``threads > 1`` works that many chunks at a time in
+    threads of this process (numpy releases the GIL in its kernels; no start-up, nothing copied; it pays where each
+    chunk's arrays are large: with few units the lock is held too often for a second thread to gain).
+    ``workers > 1`` splits the samples into parts propagated in that many processes (each gets the problem once, and
+    works its part with ``threads`` threads; starting them costs about a second). Neither changes any figure.
+    ``progress(done, total)`` is called after each chunk (after each part with workers). ``keep=False`` keeps no
+    sample's scores or ranks, only the summaries accumulated chunk by chunk (rank counts for exact rank intervals,
+    score means and bounds, and per sample the failure flag and the index rank shift): memory is then bounded by the
+    chunk and those per-sample figures, not by samples x units x nodes. ``grading``: also count every independent
+    sample's grades under that scheme, so that :func:`grade_shares` needs no kept samples."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
     problem.decode(u[:1])  # checks the shape
@@ -294,8 +415,10 @@ def propagate(
         if progress is not None:
             progress(done, s)
 
+    if threads < 1 or workers < 1:
+        raise SpaceError(f"threads ({threads}) and workers ({workers}) must be at least 1")
     if workers <= 1 or s <= chunk:
-        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, grading, tick)
+        out = _propagate_part(problem, u, out_nodes, chunk, independent, keep, grading, tick, threads)
         cat, scores, ranks, failed, shift, summary = out.cat, out.scores, out.ranks, out.failed, out.shift, out.summary
         grades = out.grades
     else:
@@ -313,7 +436,7 @@ def propagate(
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=_init_worker, initargs=(problem,)) as pool:
             futures = [(a, b, pool.submit(_worker_part, u[a:b], out_nodes, chunk, independent[a:b], keep,
-                                                  grading))
+                                                  grading, threads))
                        for a, b in itertools.pairwise(bounds) if b > a]
             for a, b, fut in futures:
                 part = fut.result()
@@ -348,6 +471,7 @@ def uncertainty_analysis(
     nodes: Literal["aggregates", "all"] | Sequence[str] = "aggregates",
     chunk: int | None = None,
     workers: int = 1,
+    threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
     keep: bool = True,
 ) -> Samples:
@@ -361,5 +485,5 @@ def uncertainty_analysis(
     if seed is None:
         seed = designs.fresh_seed()
     u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
-    return propagate(problem, u, nodes=nodes, chunk=chunk, workers=workers, progress=progress,
+    return propagate(problem, u, nodes=nodes, chunk=chunk, workers=workers, threads=threads, progress=progress,
                      design="saltelli" if sobol else "montecarlo", seed=seed, keep=keep)

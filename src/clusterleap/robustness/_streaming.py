@@ -96,16 +96,56 @@ class RankSummary:
         with quiet():
             if gaps:
                 self.shift_sum += np.where(missing, 0.0, np.abs(ranks - nominal_ranks[None])).sum(axis=0)
-                self.score_sum += np.nansum(scores, axis=0)
-                self.score_min = np.fmin(self.score_min, np.nanmin(scores, axis=0))
-                self.score_max = np.fmax(self.score_max, np.nanmax(scores, axis=0))
                 self.valid += (~missing).sum(axis=0)
             else:
                 self.shift_sum += np.abs(ranks - nominal_ranks[None]).sum(axis=0)
+                self.valid += ranks.shape[0]
+        self._add_scores(scores, gaps)
+
+    def add_sorted(self, order: npt.NDArray[np.intp], ranks: FloatArray, scores: FloatArray,
+                   nominal_ranks: FloatArray) -> None:
+        """Count one chunk from its ranks as a sort leaves them (:func:`clusterleap.stages._arrays.rank_order`): per
+        sample and node ``(S, nodes, units)`` the units in rank order and the rank at each position (NaN for none),
+        with the scores ``(S, units, nodes)``. Gives what :meth:`add` gives with the ranks in unit order, without
+        putting them there: the bin of a rank only needs its unit and node. The shifts from the nominal ranks are
+        summed from the chunk's counts (``sum_b count_b |b / 2 - nominal|``), exactly: every term is a multiple of
+        one half."""
+        n, k, u = order.shape
+        if n == 0:
+            return
+        if u != self.counts.shape[1] or k != self.counts.shape[0]:
+            raise ValueError(f"expected ranks of {self.counts.shape[1]} units for {self.counts.shape[0]} nodes")
+        # ranks the same for every sample (a broadcast view: no ties, nothing missing) are checked and binned once
+        same = ranks.strides[0] == 0
+        one = ranks[:1] if same else ranks
+        missing = np.isnan(one)
+        gaps = bool(missing.any())
+        b = (np.where(missing, 0.0, one) if gaps else one) * 2.0
+        lo, hi = float(b.min()), float(b.max())
+        if lo < 0 or hi >= self.bins:
+            raise ValueError(f"ranks must lie between 0 and {(self.bins - 1) / 2:g} (the number of units)")
+        # flat bin of every rank, (node, unit, bin) in C order: the unit comes from the sort's order
+        flat = order * self.bins
+        flat += (np.arange(k, dtype=np.intp) * (u * self.bins))[:, None] + b.astype(np.intp)
+        delta = np.bincount(flat[np.broadcast_to(~missing, flat.shape)] if gaps else flat.ravel(),
+                            minlength=self.counts.size).reshape(self.counts.shape)
+        self.counts += delta
+        self.valid += delta.sum(axis=-1).T
+        with quiet():
+            dist = np.abs(np.arange(self.bins) / 2.0 - nominal_ranks.T[..., None])
+            self.shift_sum += np.where(delta > 0, delta * dist, 0.0).sum(axis=-1).T
+        self._add_scores(scores, gaps)
+
+    def _add_scores(self, scores: FloatArray, gaps: bool) -> None:
+        with quiet():
+            if gaps:
+                self.score_sum += np.nansum(scores, axis=0)
+                self.score_min = np.fmin(self.score_min, np.nanmin(scores, axis=0))
+                self.score_max = np.fmax(self.score_max, np.nanmax(scores, axis=0))
+            else:
                 self.score_sum += scores.sum(axis=0)
                 self.score_min = np.fmin(self.score_min, scores.min(axis=0))
                 self.score_max = np.fmax(self.score_max, scores.max(axis=0))
-                self.valid += ranks.shape[0]
 
     def merge(self, other: RankSummary) -> None:
         """Add the summary of another, disjoint set of samples."""

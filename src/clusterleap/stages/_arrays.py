@@ -126,11 +126,25 @@ def _rank_rows(a: FloatArray, ties: str) -> FloatArray:
     """Ranks along the last axis of the rows ``a`` ``(rows, n)``."""
     # Equal values get equal ranks whatever their order after sorting, so an unstable (faster) sort will do.
     order = np.argsort(a, axis=-1)
-    s = np.sort(a, axis=-1)  # the values in that order (NaN last), faster than gathering them through ``order``
     n = a.shape[-1]
+    flat = (order + (np.arange(a.shape[0]) * n)[:, None]).ravel()
+    s = a.ravel()[flat].reshape(a.shape)  # the values in that order (NaN last): one sort, then a gather
+    r = ranks_of_sorted(s, ties)
+    # scatter back: row i's value at sorted position j belongs at column order[i, j] (flat indices, one pass)
+    out = np.empty(a.size)
+    out[flat] = np.broadcast_to(r, a.shape).ravel()
+    return out.reshape(a.shape)
+
+
+def ranks_of_sorted(s: FloatArray, ties: str) -> FloatArray:
+    """The rank of each position of the rows ``s`` ``(..., n)``, sorted ascending with NaN last (NaN gets NaN).
+    Ties: 'min', 'max', 'average' or 'dense', as in :func:`rank_ascending`. Without ties or NaN this is a broadcast
+    ``1 .. n`` (read-only)."""
+    n = s.shape[-1]
     pos = np.broadcast_to(np.arange(n, dtype=float), s.shape)
     new = np.ones(s.shape, dtype=bool)
     new[..., 1:] = s[..., 1:] != s[..., :-1]
+    r: FloatArray
     if new.all():  # no ties (NaN never equals anything): every rule gives the position
         r = np.broadcast_to(np.arange(1.0, n + 1.0), s.shape)
     elif ties == "dense":
@@ -147,10 +161,23 @@ def _rank_rows(a: FloatArray, ties: str) -> FloatArray:
     missing = np.isnan(s)
     if missing.any():
         r = np.where(missing, np.nan, r)
-    # scatter back: row i's value at sorted position j belongs at column order[i, j] (flat indices, one pass)
-    out = np.empty(a.size)
-    out[(order + (np.arange(a.shape[0]) * n)[:, None]).ravel()] = np.broadcast_to(r, a.shape).ravel()
-    return out.reshape(a.shape)
+    return r
+
+
+def rank_order(x: FloatArray, ties: str = "min", *, descending: bool = False) -> tuple[npt.NDArray[np.intp],
+                                                                                      FloatArray]:
+    """Ranks of ``x`` ``(S, units, columns)`` along the units, as one sort leaves them: per sample and column the
+    units in rank order and the rank at each position, both ``(S, columns, units)`` (rank NaN for a missing value,
+    which sorts last). The ranks equal :func:`rank_ascending`'s, read through ``order``; nothing is scattered back
+    to unit order, so a caller that only counts ranks (:mod:`clusterleap.robustness._streaming`) saves that pass and the
+    transposition back. The sorted values are gathered through the sort's order (one sort, not two)."""
+    a = _transposed(x, descending)
+    u = a.shape[-1]
+    rows = a.reshape(-1, u)
+    order = np.argsort(rows, axis=-1)
+    flat = order + (np.arange(rows.shape[0]) * u)[:, None]
+    s = rows.ravel()[flat]
+    return order.reshape(a.shape), ranks_of_sorted(s, ties).reshape(a.shape)
 
 
 def _rank_against(x: FloatArray, ref: FloatArray, ties: str) -> FloatArray:

@@ -49,22 +49,53 @@ def _prepare(x: FloatArray, w: FloatArray, missing: str) -> tuple[FloatArray, Fl
 @METHODS.register("arithmetic", summary="weighted arithmetic mean, sum(w x) / sum(w)",
                   reference="OECD/JRC Handbook (2008), section 1.8 (linear aggregation); COINr a_amean")
 def arithmetic(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") -> FloatArray:
-    x0, weff, total = _prepare(x, w, missing)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = _sum_children(x0 * weff) / np.where(total > 0, total, np.nan)
-    return out
+    return _weighted_mean(x, w, missing, geometric=False)
 
 
 @METHODS.register("geometric", summary="weighted geometric mean, prod(x^w)^(1/sum(w)); needs x >= 0",
                   reference="OECD/JRC Handbook (2008), section 1.8 (geometric aggregation); COINr a_gmean")
 def geometric(x: FloatArray, w: FloatArray, *, missing: Missing = "reweight") -> FloatArray:
     """A zero child makes the mean zero (the limit), so one missing strength is never fully compensated."""
-    x0, weff, total = _prepare(x, w, missing)
+    return _weighted_mean(x, w, missing, geometric=True)
+
+
+def _weighted_mean(x: FloatArray, w: FloatArray, missing: str, *, geometric: bool) -> FloatArray:
+    """``sum(w t) / sum(w)`` over the children present, with ``t = x`` (arithmetic) or ``t = log x`` and the
+    exponential taken (geometric; a term is 0 where its weight is 0, so a missing child's ``log 0`` never counts).
+
+    One child at a time: each child's weights and terms are ``(samples, units)``, added left to right into two
+    running sums, so no ``(samples, units, children)`` temporary is made (the children are often one row broadcast
+    over every sample, the weights one row per sample). Every element is the same product, summed in the same order,
+    as :func:`_prepare` and :func:`_sum_children` would give it: the result never depends on the batch."""
+    if x.ndim == w.ndim and x.shape[0] > 1 and x.strides[0] == 0 and w.shape[0] == x.shape[0]:
+        x = x[:1]
+    present = ~np.isnan(x)
+    full = bool(present.all())
+    total: FloatArray | None = None
+    num: FloatArray | None = None
     with np.errstate(invalid="ignore", divide="ignore"):
-        # log(x0) on x0's own shape (often without the sample axis); where weff is 0 the term is 0 either way
-        positive = weff > 0
-        logs = np.log(x0) if positive.all() else np.where(positive, np.log(x0), 0.0)
-        out: FloatArray = np.exp(_sum_children(weff * logs) / np.where(total > 0, total, np.nan))
+        for j in range(x.shape[-1]):
+            pj = present[..., j]
+            wj = w[..., j] if full or pj.all() else np.where(pj, w[..., j], 0.0)
+            xj = x[..., j] if full else np.where(pj, x[..., j], 0.0)
+            if geometric:
+                positive = wj > 0
+                logs = np.log(xj)
+                term = wj * (logs if positive.all() else np.where(positive, logs, 0.0))
+            else:
+                term = wj * xj
+            if total is None or num is None:
+                total = np.array(np.broadcast_to(wj, np.broadcast_shapes(np.shape(wj), np.shape(term))))
+                num = np.array(term)
+            else:
+                total += wj
+                num += term
+        assert total is not None and num is not None, "a mean needs at least one child"
+        if missing == "propagate" and not full:
+            total = np.where(present.all(axis=-1), total, np.nan)
+        out: FloatArray = num / np.where(total > 0, total, np.nan)
+        if geometric:
+            np.exp(out, out=out)
     return out
 
 
