@@ -361,6 +361,8 @@ def test_compare_two_recipes(asem: AsemPair, asem_recipe: cl.Recipe) -> None:
     np.testing.assert_array_equal(table["rank_b"], b.rank().loc[table.index].to_numpy(dtype=float))
     np.testing.assert_array_equal(table["shift"], table["rank_b"] - table["rank_a"])
     assert table["shift"].abs().sum() > 0
+    names = dict(zip(a.data.units, a.data.names, strict=True))
+    assert list(table["name"]) == [names[u] for u in table.index]  # each name beside its own unit
 
 
 # -- spaces: files, and errors that name the place --------------------------------------------------------------------

@@ -74,7 +74,7 @@ def leave_one_out(
     target = node or fw.root.code
     if target not in fw.by_code:
         raise FrameworkError(f"framework {fw.name!r} has no node {target!r}{did_you_mean(target, list(fw.order))}")
-    r0 = nominal.rank(target).to_numpy(dtype=float)
+    r0 = nominal.ranks[target].to_numpy(dtype=float)  # in unit order, as the rows below
     s0 = nominal.score(target).to_numpy(dtype=float)
     parts = []
     for code in fw.indicators:
@@ -112,8 +112,8 @@ def compare_recipes(
     target = node or fw.root.code
     if target not in fw.by_code:
         raise FrameworkError(f"framework {fw.name!r} has no node {target!r}{did_you_mean(target, list(fw.order))}")
-    rank_a = ra.rank(target).astype(float)
-    rank_b = rb.rank(target).astype(float)
+    rank_a = ra.ranks[target].astype(float)  # in unit order, as the names beside them
+    rank_b = rb.ranks[target].astype(float)
     df = pd.DataFrame({"name": list(ds.names), "score_a": ra.score(target), "rank_a": rank_a,
                        "score_b": rb.score(target), "rank_b": rank_b, "shift": rank_b - rank_a},
                       index=pd.Index(ds.units, name="unit"))
