@@ -153,6 +153,23 @@ def test_a_mount_point_is_filled_in_place(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in out.iterdir()) == ["new.txt"]
 
 
+def test_a_write_nested_in_another_does_not_wait_for_it(tmp_path: Path) -> None:
+    """A folder written into the new folder of a write (a command writing its analytics' own folder) neither waits
+    for the outer write's locks nor leaves anything behind."""
+    out = tmp_path / "out"
+
+    def outer(d: Path) -> None:
+        write_atomic_dir(d, lambda e: (e / "inner.txt").write_text("inner", encoding="utf-8"))
+        (d / "outer.txt").write_text("outer", encoding="utf-8")
+
+    t = threading.Thread(target=lambda: write_atomic_dir(out, outer), daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the nested write waited for the outer one"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["inner.txt", "outer.txt"]
+
+
 # A writer in another process: it makes a work folder of the given name (with a file in ``new`` or ``old``), takes
 # its lock as a writer does, says so, then keeps it until its stdin closes.
 HOLDER = """

@@ -244,11 +244,16 @@ def _work_folder(home: Path, prefix: str, target: Path) -> Iterator[Path]:
             fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError as exc:
             raise _at(exc, target) from None
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        held: set[tuple[int, int]] = _HELD.__dict__.setdefault("keys", set())
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            held.add(key)  # a write nested in this one (into the new folder) must not wait for this lock
             try:
                 yield work
             finally:
+                held.discard(key)
                 _put_back(work, target)
                 shutil.rmtree(work, ignore_errors=True)
         finally:
