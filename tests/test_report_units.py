@@ -316,3 +316,28 @@ def test_radar_without_benchmarks_compares_with_all_clusters(tmp_path: Path) -> 
     scores = np.asarray(result.scores[list(rep.dims)], dtype=float)
     assert spec["base"][0]["r"][:-1] == pytest.approx(list(np.median(scores, axis=0)), abs=0.01)
     assert spec["theta"][0] == spec["theta"][-1]  # the polygon is closed
+
+
+def test_a_report_profiles_the_first_units_in_rank_order(mini: cl.Result) -> None:
+    """Profiles of at most max_profiles units, the first in rank order; the report says so and links only to them."""
+    from clusterleap.report._html import render_html
+
+    n = len(mini.units)
+    assert n > 2
+    full = build_report(mini, max_profiles=None)
+    assert [p["code"] for p in full.profiles] == [r["code"] for r in full.ranking] and full.profiles_cut == ""
+    two = build_report(mini, max_profiles=2)
+    first = [r["code"] for r in two.ranking][:2]
+    assert [p["code"] for p in two.profiles] == first
+    assert [r["code"] for r in two.ranking if r["profiled"]] == first
+    assert two.profiles_cut == (f"Profiles of the first 2 of the {n} clusters in rank order. 'clusterleap report "
+                                "--max-profiles' sets how many a report shows; 'clusterleap profile UNIT' gives any "
+                                "cluster's.")
+    page = render_html(two)
+    links = re.findall(r'<td class="cname"><a href="#(u\d+)">', page)
+    assert links == [r["anchor"] for r in two.ranking[:2]]
+    assert two.profiles_cut.replace("'", "&#39;") in page
+    none = build_report(mini, max_profiles=0)
+    assert none.profiles == [] and "profiles" not in [k for k, _ in none.sections]
+    assert 'id="sec-profiles"' not in render_html(none)
+    assert len(re.findall(r'<details class="profile"', render_html(full))) == n

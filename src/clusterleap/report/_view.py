@@ -167,7 +167,7 @@ class Report:
     def sections(self) -> list[tuple[str, str]]:
         """``(id, title)`` of the sections present, in order."""
         keys = ["summary", "ranking", "heatmap"]
-        if self.analytics is not None:
+        if self.profiled:
             keys.append("profiles")
         if self.robustness is not None:
             keys.append("robustness")
