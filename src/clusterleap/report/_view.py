@@ -151,7 +151,7 @@ class Report:
         iv = self.intervals.get(unit)
         return "" if iv is None else interval(iv[0], iv[2])
 
-    def col(self, row: Mapping[str, Any] | pd.Series, key: str) -> str:
+    def col(self, row: Mapping[Any, Any] | pd.Series, key: str) -> str:
         """A text column in the report's language: ``key_zh`` (or ``key`` with ``_en`` replaced) for Chinese."""
         if self.lang == "zh":
             for k in (f"{key}_zh", key.replace("_en", "_zh")):
@@ -296,6 +296,9 @@ class Report:
         """One row per unit in rank order."""
         an = self.analytics
         rows = []
+        # each table read once as records: a pandas row per unit would cost more than the rest of the ranking
+        grades = an.grades.to_dict("records") if an is not None else []
+        types = an.types.to_dict("records") if an is not None else []
         for i in self.order:
             u = self.result.units[i]
             row: dict[str, Any] = {
@@ -306,9 +309,8 @@ class Report:
                 "grade": "", "tier": -1, "type": "",
             }
             if an is not None:
-                g = an.grades.iloc[i]
-                row.update(grade=self.col(g, "grade"), tier=int(g["tier_pos"]),
-                           type=self.col(an.types.iloc[i], "type_name"))
+                g = grades[i]
+                row.update(grade=self.col(g, "grade"), tier=int(g["tier_pos"]), type=self.col(types[i], "type_name"))
             rows.append(row)
         return rows
 
