@@ -341,3 +341,16 @@ def test_a_report_profiles_the_first_units_in_rank_order(mini: cl.Result) -> Non
     assert none.profiles == [] and "profiles" not in [k for k, _ in none.sections]
     assert 'id="sec-profiles"' not in render_html(none)
     assert len(re.findall(r'<details class="profile"', render_html(full))) == n
+
+
+def test_the_report_command_caps_profiles(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clusterleap.cli import app
+
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "-f", str(MINI / "framework.yaml"), "-d", str(MINI / "data.csv"), "-r",
+                                   str(MINI / "recipe.yaml"), "-o", str(out), "--max-profiles", "1"])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<details class="profile"', page)) == 1 and "Profiles of the first 1 of the " in page
