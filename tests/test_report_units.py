@@ -354,3 +354,10 @@ def test_the_report_command_caps_profiles(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     page = out.read_text(encoding="utf-8")
     assert len(re.findall(r'<details class="profile"', page)) == 1 and "Profiles of the first 1 of the " in page
+
+
+def test_the_report_command_and_the_python_report_default_to_the_same_profile_cap() -> None:
+    from clusterleap.cli import report as report_cli
+    from clusterleap.report._view import MAX_PROFILES
+
+    assert report_cli.MAX_PROFILES == MAX_PROFILES == 200
