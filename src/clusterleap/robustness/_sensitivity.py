@@ -72,8 +72,8 @@ def saltelli_design(
     permutations ``pi`` and jitters ``v`` for ``A`` and ``B`` (Latin hypercube sampling; McKay, Beckman and Conover
     1979), from a stream spawned from ``seed``.
 
-    A design of more than :data:`~clusterleap.memory.MAX_RUNS` rows, or needing more than ``memory_limit`` bytes
-    (default: 80 % of the memory available), is refused before drawing (:func:`clusterleap.memory.check_runs`)."""
+    A design of more than :data:`._memory.MAX_RUNS` rows, or needing more than ``memory_limit`` bytes
+    (default: 80 % of the memory available), is refused before drawing (:func:`._memory.check_runs`)."""
     d = len(groups)
     if d == 0:
         raise SpaceError("Sobol' analysis needs at least one uncertain factor (the space has none)")
