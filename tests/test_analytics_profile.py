@@ -9,6 +9,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import clusterleap as cl
 from clusterleap.analysis import (
@@ -172,3 +174,34 @@ def test_analytics_tables_written_atomically(tmp_path: object) -> None:
     assert list(grades.index) == list(r.units)
     contrib = pd.read_csv(out / "gaps" / "contribution.csv", index_col=0)
     assert np.allclose(contrib.to_numpy(), an.gaps.contribution.to_numpy(), equal_nan=True)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.integers(1, 9).flatmap(lambda u: st.tuples(
+    st.lists(st.lists(st.one_of(st.sampled_from([0.0, 1.0, 2.0, 5.0, math.nan]), st.floats(-5, 5)),
+                      min_size=2, max_size=2), min_size=u, max_size=u),
+    st.lists(st.booleans(), min_size=u, max_size=u),
+    st.lists(st.booleans(), min_size=u, max_size=u))))
+def test_leave_one_out_median_and_percentile_match_the_definition(
+        case: tuple[list[list[float]], list[bool], list[bool]]) -> None:
+    """Per row: the median of the members other than the row itself (NaN left out, as nanmedian) and the share of
+    them scoring lower, ties counted half; computed by one sort per column instead of one median per row."""
+    from clusterleap.analysis._profile import _leave_one_out
+
+    x = np.array(case[0], dtype=float)
+    members, drop = np.array(case[1]), np.array(case[1]) & np.array(case[2])
+    med, pct = _leave_one_out(x, members, drop)
+    for i in range(len(x)):
+        others = members.copy()
+        if drop[i]:
+            others[i] = False
+        px = x[others]
+        for j in range(x.shape[1]):
+            col = px[:, j][~np.isnan(px[:, j])]
+            want = float(np.median(col)) if len(col) else math.nan
+            assert (math.isnan(want) and math.isnan(med[i, j])) or med[i, j] == pytest.approx(want), (i, j)
+            if len(col) and not math.isnan(x[i, j]):
+                lower = (col < x[i, j]).sum() + 0.5 * (col == x[i, j]).sum()
+                assert pct[i, j] == pytest.approx(100.0 * lower / len(col)), (i, j)
+            else:
+                assert math.isnan(pct[i, j])

@@ -174,6 +174,11 @@ WARNS = {
                             r"year\?",
     "data_percent_cells.xlsx": r"sheet 'data', column 'a': 2 cell\(s\) formatted as percent in Excel \(e.g. E2 "
                                r"stores 0.015, shown as 1.5 %\); read as the percentage shown",
+    "data_empty_indicator.csv": r"data_empty_indicator.csv: only 2 of the 3 indicators of framework 'mini' carry data "
+                                r"in 2023 \(1 empty: b\); the scores rest on those 2, and empty indicators are left "
+                                r"out of their parents' means \(their weight goes to their siblings\)",
+    "data_empty_dimension.csv": r"data_empty_dimension.csv: dimension\(s\) D2 of framework 'mini' have no data for "
+                                r"any unit in 2023: the index is computed without them",
 }
 
 
@@ -204,6 +209,9 @@ READS: dict[str, Callable[[Any], Any]] = {
     "data_year_sparse.csv": lambda r: r.year == 2024,
     "data_formula_unit.csv": lambda r: r.units[0].startswith("=HYPERLINK"),
     "data_formula_text_unit.xlsx": lambda r: r.units[0].startswith("=HYPERLINK"),
+    # an empty indicator's weight goes to its sibling (D1 is a alone), an empty dimension's to the other (IDX is D1)
+    "data_empty_indicator.csv": lambda r: r.scores["b"].isna().all() and list(r.scores["D1"][:2]) == [0.0, 100.0],
+    "data_empty_dimension.csv": lambda r: r.scores["D2"].isna().all() and list(r.scores["IDX"]) == list(r.scores["D1"]),
 }
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -151,12 +153,113 @@ def test_a_mount_point_is_filled_in_place(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in out.iterdir()) == ["new.txt"]
 
 
-def test_stale_temporary_files_of_a_killed_run_are_swept(tmp_path: Path) -> None:
-    stale = tmp_path / ".out.clusterleap-abc123"
-    stale.mkdir()
-    (stale / "scores.csv").write_text("half", encoding="utf-8")
-    write_atomic_dir(tmp_path / "out", lambda d: (d / "x.txt").write_text("x", encoding="utf-8"))
+def test_a_write_nested_in_another_does_not_wait_for_it(tmp_path: Path) -> None:
+    """A folder written into the new folder of a write (a command writing its analytics' own folder) neither waits
+    for the outer write's locks nor leaves anything behind."""
+    out = tmp_path / "out"
+
+    def outer(d: Path) -> None:
+        write_atomic_dir(d, lambda e: (e / "inner.txt").write_text("inner", encoding="utf-8"))
+        (d / "outer.txt").write_text("outer", encoding="utf-8")
+
+    t = threading.Thread(target=lambda: write_atomic_dir(out, outer), daemon=True)
+    t.start()
+    t.join(60)
+    assert not t.is_alive(), "the nested write waited for the outer one"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert sorted(p.name for p in out.iterdir()) == ["inner.txt", "outer.txt"]
+
+
+# A writer in another process: it makes a work folder of the given name (with a file in ``new`` or ``old``), takes
+# its lock as a writer does, says so, then keeps it until its stdin closes.
+HOLDER = """
+import fcntl, os, sys
+work = sys.argv[1]
+os.makedirs(os.path.join(work, sys.argv[2]))
+open(os.path.join(work, sys.argv[2], "a.txt"), "w").write("half")
+fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def _holder(work: Path, inner: str = "new") -> subprocess.Popen[str]:
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(work), inner], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    return proc
+
+
+def test_a_dead_writers_work_folder_is_swept_and_a_live_writers_is_kept(tmp_path: Path) -> None:
+    """Any write into a folder removes the work folders there whose writer is dead (their lock is free), whatever
+    target they were for, and keeps those of a live writer; a previous output a dead writer had set aside between
+    two renames is put back, not removed."""
+    dead = tmp_path / ".out.clusterleap-0123456789abcdef"
+    aside = tmp_path / ".res.clusterleap-00000000000000aa"
+    live = tmp_path / ".other.csv.clusterleap-fedcba9876543210"
+    mine = tmp_path / ".notes.clusterleap-draft"  # not a work folder's name: never touched
+    mine.mkdir()
+    for work, inner in ((dead, "new"), (aside, "old")):
+        proc = _holder(work, inner)
+        proc.communicate("")  # the writer ends; the kernel drops its lock
+    writer = _holder(live)
+    try:
+        write_atomic_file(tmp_path / "x.txt", lambda p: p.write_text("x", encoding="utf-8"))
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, mine.name, "res", "x.txt"])
+        assert (tmp_path / "res" / "a.txt").read_text(encoding="utf-8") == "half"  # put back
+        assert (live / "new" / "a.txt").exists()
+        assert files.sweep(tmp_path) == []
+    finally:
+        writer.communicate("")
+    assert files.sweep(tmp_path) == [live]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([mine.name, "res", "x.txt"])
+
+
+# A writer killed in the middle: it writes a folder (and, with "old", on a system that cannot swap two folders),
+# says so, then stops for good (in the callback, or between the two renames that replace an existing folder).
+KILLED = """
+import os, sys, time
+from pathlib import Path
+from clusterleap import _files as files
+target, how = Path(sys.argv[1]), sys.argv[2]
+def stop():
+    print("ready", flush=True)
+    time.sleep(600)
+def write(d):
+    (d / "a.txt").write_text("new", encoding="utf-8")
+    if how == "callback":
+        stop()
+if how == "between":
+    files._exchange = lambda a, b: False
+    rename = os.rename
+    def rename_then_stop(a, b):
+        rename(a, b)
+        if Path(b).name == "old":
+            stop()
+    files.os.rename = rename_then_stop
+files.write_atomic_dir(target, write, force=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["callback", "between"])
+def test_a_killed_writer_leaves_nothing_behind_without_a_next_write(tmp_path: Path, how: str) -> None:
+    """SIGKILL a writer mid-write: its watcher removes the work folder (and puts the previous output back where
+    the kill came between two renames) with no later write into the folder."""
+    out = tmp_path / "out"
+    write_atomic_dir(out, lambda d: (d / "a.txt").write_text("old", encoding="utf-8"))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(out), how], stdout=subprocess.PIPE, text=True,
+                            env=env)
+    assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+    assert len(list(tmp_path.iterdir())) == (1 if how == "between" else 2)  # a work folder (and out, or not)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 20
+    while [p.name for p in tmp_path.iterdir()] != ["out"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert (out / "a.txt").read_text(encoding="utf-8") == "old"
 
 
 def test_report_refuses_a_robustness_folder_of_other_inputs(tmp_path: Path) -> None:
@@ -211,19 +314,20 @@ def test_no_sandbox_only_as_root(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_robustness_refuses_a_run_too_large_for_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from clusterleap.cli import robustness as rob
-    from clusterleap.cli.robustness import memory_estimate
+    from clusterleap.robustness import _memory as memory
 
-    monkeypatch.setattr(rob, "_memory_available", lambda: 1_000_000_000)
-
-    # 1,000 runs of 3 units x 3 aggregates and 2 dimensions: 8 x 1000 x (6 + 27) bytes + 200 MB
-    assert memory_estimate(1000, 3, 3, 2) == 8 * 1000 * (3 * 2 + 3 * 3 * 3) + 200_000_000
+    monkeypatch.setattr(memory, "memory_available", lambda: 1_000_000_000)
     space = tmp_path / "space.yaml"
     space.write_text("factors:\n  - weights: {level: 1, noise: 0.25}\n", encoding="utf-8")
+    # 10,000,000 runs of 3 units x 3 aggregates and 3 uncertain inputs: 8 x (10^7 x (9 + 27) + 2 x 3 x 3 x 7)
+    # bytes + 200 MB = 3.08 GB, over 80 % of 1 GB
     code, text = cli("robustness", "-f", FW, "-d", DATA, "-s", space, "-n", "10000000", "-o", tmp_path / "rob")
     assert code == 2
-    assert text == ("error: --samples: 10,000,000 runs need about 3.1 GB of memory, more than the 1.0 GB available; "
-                    "use fewer samples (memory grows with samples x units x nodes)")
+    assert text == ("error: --samples: 10,000,000 runs need about 3.1 GB of memory, more than the limit of 800 MB "
+                    "(80 % of the 1.0 GB available); use fewer samples (memory grows with samples x units x nodes)")
+    code, text = cli("robustness", "-f", FW, "-d", DATA, "-s", space, "-n", "10000000", "--memory-limit", "2.5",
+                     "-o", tmp_path / "rob")
+    assert code == 2 and "more than the limit of 2.5 GB (the limit given)" in text
     assert not (tmp_path / "rob").exists()
 
 

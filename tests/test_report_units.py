@@ -316,3 +316,48 @@ def test_radar_without_benchmarks_compares_with_all_clusters(tmp_path: Path) -> 
     scores = np.asarray(result.scores[list(rep.dims)], dtype=float)
     assert spec["base"][0]["r"][:-1] == pytest.approx(list(np.median(scores, axis=0)), abs=0.01)
     assert spec["theta"][0] == spec["theta"][-1]  # the polygon is closed
+
+
+def test_a_report_profiles_the_first_units_in_rank_order(mini: cl.Result) -> None:
+    """Profiles of at most max_profiles units, the first in rank order; the report says so and links only to them."""
+    from clusterleap.report._html import render_html
+
+    n = len(mini.units)
+    assert n > 2
+    full = build_report(mini, max_profiles=None)
+    assert [p["code"] for p in full.profiles] == [r["code"] for r in full.ranking] and full.profiles_cut == ""
+    two = build_report(mini, max_profiles=2)
+    first = [r["code"] for r in two.ranking][:2]
+    assert [p["code"] for p in two.profiles] == first
+    assert [r["code"] for r in two.ranking if r["profiled"]] == first
+    assert two.profiles_cut == (f"Profiles of the first 2 of the {n} clusters in rank order. 'clusterleap report "
+                                "--max-profiles' sets how many a report shows; 'clusterleap profile UNIT' gives any "
+                                "cluster's.")
+    page = render_html(two)
+    links = re.findall(r'<td class="cname"><a href="#(u\d+)">', page)
+    assert links == [r["anchor"] for r in two.ranking[:2]]
+    assert two.profiles_cut.replace("'", "&#39;") in page
+    none = build_report(mini, max_profiles=0)
+    assert none.profiles == [] and "profiles" not in [k for k, _ in none.sections]
+    assert 'id="sec-profiles"' not in render_html(none)
+    assert len(re.findall(r'<details class="profile"', render_html(full))) == n
+
+
+def test_the_report_command_caps_profiles(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clusterleap.cli import app
+
+    out = tmp_path / "r.html"
+    res = CliRunner().invoke(app, ["report", "-f", str(MINI / "framework.yaml"), "-d", str(MINI / "data.csv"), "-r",
+                                   str(MINI / "recipe.yaml"), "-o", str(out), "--max-profiles", "1"])
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert len(re.findall(r'<details class="profile"', page)) == 1 and "Profiles of the first 1 of the " in page
+
+
+def test_the_report_command_and_the_python_report_default_to_the_same_profile_cap() -> None:
+    from clusterleap.cli import report as report_cli
+    from clusterleap.report._view import MAX_PROFILES
+
+    assert report_cli.MAX_PROFILES == MAX_PROFILES == 200

@@ -121,7 +121,8 @@ def test_panel_year_selection(asem_paths) -> None:  # type: ignore[no-untyped-de
 def test_public_api_is_what_all_lists() -> None:
     assert set(cl.__all__) == {
         "Basis", "ClusterleapError", "DataError", "DataWarning", "Dataset", "Framework", "FrameworkError", "Goalposts",
-        "GradingScheme", "JudgementError", "Node", "Plan", "Provenance", "Recipe", "RecipeError", "Result",
+        "GradingScheme", "JudgementError", "MemoryLimitError", "Node", "Plan", "Provenance", "Recipe", "RecipeError",
+        "Result",
         "SpaceError", "Step", "__version__", "analyse", "builtin_frameworks", "calibrate", "evaluate", "load_framework",
         "profile",
         "read_data", "read_framework_yaml", "read_imeta", "regenerate", "trends",

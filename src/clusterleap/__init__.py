@@ -15,6 +15,7 @@ from .errors import (
     DataWarning,
     FrameworkError,
     JudgementError,
+    MemoryLimitError,
     RecipeError,
     SpaceError,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "Goalposts",
     "GradingScheme",
     "JudgementError",
+    "MemoryLimitError",
     "Node",
     "Plan",
     "Provenance",

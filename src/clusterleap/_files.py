@@ -7,10 +7,10 @@ refuses aliases that expand beyond :data:`YAML_MAX_NODES` nodes ("billion laughs
 YAML 1.2 core schema, so that ``NO`` or ``off`` stay text, ``007`` stays text and ``2e0`` is a number.
 
 Writing: an output is checked first (never the current folder, never a special file such as a FIFO or a device,
-never an existing file or non-empty folder unless ``force``), built under a temporary name inside the target's
-own file system while a lock on its folder keeps other clusterleap writers out, and put in place by one rename
-(folders are swapped with ``renameat2(RENAME_EXCHANGE)`` where Linux offers it). Temporary names start with
-``.<name>.clusterleap-``; the next writer of the same target removes any a killed run left.
+never an existing file or non-empty folder unless ``force``), built in a work folder inside the target's own file
+system while a lock on its folder keeps other clusterleap writers out, and put in place by one rename (folders are
+swapped with ``renameat2(RENAME_EXCHANGE)`` where Linux offers it). The work folder (``.<name>.clusterleap-<16 hex
+digits>``) is gone when the write ends however it ends, a SIGKILL included: see :func:`_work_folder`.
 
 Every text cell of every CSV and xlsx the project writes goes through :func:`neutralise` (OWASP, "CSV
 Injection"): text a spreadsheet would run as a formula gets a leading apostrophe; numbers are never changed (tables
@@ -27,12 +27,13 @@ import fcntl
 import math
 import os
 import re
+import secrets
 import shutil
 import stat
-import tempfile
+import subprocess
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, cast
 
@@ -40,6 +41,7 @@ import yaml
 
 __all__ = [
     "FORMULA_START",
+    "WORK_NAME",
     "YAML_MAX_BYTES",
     "YAML_MAX_DEPTH",
     "YAML_MAX_NODES",
@@ -48,6 +50,7 @@ __all__ = [
     "neutralise_workbook",
     "quote_cell",
     "read_yaml",
+    "sweep",
     "write_atomic_dir",
     "write_atomic_file",
 ]
@@ -180,16 +183,118 @@ def _locked(folder: Path, target: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _sweep(folder: Path, prefix: str) -> None:
-    """Remove what killed writers left in ``folder`` under names starting with ``prefix`` (called under the lock:
-    no live writer owns them)."""
-    for entry in os.scandir(folder):
-        if entry.name.startswith(prefix):
-            path = Path(entry.path)
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+# -- work folders ---------------------------------------------------------------------------------------------------
+#: The name of a work folder: ``.<target name>.clusterleap-<16 hex digits>`` beside the target, or
+#: ``.clusterleap-<16 hex digits>`` inside a target that is a mount point. Nothing else is ever removed as one.
+WORK_NAME = re.compile(r"^\.(?:(?P<target>.+)\.)?clusterleap-[0-9a-f]{16}$")
+
+#: The watcher of one write (a POSIX shell, so that it starts in a millisecond): it waits until the writer's end of
+#: a pipe closes, which the kernel does when the writer ends however it ends (SIGKILL included), then puts back a
+#: previous output that a kill left set aside (``old``, only where the system cannot swap two folders in one step)
+#: and removes the work folder. The writer closes the pipe only after its own clean-up, so the watcher never
+#: removes anything of a live writer; the work folder's name is unique to the write, so nothing of another one.
+_WATCH = ('read -r _; if [ -d "$1/old" ] && [ ! -e "$2" ] && [ ! -L "$2" ]; then mv -- "$1/old" "$2"; fi; '
+          'rm -rf -- "$1"')
+
+
+def _watch(work: Path, target: Path) -> subprocess.Popen[bytes] | None:
+    """Start the watcher of ``work`` (see :data:`_WATCH`) in a session of its own, so that a signal to the
+    writer's process group does not take it along; None where no shell can be started (then the sweep of a later
+    write is the only clean-up)."""
+    try:
+        return subprocess.Popen(["/bin/sh", "-c", _WATCH, "clusterleap-watch", str(work), str(target)],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+    except OSError:
+        return None
+
+
+def _release(watcher: subprocess.Popen[bytes] | None) -> None:
+    """Tell the watcher the write is over (its work folder is already gone) and reap it."""
+    if watcher is None:
+        return
+    with suppress(OSError):
+        if watcher.stdin is not None:
+            watcher.stdin.close()
+    with suppress(subprocess.TimeoutExpired):
+        watcher.wait(5)
+
+
+def _put_back(work: Path, target: Path) -> None:
+    """Where a write stopped between its two renames (setting the previous output aside as ``work/old``, then
+    moving the new one in), put the previous output back, so that clean-up never removes a user's files."""
+    old = work / "old"
+    if old.is_dir() and not old.is_symlink() and not os.path.lexists(target):
+        with suppress(OSError):
+            os.rename(old, target)
+
+
+@contextmanager
+def _work_folder(home: Path, prefix: str, target: Path) -> Iterator[Path]:
+    """A fresh private folder ``home/<prefix><16 hex digits>`` for one write of ``target``, gone when the write
+    ends however it ends: this process removes it on success, error or interrupt; its watcher (:data:`_WATCH`)
+    when this process is killed; and, if the watcher died with it (a whole container stopped, a power cut), the
+    sweep of the next write into ``home`` (:func:`sweep`), which knows the folder is stale because its lock is
+    free: the writer holds an flock on the folder for as long as it runs, and the kernel drops it at its death."""
+    work = home / f"{prefix}{secrets.token_hex(8)}"
+    watcher = _watch(work, target)  # before the folder exists: no moment in which a kill leaves it unwatched
+    try:
+        try:
+            os.mkdir(work, 0o700)
+            fd = os.open(work, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError as exc:
+            raise _at(exc, target) from None
+        st = os.fstat(fd)
+        key = (st.st_dev, st.st_ino)
+        held: set[tuple[int, int]] = _HELD.__dict__.setdefault("keys", set())
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held.add(key)  # a write nested in this one (into the new folder) must not wait for this lock
+            try:
+                yield work
+            finally:
+                held.discard(key)
+                _put_back(work, target)
+                shutil.rmtree(work, ignore_errors=True)
+        finally:
+            os.close(fd)
+    finally:
+        _release(watcher)
+
+
+def sweep(folder: str | Path) -> list[Path]:
+    """Remove the work folders in ``folder`` whose writer is gone, and return them. A work folder (its name
+    matches :data:`WORK_NAME`) is stale when its flock can be taken: a live writer, in this process or another,
+    holds it from the folder's first moment to its last, and the kernel releases it when the writer dies. A
+    previous output a dead writer left set aside is put back first (:func:`_put_back`)."""
+    home = Path(folder)
+    gone: list[Path] = []
+    try:
+        entries = list(os.scandir(home))
+    except OSError:
+        return gone
+    for entry in entries:
+        found = WORK_NAME.match(entry.name)
+        if found is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held: a live writer's
+            os.close(fd)
+            continue
+        try:
+            work = Path(entry.path)
+            if found["target"]:
+                _put_back(work, home / found["target"])
+            shutil.rmtree(work, ignore_errors=True)
+            gone.append(work)
+        finally:
+            os.close(fd)
+    return gone
 
 
 def _writing(exc: OSError, target: Path) -> OSError:
@@ -222,30 +327,24 @@ def _exchange(a: Path, b: Path) -> bool:
 
 # -- writing --------------------------------------------------------------------------------------------------------
 def write_atomic_file(path: str | Path, write: Callable[[Path], object], *, force: bool = False) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path`` (same suffix, so writers that choose a format by
-    extension still do), then rename it into place: readers see the old file or the whole new one, never a part.
-    The target is checked first (:func:`check_target`); an existing file is replaced only with ``force``. The
-    file gets the usual permissions (0666 less the umask), not the temporary file's private ones."""
+    """Call ``write(tmp)`` on a temporary file of the target's own name in a work folder beside ``path`` (so
+    writers that choose a format by extension still do), then rename it into place: readers see the old file or
+    the whole new one, never a part. The target is checked first (:func:`check_target`); an existing file is
+    replaced only with ``force``. The file gets the usual permissions (0666 less the umask)."""
     target = check_target(path, folder=False, force=force)
     _make_parent(target)
     with _locked(target.parent, target):
         check_target(target, folder=False, force=force)  # again, now that no other writer runs
-        _sweep(target.parent, f".{target.name}{TMP_TAG}")
-        try:
-            fd, name = tempfile.mkstemp(prefix=f".{target.name}{TMP_TAG}", suffix=target.suffix, dir=target.parent)
-        except OSError as exc:
-            raise _at(exc, target) from None
-        os.close(fd)
-        tmp = Path(name)
-        try:
+        sweep(target.parent)
+        with _work_folder(target.parent, f".{target.name}{TMP_TAG}", target) as work:
+            tmp = work / target.name
             try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
                 write(tmp)
                 os.chmod(tmp, 0o666 & ~_umask())
                 os.replace(tmp, target)
             except OSError as exc:
                 raise _writing(exc, target) from None
-        finally:
-            tmp.unlink(missing_ok=True)
     return target
 
 
@@ -254,54 +353,43 @@ def write_atomic_dir(directory: str | Path, write: Callable[[Path], None], *, fo
     a kill at any moment see the previous folder or the complete new one, never a mix. An existing non-empty
     folder is replaced (as a whole; none of its files survive) only with ``force``.
 
-    The temporary folder is made beside the target, on the same file system; when the target is a mount point
-    (a Docker volume, say) it is made inside it and its entries are moved up one by one instead (not as one
-    step: docs/limits.md)."""
+    The temporary folder is made in a work folder beside the target, on the same file system; when the target is
+    a mount point (a Docker volume, say) it is made inside it and its entries are moved up one by one instead (not
+    as one step: docs/limits.md)."""
     target = check_target(directory, folder=True, force=force)
     _make_parent(target)
     mount = target.is_dir() and os.path.ismount(target)
     home = target if mount else target.parent
     with _locked(home, target):
         check_target(target, folder=True, force=force)
-        _sweep(home, TMP_TAG if mount else f".{target.name}{TMP_TAG}")
-        try:
-            tmp = Path(tempfile.mkdtemp(prefix=TMP_TAG if mount else f".{target.name}{TMP_TAG}", dir=home))
-        except OSError as exc:
-            raise _at(exc, target) from None
-        try:
+        sweep(home)
+        with _work_folder(home, TMP_TAG if mount else f".{target.name}{TMP_TAG}", target) as work:
+            new = work / "new"
             try:
-                write(tmp)
-                os.chmod(tmp, 0o777 & ~_umask())
+                os.mkdir(new, 0o700)
+                write(new)
+                os.chmod(new, 0o777 & ~_umask())
                 if mount:
-                    _replace_entries(tmp, target)
+                    _replace_entries(new, target, work / "old")
                 elif not target.exists():
-                    os.rename(tmp, target)
-                elif not _exchange(tmp, target):  # two renames where the system cannot swap in one
-                    old = Path(tempfile.mkdtemp(prefix=f".{target.name}{TMP_TAG}old-", dir=home))
-                    os.rename(target, old / "old")
-                    try:
-                        os.rename(tmp, target)
-                    except OSError:
-                        os.rename(old / "old", target)  # the previous output back in place
-                        shutil.rmtree(old, ignore_errors=True)
-                        raise
-                    tmp = old
+                    os.rename(new, target)
+                elif not _exchange(new, target):  # two renames where the system cannot swap in one
+                    os.rename(target, work / "old")
+                    os.rename(new, target)  # on failure, the work folder's clean-up puts the previous one back
             except OSError as exc:
                 raise _writing(exc, target) from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)  # the new folder on error, else the previous one
     return target
 
 
-def _replace_entries(tmp: Path, target: Path) -> None:
-    """At a mount point: set aside every old entry, move every new one up, then drop the old ones."""
-    old = Path(tempfile.mkdtemp(prefix=f"{TMP_TAG}old-", dir=target))
+def _replace_entries(new: Path, target: Path, old: Path) -> None:
+    """At a mount point: set aside every old entry, move every new one up (the old ones go with the work
+    folder)."""
+    os.mkdir(old, 0o700)
     for entry in os.scandir(target):
-        if not entry.name.startswith(TMP_TAG):
+        if not WORK_NAME.match(entry.name):
             os.rename(entry.path, old / entry.name)
-    for entry in os.scandir(tmp):
+    for entry in os.scandir(new):
         os.rename(entry.path, target / entry.name)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 # -- reading YAML ---------------------------------------------------------------------------------------------------

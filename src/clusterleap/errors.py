@@ -11,6 +11,7 @@ as one line without a traceback::
      +-- SpaceError       an uncertainty space is invalid
      +-- ReportError      a report cannot be made (format, language, robustness folder, Chromium)
      +-- IndicatorSpecError  an indicator-definitions file (records to indicators) is invalid
+     +-- MemoryLimitError  a run would need more memory (or runs) than the limit (robustness analyses)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ __all__ = [
     "FrameworkError",
     "IndicatorSpecError",
     "JudgementError",
+    "MemoryLimitError",
     "MethodWarning",
     "RecipeError",
     "ReportError",
@@ -51,6 +53,17 @@ class JudgementError(ClusterleapError):
 
 class SpaceError(ClusterleapError):
     """An uncertainty space is invalid."""
+
+
+class MemoryLimitError(ClusterleapError):
+    """A run would need more memory, or more runs, than the limit allows (estimated before anything is allocated,
+    see :func:`clusterleap.robustness.uncertainty_analysis`); nothing was allocated. ``need`` and ``limit`` are the
+    estimate and the limit in bytes (``limit`` None when the number of runs is what is refused)."""
+
+    def __init__(self, message: str, need: int, limit: int | None) -> None:
+        super().__init__(message)
+        self.need = need
+        self.limit = limit
 
 
 class ReportError(ClusterleapError):

@@ -181,7 +181,7 @@ def load_actions(spec: Sequence[Any] | str | Path | None = None) -> tuple[Action
     return _read_mappings(list(spec), "action rules")
 
 
-def _evidence(rule: ActionRule, node: str, fw: Framework, row: pd.Series) -> tuple[str, str, float, float]:
+def _evidence(rule: ActionRule, node: str, fw: Framework, row: Mapping[str, Any]) -> tuple[str, str, float, float]:
     """Words for why a rule fired (English, Chinese), the compared value and the comparison value."""
     col, ref_col = TRIGGERS[rule.trigger]
     score = float(row["score"])
@@ -218,19 +218,28 @@ def recommend(
               if r.node == INDEX or r.node in fw]
     all_units = list(dict.fromkeys(table.index.get_level_values("unit")))
     chosen = all_units if units is None else list(units)
-    found: dict[tuple[str, str], list[tuple[ActionRule, str, pd.Series]]] = {}
-    for unit in chosen:
-        rows = table.xs(unit, level="unit")
-        pos = {str(c): i for i, c in enumerate(rows.index)}
-        for rule, node in usable:
-            row = rows.iloc[pos[node]]
-            col = TRIGGERS[rule.trigger][0]
-            v = float(row[col])
-            if not np.isnan(v) and v < rule.threshold:
-                found.setdefault((unit, rule.action), []).append((rule, node, row))
+    # one column per rule over every unit (not one lookup per unit and rule), then the hits in unit and rule order
+    by_node: dict[str, pd.DataFrame] = {}
+    for node in dict.fromkeys(n for _, n in usable):
+        frame = table.xs(node, level="node")
+        assert isinstance(frame, pd.DataFrame)
+        by_node[node] = frame.reindex(chosen)
+    hits_at: list[tuple[int, int]] = []
+    for r, (rule, node) in enumerate(usable):
+        v = by_node[node][TRIGGERS[rule.trigger][0]].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            hits_at.extend((int(u), r) for u in np.flatnonzero(v < rule.threshold))
+    hits_at.sort()
+    records: dict[str, list[dict[str, Any]]] = {}
+    found: dict[tuple[str, str], list[tuple[ActionRule, str, Mapping[str, Any]]]] = {}
+    for u, r in hits_at:
+        rule, node = usable[r]
+        if node not in records:
+            records[node] = [{str(k): v for k, v in rec.items()} for rec in by_node[node].to_dict("records")]
+        found.setdefault((chosen[u], rule.action), []).append((rule, node, records[node][u]))
     out = []
     for (unit, action), hits in found.items():
-        def severity(h: tuple[ActionRule, str, pd.Series]) -> tuple[int, float]:
+        def severity(h: tuple[ActionRule, str, Mapping[str, Any]]) -> tuple[int, float]:
             return h[0].priority, float(h[2][TRIGGERS[h[0].trigger][0]]) - h[0].threshold
 
         hits.sort(key=severity)

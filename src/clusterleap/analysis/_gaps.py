@@ -406,7 +406,7 @@ class Gaps:
             known = [str(u) for u in self.reference.index]
             raise DataError(f"no unit {unit!r} among the gaps{unit_hint(unit, known)}")
         codes = [c for c in fw.order if level is None or fw.level[c] == level]
-        total = float(self.gap[fw.root.code].to_numpy(dtype=float)[list(self.gap.index).index(unit)])
+        total = float(self.gap[fw.root.code].to_numpy(dtype=float)[self.gap.index.get_loc(unit)])
         df = pd.DataFrame({
             "level": [fw.level[c] for c in codes],
             "score": self.result.scores.loc[unit, codes].to_numpy(dtype=float),

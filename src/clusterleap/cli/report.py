@@ -19,6 +19,10 @@ from .options import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt,
 
 __all__ = ["report"]
 
+#: The default of --max-profiles: the report's own default (clusterleap.report._view.MAX_PROFILES, held equal by a
+#: test), written here because importing the report package would slow every command's start.
+MAX_PROFILES = 200
+
 
 class Format(StrEnum):
     html = "html"
@@ -47,6 +51,8 @@ def report(
                                              "(default: all domestic clusters).")] = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
                                                   "best or targets.")] = None,
+    max_profiles: Annotated[int, typer.Option("--max-profiles", min=0, help="Cluster profiles shown, the first in "
+                                              "rank order (0: none; each adds a page).")] = MAX_PROFILES,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
 ) -> None:
@@ -72,7 +78,8 @@ def report(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)  # already reported once by the evaluation above
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
-        rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title)
+        rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title,
+                           max_profiles=max_profiles)
     if result.illustrative:
         console.print(illustrative_notice(lang.value), style="yellow")
     path = write_report(rep, out, fmt=kind, force=force)

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import resource
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,51 +19,12 @@ from ..errors import SpaceError
 from ..grading import load_scheme
 from ..robustness import Problem, Samples, compare_recipes, grade_shares, leave_one_out, propagate, write_folder
 from ..robustness._designs import fresh_seed
+from ..robustness._memory import check_runs
 from .app import app, console, err_console, guarded, warn
 from .core import read_data_opt
 from .options import ForceOpt, SheetOpt
 
-__all__ = ["MAX_RUNS", "memory_estimate", "robustness"]
-
-#: The most runs (samples, or base samples x (factors + 2) with --sobol) one robustness analysis makes.
-MAX_RUNS = 20_000_000
-
-
-def memory_estimate(runs: int, units: int, nodes: int, dims: int) -> int:
-    """Bytes a robustness analysis of ``runs`` runs holds at its peak: the uniforms and decoded draws (``runs x
-    dims``, three arrays), scores and ranks of every unit and kept node (two arrays, and one more while ranking),
-    8 bytes each, plus 200 MB for the evaluation itself."""
-    return 8 * runs * (3 * dims + 3 * units * nodes) + 200_000_000
-
-
-def _memory_available() -> int | None:
-    """Bytes this process may still use: the smaller of the address-space limit and MemAvailable (Linux)."""
-    limits = []
-    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    if soft != resource.RLIM_INFINITY:
-        limits.append(int(soft))
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    limits.append(int(line.split()[1]) * 1024)
-    except OSError:
-        pass
-    return min(limits) if limits else None
-
-
-def _check_size(runs: int, units: int, nodes: int, dims: int) -> None:
-    """Refuse, before anything is drawn, a run too large for the limit or for this machine's memory."""
-    need = memory_estimate(runs, units, nodes, dims)
-    if runs > MAX_RUNS:
-        raise SpaceError(f"--samples: {runs:,} runs is more than the limit of {MAX_RUNS:,} (about "
-                         f"{need / 1e9:,.1f} GB of memory); use fewer samples")
-    have = _memory_available()
-    if have is not None and need > 0.8 * have:
-        raise SpaceError(f"--samples: {runs:,} runs need about {need / 1e9:,.1f} GB of memory, more than the "
-                         f"{have / 1e9:,.1f} GB available; use fewer samples (memory grows with samples x units x "
-                         "nodes)")
-
+__all__ = ["robustness"]
 
 def _fmt(v: Any, digits: int = 1) -> str:
     return "-" if pd.isna(v) else f"{float(v):.{digits}f}"
@@ -151,6 +111,8 @@ def robustness(
                                                 "probabilities; default: the recipe's grading, if any.")] = None,
     compare: Annotated[Path | None, typer.Option("--compare", help="A second recipe: writes compare_recipes.csv, "
                                                  "each unit's index score and rank under both.")] = None,
+    memory_limit: Annotated[float | None, typer.Option("--memory-limit", min=0.001, help="GB the run may use "
+                                                       "(default: 80 % of the memory available).")] = None,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
 ) -> None:
@@ -167,19 +129,22 @@ def robustness(
     check_target(out, folder=True, force=force)  # before the work, not after it
     problem = Problem.build(framework, read_data_opt(data, sheet), recipe, space, year)
     runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
-    _check_size(runs, len(problem.units), len(problem.output_nodes()), problem.dims)
+    limit = None if memory_limit is None else int(memory_limit * 1e9)
+    check_runs(runs, len(problem.units), len(problem.output_nodes()), problem.dims, workers=workers, limit=limit,
+               what="--samples")
     # checked before sampling, so that a wrong name fails at once
     scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if seed is None:
         seed = fresh_seed()
-    u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
+    u = (problem.saltelli(samples, seed, memory_limit=limit) if sobol
+         else problem.sample(samples, seed, memory_limit=limit))
     runs = u.shape[0]
     with Progress(TextColumn("propagating", style="bold", markup=False), BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task("runs", total=runs)
         result = propagate(problem, u, chunk=chunk, workers=workers, threads=threads,
                            design="saltelli" if sobol else "montecarlo", seed=seed,
-                           progress=lambda done, _total: bar.update(task, completed=done))
+                           progress=lambda done, _total: bar.update(task, completed=done), memory_limit=limit)
     tables = _tables(result, sobol, sobol_units)
     if scheme is not None:
         tables["grade_probabilities"] = grade_shares(result, scheme).reset_index()

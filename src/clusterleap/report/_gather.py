@@ -22,7 +22,7 @@ from ..errors import ClusterleapError, DataWarning
 from ..robustness import Samples
 from ..robustness._folder import Robustness, load_robustness
 from ._i18n import strings
-from ._view import Report
+from ._view import MAX_PROFILES, Report
 
 __all__ = ["build_report"]
 
@@ -50,6 +50,7 @@ def build_report(
     coherence: bool = True,
     trends: Trends | bool = True,
     title: str = "",
+    max_profiles: int | None = MAX_PROFILES,
 ) -> Report:
     """Assemble a report of ``result`` in ``lang`` ('en' or 'zh').
 
@@ -58,7 +59,8 @@ def build_report(
     ``robustness``: a folder written by ``clusterleap robustness --out``, a :class:`Robustness` or a
     :class:`~clusterleap.robustness.Samples` (checked to be of the same framework, year and clusters);
     ``coherence``: correlations, Cronbach's alpha and flags; ``trends``: True monitors every year of the data up to
-    the result's when there are two or more; ``title``: replaces the default title."""
+    the result's when there are two or more; ``title``: replaces the default title; ``max_profiles``: profiles of
+    at most that many units, the first in rank order (None: every unit; 0: none)."""
     t = strings(lang)
     notes: list[str] = []
     an: Analytics | None = None
@@ -80,4 +82,5 @@ def build_report(
                 tr = _trends(result)
             except ClusterleapError as exc:
                 notes.append(t["no_trends"].format(reason=exc))
-    return Report(result, lang, an, rob, _coherence(result) if coherence else None, tr, title, tuple(notes))
+    return Report(result, lang, an, rob, _coherence(result) if coherence else None, tr, title, tuple(notes),
+                  max_profiles)

@@ -103,6 +103,8 @@ _EN: dict[str, str] = {
     # profiles
     "profiles_note": "Each profile compares the cluster with the median of the benchmark clusters and of the domestic "
                      "clusters. Strengths and short boards are the nodes furthest above and below the peer median.",
+    "profiles_cut": "Profiles of the first {shown} of the {n} clusters in rank order. 'clusterleap report "
+                    "--max-profiles' sets how many a report shows; 'clusterleap profile UNIT' gives any cluster's.",
     "choose_cluster": "Go to a cluster",
     "radar_title": "{name}: dimension scores",
     "this_cluster": "This cluster",
@@ -320,6 +322,9 @@ _ZH: dict[str, str] = {
     "dimension": "维度",
     "profiles_note": "每个画像将集群与标杆集群中位数、国内集群中位数相比较。"
                      "长板与短板是高于或低于同类中位数最多的节点。",
+    "profiles_cut": "仅列出按排名前 {shown} 个集群的画像（共 {n} 个集群）。"
+                    "“clusterleap report --max-profiles” 设定报告列出的画像数；"
+                    "“clusterleap profile 集群代码” 可得任一集群的画像。",
     "choose_cluster": "跳转到集群",
     "radar_title": "{name}：维度得分",
     "this_cluster": "本集群",

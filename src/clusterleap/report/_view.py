@@ -27,7 +27,11 @@ from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
 from ._i18n import strings
 from ._recipe_text import StageText, describe_recipe
 
-__all__ = ["Report"]
+__all__ = ["MAX_PROFILES", "Report"]
+
+#: Cluster profiles a report shows by default: those of the first units in rank order (docs/limits.md). A profile
+#: is a page of print; past a few hundred a report is a file nobody reads, and slow to open.
+MAX_PROFILES = 200
 
 #: Profiles already computed for an Analytics object (reports in several languages share them).
 _PROFILES: weakref.WeakKeyDictionary[Analytics, dict[str, Profile]] = weakref.WeakKeyDictionary()
@@ -45,6 +49,7 @@ class Report:
     trends: Trends | None = None
     title: str = ""
     notes: tuple[str, ...] = ()
+    max_profiles: int | None = MAX_PROFILES
 
     # -- basics -------------------------------------------------------------------------------------------------
     @property
@@ -146,7 +151,7 @@ class Report:
         iv = self.intervals.get(unit)
         return "" if iv is None else interval(iv[0], iv[2])
 
-    def col(self, row: Mapping[str, Any] | pd.Series, key: str) -> str:
+    def col(self, row: Mapping[Any, Any] | pd.Series, key: str) -> str:
         """A text column in the report's language: ``key_zh`` (or ``key`` with ``_en`` replaced) for Chinese."""
         if self.lang == "zh":
             for k in (f"{key}_zh", key.replace("_en", "_zh")):
@@ -162,7 +167,7 @@ class Report:
     def sections(self) -> list[tuple[str, str]]:
         """``(id, title)`` of the sections present, in order."""
         keys = ["summary", "ranking", "heatmap"]
-        if self.analytics is not None:
+        if self.profiled:
             keys.append("profiles")
         if self.robustness is not None:
             keys.append("robustness")
@@ -291,31 +296,50 @@ class Report:
         """One row per unit in rank order."""
         an = self.analytics
         rows = []
+        # each table read once as records: a pandas row per unit would cost more than the rest of the ranking
+        grades = an.grades.to_dict("records") if an is not None else []
+        types = an.types.to_dict("records") if an is not None else []
         for i in self.order:
             u = self.result.units[i]
             row: dict[str, Any] = {
                 "i": i, "anchor": f"u{i}", "rank": fmt_rank(self.rank(i)), "code": u, "name": self.names[i],
+                "profiled": i in self.profiled,
                 "bench": bool(self.benchmark[i]), "score": fmt(self.score(i, self.root)),
                 "dims": [fmt(self.score(i, d)) for d in self.dims], "interval": self.interval_text(u),
                 "grade": "", "tier": -1, "type": "",
             }
             if an is not None:
-                g = an.grades.iloc[i]
-                row.update(grade=self.col(g, "grade"), tier=int(g["tier_pos"]),
-                           type=self.col(an.types.iloc[i], "type_name"))
+                g = grades[i]
+                row.update(grade=self.col(g, "grade"), tier=int(g["tier_pos"]), type=self.col(types[i], "type_name"))
             rows.append(row)
         return rows
 
     @cached_property
+    def profiled(self) -> frozenset[int]:
+        """Positions of the units that get a profile: the first :attr:`max_profiles` in rank order (with
+        analytics; every unit when it is None)."""
+        if self.analytics is None:
+            return frozenset()
+        return frozenset(self.order if self.max_profiles is None else self.order[:max(self.max_profiles, 0)])
+
+    @cached_property
+    def profiles_cut(self) -> str:
+        """What the report says when it profiles fewer units than it ranks ('' when it profiles them all)."""
+        n = len(self.order)
+        if self.analytics is None or len(self.profiled) >= n:
+            return ""
+        return self.t["profiles_cut"].format(shown=f"{len(self.profiled):,}", n=f"{n:,}")
+
+    @cached_property
     def profiles(self) -> list[dict[str, Any]]:
-        """One profile per unit in rank order (with analytics)."""
+        """One profile per profiled unit (:attr:`profiled`) in rank order."""
         an = self.analytics
         if an is None:
             return []
         lang = self.lang
         out = []
         cache = _PROFILES.setdefault(an, {})
-        for i in self.order:
+        for i in (i for i in self.order if i in self.profiled):
             u = self.result.units[i]
             p = cache.get(u) or cache.setdefault(u, an.profile(u))
 

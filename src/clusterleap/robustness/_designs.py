@@ -34,10 +34,10 @@ def montecarlo(n: int, dims: int, seed: int | None = None) -> FloatArray:
 
 
 def saltelli(n: int, groups: Sequence[object], seed: int | None = None, *,
-             categorical: Sequence[bool] | None = None) -> FloatArray:
+             categorical: Sequence[bool] | None = None, memory_limit: int | None = None) -> FloatArray:
     """The Saltelli design of ``n`` base points over columns of the given ``groups`` (factors): ``n (G + 2)`` rows
     (:func:`._sensitivity.saltelli_design`)."""
-    return saltelli_design(n, groups, seed, categorical=categorical)
+    return saltelli_design(n, groups, seed, categorical=categorical, memory_limit=memory_limit)
 
 
 def base_samples(runs: int, n_factors: int, design: str) -> int:

@@ -34,6 +34,7 @@ from ..errors import DataWarning, RecipeError, SpaceError
 from ..stages._arrays import FloatArray
 from ..stages.normalise import NormContext
 from . import _designs as designs
+from ._memory import check_runs
 from ._space import FrameworkChoice, GoalpostRanges, MethodChoice, Space, WeightNoise, option_label
 
 __all__ = ["Block", "ChoiceBlock", "Draws", "FrameworkBlock", "GoalpostBlock", "IntArray", "Problem", "WeightBlock",
@@ -215,14 +216,18 @@ class Problem:
         return self.data.units
 
     # -- sampling -------------------------------------------------------------------------------------------------
-    def sample(self, n: int, seed: int | None = None) -> FloatArray:
-        """``n`` Monte Carlo samples (:func:`._designs.montecarlo`)."""
+    def sample(self, n: int, seed: int | None = None, *, memory_limit: int | None = None) -> FloatArray:
+        """``n`` Monte Carlo samples (:func:`._designs.montecarlo`). More than :data:`._memory.MAX_RUNS`, or more
+        memory than ``memory_limit`` bytes (default: 80 % of what is available), is refused before drawing
+        (:func:`._memory.check_runs`)."""
+        check_runs(n, 0, 0, self.dims, limit=memory_limit, what="n")
         return designs.montecarlo(n, self.dims, seed)
 
-    def saltelli(self, n: int, seed: int | None = None) -> FloatArray:
-        """The Saltelli design for Sobol' analysis: ``n (factors + 2)`` rows (:func:`._designs.saltelli`)."""
+    def saltelli(self, n: int, seed: int | None = None, *, memory_limit: int | None = None) -> FloatArray:
+        """The Saltelli design for Sobol' analysis: ``n (factors + 2)`` rows (:func:`._designs.saltelli`), refused
+        before drawing as :meth:`sample` is."""
         categorical = [b.categorical for b in self.blocks for _ in range(b.start, b.stop)]
-        return designs.saltelli(n, self.groups, seed, categorical=categorical)
+        return designs.saltelli(n, self.groups, seed, categorical=categorical, memory_limit=memory_limit)
 
     def decode(self, u: FloatArray) -> Draws:
         """Map uniforms ``(S, dims)`` to option indices, weight multipliers and goalposts."""

@@ -44,6 +44,7 @@ from ..grading import GradingScheme
 from ..stages._arrays import FloatArray, quiet, rank_order
 from ..stages.normalise import NormContext
 from . import _designs as designs
+from ._memory import check_runs
 from ._problem import Draws, IntArray, Problem
 from ._samples import Samples
 from ._space import Space
@@ -381,6 +382,7 @@ def propagate(
     seed: int | None = None,
     keep: bool = True,
     grading: GradingScheme | None = None,
+    memory_limit: int | None = None,
 ) -> Samples:
     """Scores and ranks of every sample ``uniforms`` ``(S, dims)``, all at once on the sample axis.
 
@@ -394,12 +396,19 @@ def propagate(
     sample's scores or ranks, only the summaries accumulated chunk by chunk (rank counts for exact rank intervals,
     score means and bounds, and per sample the failure flag and the index rank shift): memory is then bounded by the
     chunk and those per-sample figures, not by samples x units x nodes. ``grading``: also count every independent
-    sample's grades under that scheme, so that :func:`grade_shares` needs no kept samples."""
+    sample's grades under that scheme, so that :func:`grade_shares` needs no kept samples.
+
+    Before allocating, what the propagation will hold beside the given uniforms is estimated
+    (:func:`._memory.memory_estimate`) and a run above ``memory_limit`` bytes (default: 80 % of the memory
+    available) or above :data:`._memory.MAX_RUNS` runs raises :class:`~clusterleap.errors.MemoryLimitError` with
+    both figures."""
     t0 = time.perf_counter()
     u = np.asarray(uniforms, dtype=float)
     problem.decode(u[:1])  # checks the shape
     out_nodes = problem.output_nodes(nodes)
     s, n_units, k = u.shape[0], len(problem.units), len(out_nodes)
+    check_runs(s, n_units, k, 0, keep=keep, workers=workers, limit=memory_limit, what="uniforms",
+               hint="propagate fewer samples" + (", or keep=False" if keep else ""))
     if chunk is None:
         widest = max(len(f.order) for f in problem.frameworks)
         chunk = max(1, CHUNK_CELLS // (n_units * widest))
@@ -474,16 +483,27 @@ def uncertainty_analysis(
     threads: int = 1,
     progress: Callable[[int, int], None] | None = None,
     keep: bool = True,
+    memory_limit: int | None = None,
 ) -> Samples:
     """Build the problem, draw ``samples`` (Monte Carlo; with ``sobol``, ``samples`` base points of the Saltelli
     design, so ``samples (factors + 2)`` runs) from ``seed`` and propagate them. Without a seed one is drawn from
     the operating system and recorded in :attr:`Samples.seed`. ``keep=False``: summaries only (see
-    :func:`propagate`)."""
+    :func:`propagate`).
+
+    The whole analysis' memory is estimated before anything is drawn (:func:`._memory.memory_estimate`, the
+    estimate ``clusterleap robustness`` makes): more than ``memory_limit`` bytes (default: 80 % of the memory
+    available to the process) or more than :data:`._memory.MAX_RUNS` runs raises
+    :class:`~clusterleap.errors.MemoryLimitError` naming the runs, the estimate and the limit."""
     if samples < 1:
         raise SpaceError(f"samples {samples} must be at least 1")
     problem = Problem.build(framework, data, recipe, space, year)
+    runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
+    check_runs(runs, len(problem.units), len(problem.output_nodes(nodes)), problem.dims, keep=keep,
+               workers=workers, limit=memory_limit,
+               hint="use fewer samples" + ("" if not keep else ", or keep=False"))
     if seed is None:
         seed = designs.fresh_seed()
-    u = problem.saltelli(samples, seed) if sobol else problem.sample(samples, seed)
+    u = (problem.saltelli(samples, seed, memory_limit=memory_limit) if sobol
+         else problem.sample(samples, seed, memory_limit=memory_limit))
     return propagate(problem, u, nodes=nodes, chunk=chunk, workers=workers, threads=threads, progress=progress,
-                     design="saltelli" if sobol else "montecarlo", seed=seed, keep=keep)
+                     design="saltelli" if sobol else "montecarlo", seed=seed, keep=keep, memory_limit=memory_limit)

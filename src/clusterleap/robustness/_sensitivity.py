@@ -35,6 +35,7 @@ from scipy.stats import norm, qmc
 
 from ..errors import SpaceError
 from ..stages._arrays import FloatArray, quiet
+from ._memory import check_runs
 
 __all__ = ["SobolIndices", "saltelli_design", "sobol_indices"]
 
@@ -55,6 +56,7 @@ def saltelli_design(
     *,
     categorical: Sequence[bool] | None = None,
     scramble: bool = True,
+    memory_limit: int | None = None,
 ) -> FloatArray:
     """Uniform ``[0, 1)`` inputs for ``n`` base points of the Saltelli design, shape ``(n (G + 2), D)``.
 
@@ -68,7 +70,10 @@ def saltelli_design(
     columns of a factor would always pick the same option (or always the other one) and its indices would come out
     0 (or doubled). Those columns are instead stratified draws ``(pi(i) + v_i) / n`` with independent random
     permutations ``pi`` and jitters ``v`` for ``A`` and ``B`` (Latin hypercube sampling; McKay, Beckman and Conover
-    1979), from a stream spawned from ``seed``."""
+    1979), from a stream spawned from ``seed``.
+
+    A design of more than :data:`._memory.MAX_RUNS` rows, or needing more than ``memory_limit`` bytes
+    (default: 80 % of the memory available), is refused before drawing (:func:`._memory.check_runs`)."""
     d = len(groups)
     if d == 0:
         raise SpaceError("Sobol' analysis needs at least one uncertain factor (the space has none)")
@@ -76,6 +81,7 @@ def saltelli_design(
         raise SpaceError(f"Sobol' analysis needs at least 2 base samples, got {n}")
     labels, col_group = _group_index(groups)
     g = len(labels)
+    check_runs(n * (g + 2), 0, 0, d, limit=memory_limit, what="n", hint="use fewer base samples")
     base = qmc.Sobol(d=2 * d, scramble=scramble, seed=seed).random(n)
     a, b = base[:, :d], base[:, d:]
     if categorical is not None and any(categorical):
