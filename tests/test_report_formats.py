@@ -292,8 +292,9 @@ def test_html_opens_offline_in_chromium(html: dict[str, Path], browser: Browser)
         drawn = page.evaluate("document.querySelectorAll('[data-chart] .main-svg').length > 0 && "
                               "[...document.querySelectorAll('[data-chart]')].filter(d => d.querySelector("
                               "'.main-svg')).length")
-        # grades, heatmap, rank intervals, Sobol', leave-one-out, two correlation matrices, trends
-        assert charts == 8 and drawn == charts, lang
+        # grades, heatmap, rank intervals, Sobol', leave-one-out, index and dimensions, five dimension blocks,
+        # trends
+        assert charts == 12 and drawn == charts, lang
         # radars are drawn when a profile is opened: open them all
         page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true); 1")
         page.wait_for("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector('.main-svg'))",
@@ -338,7 +339,7 @@ def test_a_small_report_opens_cleanly(browser: Browser, tmp_path: Path) -> None:
     assert page.errors() == [] and page.evaluate("window.__reportError || ''") == ""
     n = len(result.units)
     assert page.evaluate("document.querySelectorAll('[data-radar] .main-svg').length") >= n
-    legend = page.evaluate("document.querySelector('[data-radar]').textContent")
+    legend = page.evaluate("document.querySelector('.radar-key').textContent")
     assert "标杆中位数" in legend and "国内中位数" in legend and "本集群" in legend
 
 

@@ -114,8 +114,8 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
     t = report.t
     print_mode = mode == "print"
     charts = figures(report, print_mode)
-    data = {"mode": mode, "lang": report.lang, "charts": charts,
-            "radar": radar_spec(report, print_mode) if report.analytics is not None else None}
+    radar = radar_spec(report, print_mode) if report.analytics is not None else None
+    data = {"mode": mode, "lang": report.lang, "charts": charts, "radar": radar}
     n_tiers = 1 + max([int(r["tier"]) for r in report.ranking] + [4])
     css = "\n".join([_asset("report.css"), _tier_css(n_tiers), _page_css(report)])
     scripts = {"plotly.min.js": plotly_js(), "report.js": _asset("report.js")}
@@ -127,6 +127,8 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
            "; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
     lo, hi = report.scale
     rob = report.robustness
+    radar_box = {} if radar is None else {"key": radar["key"], "rings": radar["rings"],
+                                          "width": radar["layout"]["width"], "height": radar["layout"]["height"]}
     interval_label = t["rank_interval"].format(lo=rob.percent[0], hi=rob.percent[1]) if rob is not None else ""
     return {
         "lang": report.lang, "mode": mode, "t": t, "meta": report.meta, "sections": report.sections,
@@ -137,7 +139,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "analytics": report.analytics is not None, "robustness": rob is not None,
         "coherence": report.coherence is not None, "trends": report.trends is not None,
         "profiles": report.profiles, "rob": report.robustness_view, "coh": report.coherence_view,
-        "tv": report.trends_view, "interval_label": interval_label,
+        "tv": report.trends_view, "interval_label": interval_label, "radar": radar_box,
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,
         "treatment_rows": report.treatment_rows, "provenance_rows": report.provenance_rows,
         "charts": charts, "csp": csp, "css": Markup(css),

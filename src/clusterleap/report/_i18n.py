@@ -106,6 +106,7 @@ _EN: dict[str, str] = {
     "choose_cluster": "Go to a cluster",
     "radar_title": "{name}: dimension scores",
     "this_cluster": "This cluster",
+    "radar_rings": "Rings at {rings} (centre {centre}).",
     "benchmark_median": "Benchmark median",
     "domestic_median": "Domestic median",
     "all_median": "Median of all clusters",
@@ -150,7 +151,13 @@ _EN: dict[str, str] = {
                       "Cronbach's alpha of each aggregate over its children, and sibling pairs that correlate "
                       "negatively or so strongly that one may double-count the other.",
     "corr_dims_title": "Correlations between the index and its dimensions",
-    "corr_ind_title": "Correlations between indicators",
+    "corr_ind_title": "Correlations between indicators, by dimension",
+    "corr_block_title": "{name}: the dimension score and its indicators",
+    "dimension_score": "{name} (dimension score)",
+    "dimension_short": "Dim.",
+    "corr_blocks_note": "Each block: the dimension's score (first row and column) and its indicators, numbered as "
+                        "in the rows. An indicator that correlates weakly or negatively with its dimension adds "
+                        "little to it or pulls against it.",
     "correlation": "Correlation",
     "cronbach": "Cronbach's alpha",
     "alpha": "Alpha",
@@ -323,6 +330,7 @@ _ZH: dict[str, str] = {
     "choose_cluster": "跳转到集群",
     "radar_title": "{name}：维度得分",
     "this_cluster": "本集群",
+    "radar_rings": "圆环刻度：{rings}（中心为 {centre}）。",
     "benchmark_median": "标杆中位数",
     "domestic_median": "国内中位数",
     "all_median": "全部集群中位数",
@@ -364,7 +372,12 @@ _ZH: dict[str, str] = {
     "coherence_note": "归一化指标与各级得分的相关系数（Pearson，成对完整样本）、各汇总节点对其下级的克朗巴赫 α 系数，"
                       "以及负相关或高度相关（可能重复计算）的同级节点对。",
     "corr_dims_title": "指数与各维度的相关系数",
-    "corr_ind_title": "指标间相关系数",
+    "corr_ind_title": "各维度内的指标间相关系数",
+    "corr_block_title": "{name}：维度得分及其指标",
+    "dimension_score": "{name}（维度得分）",
+    "dimension_short": "维度",
+    "corr_blocks_note": "每个矩阵：第一行和第一列为该维度得分，其余为其下指标，列号与行号对应。"
+                        "与所属维度相关性弱或为负的指标，对该维度贡献小或方向相反。",
     "correlation": "相关系数",
     "cronbach": "克朗巴赫 α 系数",
     "alpha": "α",
