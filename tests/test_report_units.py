@@ -316,3 +316,42 @@ def test_radar_without_benchmarks_compares_with_all_clusters(tmp_path: Path) -> 
     scores = np.asarray(result.scores[list(rep.dims)], dtype=float)
     assert spec["base"][0]["r"][:-1] == pytest.approx(list(np.median(scores, axis=0)), abs=0.01)
     assert spec["theta"][0] == spec["theta"][-1]  # the polygon is closed
+
+
+def test_workbook_contents_link_scores_in_rank_order_and_imputed_cells_shaded(mini: cl.Result,
+                                                                               tmp_path: Path) -> None:
+    """The about sheet's list of sheets links to each sheet; scores and ranks run in rank order with the name
+    beside the code; the cells the recipe imputed (C03's R&D intensity, missing in the data) are shaded in the
+    imputed, treated and normalised stage sheets, and nowhere else."""
+    from clusterleap.report._xlsx import IMPUTED_FILL
+
+    path = write_report(mini, tmp_path / "mini.xlsx", lang="zh", trends=False)
+    wb = openpyxl.load_workbook(path)
+    t = STRINGS["zh"]
+    about = wb[t["sheet_about"]]
+    links = {c.value: c.hyperlink.location for row in about.iter_rows() for c in row if c.hyperlink is not None}
+    listed = wb.sheetnames[1:]
+    assert set(links) == set(listed)
+    assert all(links[name] == f"'{name}'!A1" for name in listed)
+    assert t["imputed_note"].split("{")[0] in "".join(str(c.value) for row in about.iter_rows() for c in row)
+
+    scores = wb[t["sheet_scores"]]
+    header = [c.value for c in scores[1]]
+    assert header[:3] == [t["code"], t["rank"], t["name"]]
+    ranking = mini.ranking()
+    codes = [row[0].value for row in scores.iter_rows(min_row=2)]
+    assert codes == list(ranking.index)
+    ranks = [row[1].value for row in scores.iter_rows(min_row=2)]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    first = next(scores.iter_rows(min_row=2))
+    assert first[2].value == mini.data.names[mini.units.index(codes[0])]
+    assert first[header.index(mini.framework.root.code)].value == pytest.approx(float(mini.score().max()))
+
+    mask = mini.stage("imputed_mask").astype(bool)
+    assert mask.to_numpy().sum() == 1 and bool(mask.loc["C03", "rd_intensity"])
+    for name in ("raw", "imputed", "treated", "normalised"):
+        ws = wb[t["sheet_stage"].format(name=name)]
+        head = [c.value for c in ws[1]]
+        shaded = {(row[0].value, head[c.column - 1]) for row in ws.iter_rows(min_row=2) for c in row
+                  if c.fill.fgColor.rgb == "00" + IMPUTED_FILL.fgColor.rgb[-6:]}
+        assert shaded == (set() if name == "raw" else {("C03", "rd_intensity")}), name

@@ -249,6 +249,8 @@ _EN: dict[str, str] = {
     "sheet_provenance": "Provenance",
     "sheet_contents": "Sheets",
     "sheet_describes": "Contents",
+    "imputed": "Imputed values",
+    "imputed_note": "Shaded cells in the sheets {sheets} are imputed: the data had no value there.",
 }
 
 _ZH: dict[str, str] = {
@@ -466,6 +468,8 @@ _ZH: dict[str, str] = {
     "sheet_provenance": "来源信息",
     "sheet_contents": "工作表",
     "sheet_describes": "内容",
+    "imputed": "填补值",
+    "imputed_note": "工作表 {sheets} 中带底色的单元格为填补值：原始数据在该处缺失。",
 }
 
 STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType({"en": MappingProxyType(_EN),
