@@ -207,7 +207,7 @@ def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
 
 #: Radar size (px): width, font size of the axis labels, characters per label line (en, zh).
 RADAR_SCREEN = (380, 11.0, (14, 6))
-RADAR_PRINT = (300, 8.0, (15, 6))
+RADAR_PRINT = (250, 7.5, (13, 5))
 RADAR_PAD = 9.0  # px between the outer ring and a label: an invisible angular tick of this length
 
 
@@ -403,8 +403,12 @@ def corr_chart(report: Report, matrix: Any, print_mode: bool, annotate: bool) ->
     t = report.t
     codes_r = [ptext(c) for c in matrix.index.astype(str)]
     codes_c = [ptext(c) for c in matrix.columns.astype(str)]
-    rows = [ptext(report.label(str(c))) for c in matrix.index]
-    cols = [ptext(report.label(str(c))) if annotate else ptext(str(c)) for c in matrix.columns]
+    if annotate:  # names numbered on the rows, the numbers on the columns (names there would need a tilt)
+        rows = [ptext(f"{k}. {report.label(str(c))}") for k, c in enumerate(matrix.index, start=1)]
+        cols = [str(k) for k in range(1, len(matrix.columns) + 1)]
+    else:
+        rows = [ptext(report.label(str(c))) for c in matrix.index]
+        cols = [ptext(str(c)) for c in matrix.columns]
     z = [[_r(v, 3) for v in row] for row in np.asarray(matrix, dtype=float)]
     size = max(260, min(PRINT_WIDTH if print_mode else 900, 140 + 18 * len(cols)))
     trace: dict[str, Any] = {
@@ -419,8 +423,9 @@ def corr_chart(report: Report, matrix: Any, print_mode: bool, annotate: bool) ->
     small = {"size": 10 if annotate else 8}
     return {
         "data": [trace],
-        "layout": _layout(size + (120 if annotate else 200), print_mode,
-                          xaxis=_axis("", type="category", tickvals=codes_c, ticktext=cols, tickangle=-45,
+        "layout": _layout(60 + 26 * len(rows) if annotate else size + 200, print_mode,
+                          xaxis=_axis("", type="category", tickvals=codes_c, ticktext=cols,
+                                      tickangle=0 if annotate else -45, side="top" if annotate else "bottom",
                                       showgrid=False, tickfont=small),
                           yaxis=_axis("", type="category", tickvals=codes_r, ticktext=rows, autorange="reversed",
                                       showgrid=False, tickfont=small)),

@@ -29,6 +29,8 @@ from ._view import Report
 __all__ = ["render_html", "safe_json"]
 
 Mode = Literal["screen", "print"]
+#: Strengths and short boards a printed profile lists (the first of each list; the HTML and the workbook list all).
+BOARD_LIMIT = 5
 
 
 def _clean(obj: Any) -> Any:
@@ -140,6 +142,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "coherence": report.coherence is not None, "trends": report.trends is not None,
         "profiles": report.profiles, "rob": report.robustness_view, "coh": report.coherence_view,
         "tv": report.trends_view, "interval_label": interval_label, "radar": radar_box,
+        "board_limit": BOARD_LIMIT,
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,
         "treatment_rows": report.treatment_rows, "provenance_rows": report.provenance_rows,
         "charts": charts, "csp": csp, "css": Markup(css),
