@@ -439,7 +439,7 @@ def test_workbook_holds_every_table(xlsx: dict[str, Path], reports: dict[str, Re
                 "sheet_correlations", "sheet_provenance"):
         assert t[key] in wb.sheetnames, key
         assert STRINGS["en"][key] in en.sheetnames, key
-    assert t["sheet_stage"].format(name="normalised") in wb.sheetnames
+    assert t["sheet_stage"].format(name=t["stage_normalised"]) in wb.sheetnames
     ranking = wb[t["sheet_ranking"]]
     assert ranking.freeze_panes == "B2"
     header = [c.value for c in ranking[1]]

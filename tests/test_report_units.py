@@ -350,7 +350,7 @@ def test_workbook_contents_link_scores_in_rank_order_and_imputed_cells_shaded(mi
     mask = mini.stage("imputed_mask").astype(bool)
     assert mask.to_numpy().sum() == 1 and bool(mask.loc["C03", "rd_intensity"])
     for name in ("raw", "imputed", "treated", "normalised"):
-        ws = wb[t["sheet_stage"].format(name=name)]
+        ws = wb[t["sheet_stage"].format(name=t[f"stage_{name}"])]
         head = [c.value for c in ws[1]]
         shaded = {(row[0].value, head[c.column - 1]) for row in ws.iter_rows(min_row=2) for c in row
                   if c.fill.fgColor.rgb == "00" + IMPUTED_FILL.fgColor.rgb[-6:]}

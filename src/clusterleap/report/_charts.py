@@ -440,7 +440,7 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
     Composite Indicators, step 4)."""
     if report.coherence is None:
         return []
-    from ..analysis.coherence import correlation_matrix
+    from ..analysis._coherence import correlation_matrix
 
     t = report.t
     fw = report.result.framework

@@ -32,6 +32,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from .._files import FORMULA_START, quote_cell
 from ._formatting import num
 from ._view import Report
+from ._localise import localise
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
@@ -136,7 +137,7 @@ def _about(report: Report, titles: list[str]) -> pd.DataFrame:
         rows.append((t["recipe_note"], m["recipe_description"]))
     if report.result.stage("imputed_mask").to_numpy().any():
         rows.append((t["imputed"], t["imputed_note"].format(sheets=", ".join(
-            t["sheet_stage"].format(name=n) for n in IMPUTED_STAGES))))
+            t["sheet_stage"].format(name=t[f"stage_{n}"]) for n in IMPUTED_STAGES))))
     rows.append(("", ""))
     rows += [(t["sheet_contents"] if k == 0 else "", title) for k, title in enumerate(titles)]
     return pd.DataFrame(rows, columns=["", t["sheet_describes"]])
@@ -173,8 +174,8 @@ def sheets(report: Report) -> list[Sheet]:
     for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                  "normalised"):
         shade = mask if name in IMPUTED_STAGES and bool(mask.to_numpy().any()) else None
-        out.append(Sheet(f"stage_{name}", t["sheet_stage"].format(name=name), r.stage(name), "0.####",
-                         shade=shade))
+        title = t["sheet_stage"].format(name=t[f"stage_{name}"])
+        out.append(Sheet(f"stage_{name}", title, r.stage(name), "0.####", shade=shade))
     rob = report.robustness
     if rob is not None:
         fmts = {"rank_intervals": "0.##", "sobol": "0.000", "sobol_units": "0.000", "leave_one_out": "0.##",
@@ -194,10 +195,23 @@ def sheets(report: Report) -> list[Sheet]:
                 Sheet("trend_disparity", t["sheet_trend_disparity"], tr.disparity, "0.000")]
     out.append(Sheet("provenance", t["sheet_provenance"], _provenance(report), index=False))
     titles = _unique_titles([t["sheet_about"], *(s.title for s in out)])
-    out = [Sheet(s.key, title, s.table, s.number_format, s.index, shade=s.shade)
+    tiers = tier_names(report)
+    out = [Sheet(s.key, title, localise(s.table, report.lang, tiers), s.number_format, s.index, shade=s.shade)
            for s, title in zip(out, titles[1:], strict=True)]
     banner = t["illustrative"] if report.result.illustrative else ""
     return [Sheet("about", titles[0], _about(report, titles[1:]), index=False, banner=banner, link_column=1), *out]
+
+
+def tier_names(report: Report) -> dict[str, str]:
+    """Tier code -> grade name in the report's language (with the ungraded code), from the analytics' grades."""
+    from ..analysis._grades import UNGRADED
+
+    if report.analytics is None:
+        return {}
+    g = report.analytics.grades
+    col = "grade_zh" if report.lang == "zh" else "grade"
+    names = {str(k): str(v) for k, v in zip(g["tier"], g[col], strict=True) if k and str(k) != UNGRADED}
+    return {**names, UNGRADED: report.t["not_graded"]}
 
 
 def _unique_titles(titles: list[str]) -> list[str]:
