@@ -504,3 +504,127 @@ def test_python_api_infers_the_format_and_refuses_unknown_ones(result: cl.Result
     path = write_report(result, work / "plain.xlsx", analytics=False, coherence=False, trends=False)
     wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
     assert "Grades" not in wb.sheetnames and "Scores" in wb.sheetnames
+
+
+# -- what a reader sees: screenshots, page images, chart text that fits, Chinese throughout ---------------------------
+#: Screenshots and page images land here (ignored by git), to be looked at.
+ARTEFACTS = Path(os.environ.get("CLUSTERLEAP_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "build" /
+                                "test-output")) / "report"
+#: Every text element of every chart, with its box and the chart's, measured by the browser.
+CHART_TEXT = """() => {
+  const out = [];
+  document.querySelectorAll('[data-chart], [data-radar]').forEach(div => {
+    const box = div.getBoundingClientRect();
+    const name = div.getAttribute('data-chart') || ('radar ' + div.getAttribute('data-radar'));
+    div.querySelectorAll('svg.main-svg text').forEach(t => {
+      const s = t.textContent.trim();
+      if (!s) { return; }
+      const r = t.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) { return; }
+      out.push({chart: name, text: s, l: r.left - box.left, r: box.right - r.right, t: r.top - box.top,
+                b: box.bottom - r.bottom});
+    });
+  });
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def playwright_browser() -> Iterator[Any]:
+    """Playwright driving Debian's chromium (the real browser a reader opens the report in)."""
+    need_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CLUSTERLEAP_REQUIRE_CHROMIUM"):
+            pytest.fail("CLUSTERLEAP_REQUIRE_CHROMIUM is set but playwright is not installed")
+        pytest.skip("playwright for Python is not installed (the 'webtest' extra)")
+    from clusterleap.report._chromium import sandbox_flags
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), headless=True, args=list(sandbox_flags()))
+        yield browser
+        browser.close()
+
+
+def _open(browser: Any, path: Path, *, print_mode: bool, width: int = 1200) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    if print_mode:
+        page.emulate_media(media="print")
+    page.goto(path.resolve().as_uri())
+    page.wait_for_function("window.__reportReady || window.__reportError", timeout=120_000)
+    assert page.evaluate("window.__reportError || ''") == ""
+    if not print_mode:  # radars are drawn when a profile opens: open them all
+        page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true)")
+        page.wait_for_function("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector("
+                               "'.main-svg'))", timeout=120_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def print_html(reports: dict[str, Report], work: Path) -> dict[str, Path]:
+    from clusterleap.report.html import render_html
+
+    out = {}
+    for lang, rep in reports.items():
+        out[lang] = work / f"print-layout-{lang}.html"
+        out[lang].write_text(render_html(rep, "print"), encoding="utf-8")
+    return out
+
+
+def test_no_chart_text_is_clipped(playwright_browser: Any, html: dict[str, Path], print_html: dict[str, Path]) -> None:
+    """Every text element of every chart (axis and tick labels, the radar's dimension names, legends, colour bars,
+    cell values) lies inside its chart's box, on screen and in the print layout, in both languages: nothing is cut
+    at the chart's edge ("competitivenes", a legend ending "...technology, over")."""
+    from clusterleap.report.charts import PRINT_WIDTH
+
+    for lang in LANGS:
+        for mode, path, width in (("screen", html[lang], 1200), ("print", print_html[lang], PRINT_WIDTH)):
+            page = _open(playwright_browser, path, print_mode=mode == "print", width=width)
+            boxes = page.evaluate(CHART_TEXT)
+            page.close()
+            charts = {b["chart"] for b in boxes}
+            assert len(charts) >= 12 + 90, (lang, mode, len(charts))  # every chart and every radar has text
+            radar = [b for b in boxes if b["chart"] == "radar 0"]
+            assert len(radar) >= 5, (lang, mode)  # the five dimension names
+            clipped = [b for b in boxes if min(b["l"], b["r"], b["t"], b["b"]) < -0.5]
+            assert clipped == [], (lang, mode, clipped[:5])
+
+
+def test_screenshots_and_page_images_for_the_reader(playwright_browser: Any, html: dict[str, Path],
+                                                    pdf: dict[str, Path], reports: dict[str, Report]) -> None:
+    """Screenshots of every section of the HTML report and images of the PDF pages where each section starts
+    (and the page after), in both languages, written to build/test-output/report/ to be looked at; each image
+    is checked to show something (not a blank page)."""
+    from PIL import Image, ImageStat
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTEFACTS.glob("*.png"):
+        old.unlink()
+    shots: list[Path] = []
+    for lang in LANGS:
+        page = _open(playwright_browser, html[lang], print_mode=False)
+        for key, _ in reports[lang].sections:
+            target = ARTEFACTS / f"html-{lang}-{key}.png"
+            selector = f"#sec-{key}" if key != "profiles" else "#sec-profiles details.profile"
+            page.locator(selector).first.screenshot(path=str(target))
+            shots.append(target)
+        page.close()
+        _, reader = _pdf_text(pdf[lang])
+        from clusterleap.report.pdf import named_destination_pages
+
+        pages = named_destination_pages(pdf[lang].read_bytes())
+        wanted = sorted({1} | {n for key, n in pages.items() if key.startswith("sec-")} |
+                        {n + 1 for key, n in pages.items() if key.startswith("sec-")})
+        for n in wanted:
+            if n > len(reader.pages):
+                continue
+            stem = ARTEFACTS / f"pdf-{lang}-p{n:03d}"
+            subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(n), "-l", str(n),
+                            str(pdf[lang]), str(stem)], check=True, capture_output=True)
+            shots.append(stem.with_suffix(".png"))
+    assert len(shots) > 2 * (len(SECTIONS) + 10)
+    for path in shots:
+        with Image.open(path) as im:
+            assert im.width > 300 and im.height > 100, path
+            assert ImageStat.Stat(im.convert("L")).stddev[0] > 5, path  # not blank

@@ -222,7 +222,7 @@ def radar_geometry(labels: Sequence[Sequence[str]], width: float, size: float) -
     the height is then what the top and bottom labels need."""
     n = max(len(labels), 1)
     pad = RADAR_PAD
-    edge = 3.0
+    edge = 6.0
     radius = width / 2 - edge - 2 * size
     boxes = []
     for k, lines in enumerate(labels):
