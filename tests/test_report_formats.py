@@ -219,8 +219,8 @@ def test_html_escapes_hostile_names(html: dict[str, Path]) -> None:
 def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], reports: dict[str, Report],
                                                         result: cl.Result) -> None:
     """The method section says stage by stage, in the report's language, what the recipe does; the recipe's own
-    description (English in the demo recipe) is shown as given, labelled as its author's note, and no longer
-    stands unlabelled in the summary."""
+    description (English in the demo recipe) is shown as given, labelled as its author's note, in a report of its
+    language only: a Chinese report does not quote English prose."""
     rep = reports["zh"]
     text = html_lib.unescape(html["zh"].read_text(encoding="utf-8"))
     summary = text[text.index('<section id="sec-summary">'):text.index('<section id="sec-ranking">')]
@@ -230,10 +230,13 @@ def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], r
     assert "对下级节点作加权几何平均" in method and "缺失值不填补（由汇总步骤处理）" in method
     description = result.recipe.description.strip()
     assert description.startswith("Scores on the framework's fixed goalposts")
-    head = summary[:summary.index(rep.t["method"])]
-    assert description not in head
-    assert f'<span class="note-label">{rep.t["recipe_note"]}</span> {description}</p>' in method
-    assert summary.count(description) == 1
+    assert description not in text and rep.t["recipe_note"] not in text
+    en = html_lib.unescape(html["en"].read_text(encoding="utf-8"))
+    en_summary = en[en.index('<section id="sec-summary">'):en.index('<section id="sec-ranking">')]
+    t_en = reports["en"].t
+    assert description not in en_summary[:en_summary.index(t_en["method"])]
+    assert f'<span class="note-label">{t_en["recipe_note"]}</span> {description}</p>' in en_summary
+    assert en_summary.count(description) == 1
 
 
 def test_html_and_workbook_say_the_data_is_illustrative(html: dict[str, Path], xlsx: dict[str, Path]) -> None:
@@ -563,7 +566,7 @@ def _open(browser: Any, path: Path, *, print_mode: bool, width: int = 1200) -> A
 
 @pytest.fixture(scope="module")
 def print_html(reports: dict[str, Report], work: Path) -> dict[str, Path]:
-    from clusterleap.report.html import render_html
+    from clusterleap.report._html import render_html
 
     out = {}
     for lang, rep in reports.items():
@@ -576,7 +579,7 @@ def test_no_chart_text_is_clipped(playwright_browser: Any, html: dict[str, Path]
     """Every text element of every chart (axis and tick labels, the radar's dimension names, legends, colour bars,
     cell values) lies inside its chart's box, on screen and in the print layout, in both languages: nothing is cut
     at the chart's edge ("competitivenes", a legend ending "...technology, over")."""
-    from clusterleap.report.charts import PRINT_WIDTH
+    from clusterleap.report._charts import PRINT_WIDTH
 
     for lang in LANGS:
         for mode, path, width in (("screen", html[lang], 1200), ("print", print_html[lang], PRINT_WIDTH)):
@@ -611,7 +614,7 @@ def test_screenshots_and_page_images_for_the_reader(playwright_browser: Any, htm
             shots.append(target)
         page.close()
         _, reader = _pdf_text(pdf[lang])
-        from clusterleap.report.pdf import named_destination_pages
+        from clusterleap.report._pdf import named_destination_pages
 
         pages = named_destination_pages(pdf[lang].read_bytes())
         wanted = sorted({1} | {n for key, n in pages.items() if key.startswith("sec-")} |
@@ -628,3 +631,77 @@ def test_screenshots_and_page_images_for_the_reader(playwright_browser: Any, htm
         with Image.open(path) as im:
             assert im.width > 300 and im.height > 100, path
             assert ImageStat.Stat(im.convert("L")).stddev[0] > 5, path  # not blank
+
+
+#: Words a Chinese report may show in Latin letters: names of methods and people, file formats, and software.
+LATIN_NAMES = frozenset({
+    "clusterleap", "Pearson", "Spearman", "Sobol", "Saltelli", "Cronbach", "Gini", "Dagum", "JavaScript", "HTML",
+    "PDF", "NumPy", "Python", "UTC", "Box-Cox", "COINr", "Excel",
+})
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+#: Text the page shows as code (recipe, steps, codes), which a Chinese report shows as it is.
+CODE_TEXT = """() => [...document.querySelectorAll('pre, code, .code')].map(e => e.textContent).join(' ')"""
+PLAIN_TEXT = """() => { const b = document.body.cloneNode(true);
+  b.querySelectorAll('pre, code, .code, script, style, noscript').forEach(e => e.remove());
+  return b.textContent; }"""
+
+
+def _words(text: str) -> set[str]:
+    return set(WORD.findall(text))
+
+
+def _input_words(result: cl.Result, data_csv: Path) -> set[str]:
+    """Words that come from the user's inputs rather than from clusterleap: the data file (names, metadata, its
+    path), the codes and the framework's own texts where it gives them in one language only (definitions and
+    sources; units where it has no Chinese unit), and the recipe as written, its description aside."""
+    import yaml
+
+    words = _words(data_csv.read_text(encoding="utf-8")) | _words(str(data_csv))
+    fw = result.framework
+    for n in fw.nodes:
+        words |= _words(n.code) | _words(n.definition) | _words(n.source) | _words(n.name_en)
+        if not getattr(n, "unit_zh", ""):
+            words |= _words(n.unit)
+    recipe = yaml.safe_load(result.recipe.to_yaml())
+    recipe.pop("description", None)
+    return words | _words(yaml.safe_dump(recipe)) | _words(fw.name)
+
+
+def _untranslated(text: str, allowed: set[str]) -> list[str]:
+    """Latin-letter words of ``text`` that are neither allowed, codes (all capitals) nor symbols (one letter: r,
+    z, α's Latin neighbours), most frequent first."""
+    import collections
+
+    found = collections.Counter(w for w in WORD.findall(text) if w not in allowed and w not in LATIN_NAMES
+                                and not (w.isupper() and len(w) <= 6) and len(w) > 1)
+    return [f"{w} ({k})" for w, k in found.most_common()]
+
+
+def test_chinese_outputs_have_no_untranslated_words(playwright_browser: Any, html: dict[str, Path],
+                                                    print_html: dict[str, Path], pdf_text: dict[str, Any],
+                                                    xlsx: dict[str, Path], result: cl.Result,
+                                                    data_csv: Path) -> None:
+    """A Chinese report is Chinese: the HTML as a reader sees it (charts included, code blocks aside), the PDF's
+    text and every text cell of the workbook hold no English word that clusterleap wrote; English words may only
+    come from the user's inputs (names and metadata in the data, the framework's definitions, the recipe as
+    written) or be names of methods and software. No tier codes, factor names, recipe notes or metadata words."""
+    allowed = _input_words(result, data_csv)
+    page = _open(playwright_browser, html["zh"], print_mode=False)
+    shown = page.evaluate(PLAIN_TEXT)
+    page.close()
+    assert "摘要" in shown
+    bad = _untranslated(shown, allowed)
+    assert not bad, f"HTML: {bad}"
+    page = _open(playwright_browser, print_html["zh"], print_mode=True, width=794)
+    code = _words(page.evaluate(CODE_TEXT))
+    page.close()
+    pages, _ = pdf_text["zh"]
+    bad = _untranslated("\n".join(pages), allowed | code)
+    assert not bad, f"PDF: {bad}"
+    wb = openpyxl.load_workbook(xlsx["zh"], read_only=True)
+    cells = [ws.title for ws in wb.worksheets]
+    for ws in wb.worksheets:
+        cells += [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    words = [c for c in cells if not re.fullmatch(r"[0-9a-f]{64}|[A-Za-z0-9_.-]+", c)]  # hashes and codes aside
+    bad = _untranslated("\n".join(words), allowed | code)
+    assert not bad, f"workbook: {bad}"

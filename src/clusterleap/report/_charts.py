@@ -352,7 +352,10 @@ def sobol_chart(report: Report, print_mode: bool) -> Fig | None:
         return None
     t = report.t
     s = rob.sobol
-    factors = [ptext(f) for f in s["factor"].astype(str)]
+    from ._words import factor_labels
+
+    names = factor_labels(rob.summary.get("space"), report.lang)
+    factors = [wrap(names.get(f, f), 16 if report.lang == "zh" else 28) for f in s["factor"].astype(str)]
     ys = list(range(len(factors)))
 
     def bar(col: str, name: str, colour: str, pattern: str) -> dict[str, Any]:

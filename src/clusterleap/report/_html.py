@@ -25,6 +25,7 @@ from markupsafe import Markup
 from ..errors import ReportError
 from ._charts import figures, radar_spec, tier_colours
 from ._view import Report
+from ._words import factor_labels, in_language, provenance_key, tier_names
 
 __all__ = ["render_html", "safe_json"]
 
@@ -131,6 +132,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
     rob = report.robustness
     radar_box = {} if radar is None else {"key": radar["key"], "rings": radar["rings"],
                                           "width": radar["layout"]["width"], "height": radar["layout"]["height"]}
+    note = str(report.meta["recipe_description"])
     interval_label = t["rank_interval"].format(lo=rob.percent[0], hi=rob.percent[1]) if rob is not None else ""
     return {
         "lang": report.lang, "mode": mode, "t": t, "meta": report.meta, "sections": report.sections,
@@ -143,8 +145,12 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "profiles": report.profiles, "rob": report.robustness_view, "coh": report.coherence_view,
         "tv": report.trends_view, "interval_label": interval_label, "radar": radar_box,
         "board_limit": BOARD_LIMIT,
+        "recipe_note": note if in_language(note, report.lang) else "",
+        "factors": factor_labels(rob.summary.get("space") if rob is not None else None, report.lang),
+        "tiers": tier_names(report),
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,
-        "treatment_rows": report.treatment_rows, "provenance_rows": report.provenance_rows,
+        "treatment_rows": report.treatment_rows,
+        "provenance_rows": [(provenance_key(k, report.lang), v) for k, v in report.provenance_rows],
         "charts": charts, "csp": csp, "css": Markup(css),
         "data_json": Markup(safe_json(data)),
         "plotly_js": Markup(scripts["plotly.min.js"]), "app_js": Markup(scripts["report.js"]),

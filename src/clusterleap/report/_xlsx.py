@@ -33,6 +33,7 @@ from .._files import FORMULA_START, quote_cell
 from ._formatting import num
 from ._view import Report
 from ._localise import localise
+from ._words import factor_labels, in_language, provenance_key, tier_names
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
@@ -133,7 +134,7 @@ def _about(report: Report, titles: list[str]) -> pd.DataFrame:
         rows.append((t["reference"], report.gap_reference))
     rows += [("", ""), (t["method"], "")]
     rows += [(s.label, s.text) for s in report.method_steps]
-    if m["recipe_description"]:
+    if m["recipe_description"] and in_language(m["recipe_description"], report.lang):
         rows.append((t["recipe_note"], m["recipe_description"]))
     if report.result.stage("imputed_mask").to_numpy().any():
         rows.append((t["imputed"], t["imputed_note"].format(sheets=", ".join(
@@ -144,8 +145,9 @@ def _about(report: Report, titles: list[str]) -> pd.DataFrame:
 
 
 def _provenance(report: Report) -> pd.DataFrame:
-    rows = [*report.provenance_rows, ("recipe", report.recipe_yaml)]
-    return pd.DataFrame(rows, columns=["key", "value"])
+    rows = [(provenance_key(k, report.lang), v) for k, v in report.provenance_rows]
+    rows.append((report.t["recipe"], report.recipe_yaml))
+    return pd.DataFrame(rows, columns=[report.t["item"], report.t["value"]])
 
 
 def sheets(report: Report) -> list[Sheet]:
@@ -180,7 +182,11 @@ def sheets(report: Report) -> list[Sheet]:
     if rob is not None:
         fmts = {"rank_intervals": "0.##", "sobol": "0.000", "sobol_units": "0.000", "leave_one_out": "0.##",
                 "design": "0.##", "grade_probabilities": "0%"}
+        factors = factor_labels(rob.summary.get("space"), report.lang)
         for name, df in rob.tables().items():
+            if "factor" in df.columns:
+                df = df.assign(factor=df["factor"].map(lambda f: factors.get(str(f), f)))
+            df = df.rename(columns={c: factors[c] for c in df.columns if c in factors})
             out.append(Sheet(name, t[f"sheet_{name}"], df, fmts[name], index=name == "grade_probabilities"))
     coh = report.coherence
     if coh is not None:
@@ -214,6 +220,7 @@ def tier_names(report: Report) -> dict[str, str]:
     return {**names, UNGRADED: report.t["not_graded"]}
 
 
+from ._words import factor_labels, in_language, provenance_key, tier_names
 def _unique_titles(titles: list[str]) -> list[str]:
     """Valid, distinct sheet names: no ``[]:*?/\\``, at most 31 characters."""
     seen: set[str] = set()
