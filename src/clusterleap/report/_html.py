@@ -24,6 +24,7 @@ from markupsafe import Markup
 
 from ..errors import ReportError
 from ._charts import figures, radar_spec, tier_colours
+from ._story import findings
 from ._view import Report
 from ._words import factor_labels, in_language, provenance_key, tier_names
 
@@ -146,6 +147,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "tv": report.trends_view, "interval_label": interval_label, "radar": radar_box,
         "board_limit": BOARD_LIMIT,
         "recipe_note": note if in_language(note, report.lang) else "",
+        "findings": findings(report), "section_titles": dict(report.sections),
         "factors": factor_labels(rob.summary.get("space") if rob is not None else None, report.lang),
         "tiers": tier_names(report),
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,
