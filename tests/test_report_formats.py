@@ -705,3 +705,47 @@ def test_chinese_outputs_have_no_untranslated_words(playwright_browser: Any, htm
     words = [c for c in cells if not re.fullmatch(r"[0-9a-f]{64}|[A-Za-z0-9_.-]+", c)]  # hashes and codes aside
     bad = _untranslated("\n".join(words), allowed | code)
     assert not bad, f"workbook: {bad}"
+
+
+def test_key_findings_are_read_from_the_tables(reports: dict[str, Report], robustness_dir: Path) -> None:
+    """Each key finding's numbers are those of the table its link points to, computed here independently: the
+    leader and its index (ranking), the grade counts (summary chart), the commonest short board among domestic
+    clusters (their standing against peers), the domestic median index of the last two years (monitoring) and
+    the leader's rank interval (robustness)."""
+    from clusterleap.report._story import findings
+
+    for lang, rep in reports.items():
+        found = {f.key: f for f in findings(rep)}
+        assert list(found) == ["leader", "grades", "short_boards", "change", "robustness"], lang
+        assert {f.section for f in found.values()} <= {k for k, _ in rep.sections}
+        ranking = rep.result.ranking()
+        bench = dict(zip(rep.result.units, rep.benchmark.tolist(), strict=True))
+        leader = next(u for u in ranking.index if not bench[u])
+        i = rep.result.units.index(leader)
+        assert rep.names[i] in found["leader"].text
+        assert f"{float(rep.result.scores.loc[leader, rep.root]):.1f}" in found["leader"].text
+        for g in rep.summary["grades"]:
+            part = rep.t["finding_grade_part"].format(grade=g["grade"], count=g["count"])
+            assert part in found["grades"].text, (lang, part)
+        st = rep.analytics.standing if rep.analytics is not None else None
+        assert st is not None
+        counts: dict[str, int] = {}
+        for u in ranking.index:
+            if bench[u]:
+                continue
+            gaps = st.loc[u]["peer_gap"].astype(float)
+            d = gaps[gaps.index.isin(rep.dims)]
+            if d.min() < 0:
+                counts[str(d.idxmin())] = counts.get(str(d.idxmin()), 0) + 1
+        top = max(counts, key=lambda c: counts[c])
+        assert found["short_boards"].text.startswith(
+            rep.t["finding_boards"].format(name=rep.label(top), k=counts[top], n=int((~rep.benchmark).sum())))
+        assert rep.trends is not None
+        idx = rep.trends.index
+        dom = [u for u in idx.index if not bench[u]]
+        for year in idx.columns[-2:]:
+            assert f"{float(idx.loc[dom, year].astype(float).median()):.1f}" in found["change"].text
+        ri = pd.read_csv(robustness_dir / "rank_intervals.csv", dtype={"unit": str})
+        row = ri[(ri["node"] == rep.root) & (ri["unit"] == leader)].iloc[0]
+        lo, hi = math.floor(row["rank_p5"]), math.ceil(row["rank_p95"])
+        assert (str(lo) if lo == hi else f"{lo}–{hi}") in found["robustness"].text

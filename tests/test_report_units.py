@@ -355,3 +355,34 @@ def test_workbook_contents_link_scores_in_rank_order_and_imputed_cells_shaded(mi
         shaded = {(row[0].value, head[c.column - 1]) for row in ws.iter_rows(min_row=2) for c in row
                   if c.fill.fgColor.rgb == "00" + IMPUTED_FILL.fgColor.rgb[-6:]}
         assert shaded == (set() if name == "raw" else {("C03", "rd_intensity")}), name
+
+
+def test_profiles_are_the_readers_choice(mini: cl.Result, tmp_path: Path) -> None:
+    """``profiles`` picks the clusters with a profile, always in rank order: all, the domestic ones, the top N,
+    the top N domestic ones, a list, or none (and then no profiles section); a bad choice says what is expected."""
+    from clusterleap.report._selection import select_profiles
+
+    ranked = list(mini.ranking().index)
+    bench = dict(zip(mini.units, np.asarray(mini.data.benchmark, dtype=bool).tolist(), strict=True))
+    domestic = [u for u in ranked if not bench[u]]
+    assert any(bench.values()) and domestic != ranked  # the mini data has benchmarks to leave out
+    assert select_profiles(mini, "all") is None and select_profiles(mini, None) is None
+    assert select_profiles(mini, "domestic") == tuple(domestic)
+    assert select_profiles(mini, "top:3") == tuple(ranked[:3])
+    assert select_profiles(mini, "domestic:2") == tuple(domestic[:2])
+    assert select_profiles(mini, f"{ranked[4]}, {ranked[1]}") == (ranked[1], ranked[4])  # rank order
+    assert select_profiles(mini, [ranked[2]]) == (ranked[2],)
+    assert select_profiles(mini, "none") == ()
+    for bad, says in (("top:0", "whole number"), ("domestic:x", "whole number"), ("C99", "'C99' is not in"),
+                      (",", "no unit codes")):
+        with pytest.raises(ReportError, match=says):
+            select_profiles(mini, bad)
+    rep = build_report(mini, profiles="domestic:2", trends=False)
+    assert [p["code"] for p in rep.profiles] == domestic[:2]
+    html = write_report(rep, tmp_path / "two.html").read_text(encoding="utf-8")
+    assert html.count('class="profile"') == 2
+    # the ranking links only to the profiles there are
+    for i, u in enumerate(mini.units):
+        assert (f'href="#u{i}"' in html) == (u in domestic[:2]), u
+    none = build_report(mini, profiles="none", trends=False)
+    assert "profiles" not in [k for k, _ in none.sections] and none.profiles == []

@@ -148,6 +148,7 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "board_limit": BOARD_LIMIT,
         "recipe_note": note if in_language(note, report.lang) else "",
         "findings": findings(report), "section_titles": dict(report.sections),
+        "profiled": {p["anchor"] for p in report.profiles},
         "factors": factor_labels(rob.summary.get("space") if rob is not None else None, report.lang),
         "tiers": tier_names(report),
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,

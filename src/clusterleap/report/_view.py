@@ -45,6 +45,8 @@ class Report:
     trends: Trends | None = None
     title: str = ""
     notes: tuple[str, ...] = ()
+    #: the units with a profile (None: every unit), from :func:`~clusterleap.report._selection.select_profiles`
+    profile_units: tuple[str, ...] | None = None
 
     # -- basics -------------------------------------------------------------------------------------------------
     @property
@@ -162,7 +164,7 @@ class Report:
     def sections(self) -> list[tuple[str, str]]:
         """``(id, title)`` of the sections present, in order."""
         keys = ["summary", "ranking", "heatmap"]
-        if self.analytics is not None:
+        if self.analytics is not None and self.profile_units != ():
             keys.append("profiles")
         if self.robustness is not None:
             keys.append("robustness")
@@ -308,15 +310,18 @@ class Report:
 
     @cached_property
     def profiles(self) -> list[dict[str, Any]]:
-        """One profile per unit in rank order (with analytics)."""
+        """One profile per chosen unit (``profile_units``) in rank order (with analytics)."""
         an = self.analytics
         if an is None:
             return []
         lang = self.lang
         out = []
         cache = _PROFILES.setdefault(an, {})
+        chosen = None if self.profile_units is None else set(self.profile_units)
         for i in self.order:
             u = self.result.units[i]
+            if chosen is not None and u not in chosen:
+                continue
             p = cache.get(u) or cache.setdefault(u, an.profile(u))
 
             def boards(df: pd.DataFrame) -> list[dict[str, str]]:
