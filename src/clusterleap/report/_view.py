@@ -26,6 +26,7 @@ from ..robustness._folder import Robustness
 from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
 from ._i18n import strings
 from ._recipe_text import StageText, describe_recipe
+from ._words import factor_labels
 
 __all__ = ["Report"]
 
@@ -393,7 +394,8 @@ class Report:
         t = self.t
         s = rob.summary
         design = t["design_saltelli"] if s.get("design") == "saltelli" else t["design_montecarlo"]
-        factors = ", ".join(str(f) for f in s.get("factors", [])) or "–"
+        labels = factor_labels(s.get("space"), self.lang)
+        factors = t["finding_list_sep"].join(labels.get(str(f), str(f)) for f in s.get("factors", [])) or "–"
         note = t["robustness_note"].format(design=design, runs=s.get("runs", "–"), seed=s.get("seed", "–"),
                                            factors=factors)
         missing = []
