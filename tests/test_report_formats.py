@@ -672,7 +672,8 @@ def _untranslated(text: str, allowed: set[str]) -> list[str]:
     z, α's Latin neighbours), most frequent first."""
     import collections
 
-    found = collections.Counter(w for w in WORD.findall(text) if w not in allowed and w not in LATIN_NAMES
+    names = {n.lower() for n in LATIN_NAMES}  # the cover sets clusterleap in capitals
+    found = collections.Counter(w for w in WORD.findall(text) if w not in allowed and w.lower() not in names
                                 and not (w.isupper() and len(w) <= 6) and len(w) > 1)
     return [f"{w} ({k})" for w, k in found.most_common()]
 

@@ -96,7 +96,7 @@ def localise(df: pd.DataFrame, lang: str, tiers: Mapping[str, str] | None = None
         table = dict(VALUES_ZH.get(key, {}))
         if key in ("tier", "from", "nominal") and tiers:
             table.update(tiers)
-        if table and out[c].dtype == object:
+        if table and not pd.api.types.is_numeric_dtype(out[c]):
             out[c] = out[c].map(lambda v, m=table: m.get(v, v) if isinstance(v, str) else v)
     if "key" in out.columns:  # the provenance table: its keys are column names elsewhere
         out["key"] = out["key"].map(lambda v: HEADERS_ZH.get(v, v) if isinstance(v, str) else v)
@@ -107,6 +107,6 @@ def localise(df: pd.DataFrame, lang: str, tiers: Mapping[str, str] | None = None
     out = out.rename(columns={c: name if taken[name] == 1 else f"{name} ({c})" for c, name in names.items()})
     if out.index.name is not None and str(out.index.name) in HEADERS_ZH:
         out.index.name = HEADERS_ZH[str(out.index.name)]
-    if out.index.dtype == object and tiers and all(str(v) in tiers for v in out.index):
+    if tiers and not pd.api.types.is_numeric_dtype(out.index) and all(str(v) in tiers for v in out.index):
         out.index = pd.Index([tiers[str(v)] for v in out.index], name=out.index.name)
     return out

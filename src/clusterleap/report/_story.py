@@ -77,7 +77,7 @@ def _grades(report: Report) -> Finding | None:
     n = sum(int(g["count"]) for g in grades)
     parts = [t["finding_grade_part"].format(count=g["count"], grade=g["grade"]) for g in grades]
     text = t["finding_grades"].format(n=n, parts=t["finding_list_sep"].join(parts))
-    return Finding("grades", text + t["finding_end"], "summary")
+    return Finding("grades", text + t["finding_end"], "ranking")  # each cluster's grade is in the ranking
 
 
 def _short_boards(report: Report, dom: list[int]) -> Finding | None:

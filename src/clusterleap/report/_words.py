@@ -14,7 +14,8 @@ from ._i18n import strings
 if TYPE_CHECKING:
     from ._view import Report
 
-__all__ = ["META_COLUMNS_ZH", "factor_labels", "in_language", "meta_column", "provenance_key", "tier_names"]
+__all__ = ["META_COLUMNS_ZH", "factor_labels", "in_language", "meta_column", "option_label", "provenance_key",
+           "tier_names"]
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -54,6 +55,22 @@ def _options(options: Sequence[Any], lang: str) -> str:
         else:
             words.append(t.get(f"method_{o}", str(o)))
     return t["factor_or"].join(words)
+
+
+def option_label(text: str, lang: str) -> str:
+    """A robustness option as the design table writes it (``nominal``, ``arithmetic``, ``geometric(p=2)``,
+    ``arithmetic + overrides``) in ``lang``: the recipe's own plan and known methods in words, parameters as
+    written."""
+    t = strings(lang)
+    base, plus, _ = text.partition(" + overrides")
+    if base.startswith("nominal: "):  # the recipe's own plan, and what it is
+        return t["factor_nominal"] + " (" + option_label(base[len("nominal: "):] + plus, lang) + ")"
+    if base == "nominal":
+        words = t["factor_nominal"]
+    else:
+        method, paren, args = base.partition("(")
+        words = t.get(f"method_{method}", method) + (f" ({args}" if paren else "")
+    return words + (t["with_overrides"] if plus else "")
 
 
 def factor_labels(space: Mapping[str, Any] | None, lang: str) -> dict[str, str]:

@@ -31,9 +31,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .._files import FORMULA_START, quote_cell
 from ._formatting import num
-from ._view import Report
 from ._localise import localise
-from ._words import factor_labels, in_language, provenance_key, tier_names
+from ._view import Report
+from ._words import factor_labels, in_language, option_label, provenance_key, tier_names
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
@@ -186,6 +186,9 @@ def sheets(report: Report) -> list[Sheet]:
         for name, df in rob.tables().items():
             if "factor" in df.columns:
                 df = df.assign(factor=df["factor"].map(lambda f: factors.get(str(f), f)))
+            if name == "design":  # one column per factor: the option each run took
+                df = df.assign(**{c: df[c].map(lambda v: option_label(v, report.lang) if isinstance(v, str) else v)
+                                  for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])})
             df = df.rename(columns={c: factors[c] for c in df.columns if c in factors})
             out.append(Sheet(name, t[f"sheet_{name}"], df, fmts[name], index=name == "grade_probabilities"))
     coh = report.coherence
