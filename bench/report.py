@@ -24,11 +24,11 @@ import clusterleap as cl
 from clusterleap.cli import app
 from clusterleap.cli.core import demo_recipe_path
 from clusterleap.illustrative import illustrative_frame
+from clusterleap.report import _pdf as pdf_module
 from clusterleap.report import build_report, render_report
-from clusterleap.report import pdf as pdf_module
 from clusterleap.report._chromium import Browser, file_url
-from clusterleap.report.html import render_html
-from clusterleap.report.pdf import A4_PX, FILL_TOC, named_destination_pages
+from clusterleap.report._html import render_html
+from clusterleap.report._pdf import A4_PX, FILL_TOC, named_destination_pages
 
 SPACE = "name: bench\nfactors:\n  - weights: {noise: 0.25, level: 2}\n" \
         "  - choice: {stage: aggregate, options: [nominal, arithmetic]}\n"

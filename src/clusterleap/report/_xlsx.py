@@ -211,19 +211,6 @@ def sheets(report: Report) -> list[Sheet]:
     return [Sheet("about", titles[0], _about(report, titles[1:]), index=False, banner=banner, link_column=1), *out]
 
 
-def tier_names(report: Report) -> dict[str, str]:
-    """Tier code -> grade name in the report's language (with the ungraded code), from the analytics' grades."""
-    from ..analysis._grades import UNGRADED
-
-    if report.analytics is None:
-        return {}
-    g = report.analytics.grades
-    col = "grade_zh" if report.lang == "zh" else "grade"
-    names = {str(k): str(v) for k, v in zip(g["tier"], g[col], strict=True) if k and str(k) != UNGRADED}
-    return {**names, UNGRADED: report.t["not_graded"]}
-
-
-from ._words import factor_labels, in_language, provenance_key, tier_names
 def _unique_titles(titles: list[str]) -> list[str]:
     """Valid, distinct sheet names: no ``[]:*?/\\``, at most 31 characters."""
     seen: set[str] = set()
