@@ -363,7 +363,7 @@ class Report:
                 "weight": fmt(w.loc[c, "used"], 3), "effective": fmt(w.loc[c, "effective"], 3),
                 "direction": (self.t["higher_better"] if n.direction > 0 else self.t["lower_better"])
                 if n.is_indicator else "",
-                "unit": n.unit if n.is_indicator else "",
+                "unit": n.unit_label(self.lang) if n.is_indicator else "",
             })
         return rows
 

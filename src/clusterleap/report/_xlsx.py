@@ -117,7 +117,7 @@ def _framework(report: Report) -> pd.DataFrame:
         rows.append({"code": c, "parent": n.parent or "", "level": fw.level[c], "name_en": n.name_en,
                      "name_zh": n.name_zh, "kind": n.kind, "weight": num(w.loc[c, "used"]),
                      "effective_weight": num(w.loc[c, "effective"]),
-                     "direction": n.direction if n.is_indicator else None, "unit": n.unit,
+                     "direction": n.direction if n.is_indicator else None, "unit": n.unit_label(report.lang),
                      "target": n.target, "definition": n.definition, "source": n.source})
     return pd.DataFrame(rows)
 
