@@ -260,3 +260,34 @@ def test_every_output_folder_from_illustrative_data_says_so(tmp_path: Path) -> N
         assert res.exit_code == 0, (name, res.output)  # type: ignore[attr-defined]
         assert (tmp_path / name / ILLUSTRATIVE_FILE).exists(), name
     assert '"illustrative": true' in (tmp_path / "robustness" / "summary.json").read_text()
+
+
+def test_template_explains_and_checks_its_columns(tmp_path: Path) -> None:
+    """Each indicator's header carries a comment with its name, unit and definition; the indicator columns accept
+    numbers only, the year whole years and the benchmark flag the values the data reader reads as yes or no."""
+    from clusterleap.io._framework_files import load_framework
+    from clusterleap.io._template import BENCHMARK_VALUES, ROWS
+
+    path = tmp_path / "template.xlsx"
+    assert run("template", MINI / "framework.yaml", "--out", path).exit_code == 0  # type: ignore[attr-defined]
+    fw = load_framework(MINI / "framework.yaml")
+    ws = openpyxl.load_workbook(path)["data"]
+    header = {c.value: c for c in ws[1]}
+    for code in fw.indicators:
+        n = fw.by_code[code]
+        note = header[code].comment.text
+        assert n.name_en in note and n.unit in note and n.definition in note, code
+    assert header["unit"].comment is None and header["benchmark"].comment is None
+    rules = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    letter = {name: c.column_letter for name, c in header.items()}
+    for code in fw.indicators:
+        dv = rules[f"{letter[code]}2:{letter[code]}{ROWS + 1}"]
+        assert dv.type == "decimal" and dv.allow_blank and dv.showErrorMessage
+    bench = rules[f"{letter['benchmark']}2:{letter['benchmark']}{ROWS + 1}"]
+    assert bench.type == "list" and bench.formula1 == '"' + ",".join(BENCHMARK_VALUES) + '"'
+    assert rules[f"{letter['year']}2:{letter['year']}{ROWS + 1}"].type == "whole"
+    assert not any(letter[c] in key for c in ("unit", "name", "sector", "region") for key in rules)
+    # every value the list offers is one the data reader accepts
+    from clusterleap.io._data_files import _FALSE, _TRUE
+
+    assert set(BENCHMARK_VALUES) <= set(_TRUE) | set(_FALSE)

@@ -219,8 +219,8 @@ def test_html_escapes_hostile_names(html: dict[str, Path]) -> None:
 def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], reports: dict[str, Report],
                                                         result: cl.Result) -> None:
     """The method section says stage by stage, in the report's language, what the recipe does; the recipe's own
-    description (English in the demo recipe) is shown as given, labelled as its author's note, and no longer
-    stands unlabelled in the summary."""
+    description (English in the demo recipe) is shown as given, labelled as its author's note, in a report of its
+    language only: a Chinese report does not quote English prose."""
     rep = reports["zh"]
     text = html_lib.unescape(html["zh"].read_text(encoding="utf-8"))
     summary = text[text.index('<section id="sec-summary">'):text.index('<section id="sec-ranking">')]
@@ -230,10 +230,13 @@ def test_chinese_report_describes_the_recipe_in_chinese(html: dict[str, Path], r
     assert "对下级节点作加权几何平均" in method and "缺失值不填补（由汇总步骤处理）" in method
     description = result.recipe.description.strip()
     assert description.startswith("Scores on the framework's fixed goalposts")
-    head = summary[:summary.index(rep.t["method"])]
-    assert description not in head
-    assert f'<span class="note-label">{rep.t["recipe_note"]}</span> {description}</p>' in method
-    assert summary.count(description) == 1
+    assert description not in text and rep.t["recipe_note"] not in text
+    en = html_lib.unescape(html["en"].read_text(encoding="utf-8"))
+    en_summary = en[en.index('<section id="sec-summary">'):en.index('<section id="sec-ranking">')]
+    t_en = reports["en"].t
+    assert description not in en_summary[:en_summary.index(t_en["method"])]
+    assert f'<span class="note-label">{t_en["recipe_note"]}</span> {description}</p>' in en_summary
+    assert en_summary.count(description) == 1
 
 
 def test_html_and_workbook_say_the_data_is_illustrative(html: dict[str, Path], xlsx: dict[str, Path]) -> None:
@@ -292,8 +295,9 @@ def test_html_opens_offline_in_chromium(html: dict[str, Path], browser: Browser)
         drawn = page.evaluate("document.querySelectorAll('[data-chart] .main-svg').length > 0 && "
                               "[...document.querySelectorAll('[data-chart]')].filter(d => d.querySelector("
                               "'.main-svg')).length")
-        # grades, heatmap, rank intervals, Sobol', leave-one-out, two correlation matrices, trends
-        assert charts == 8 and drawn == charts, lang
+        # grades, heatmap, rank intervals, Sobol', leave-one-out, index and dimensions, five dimension blocks,
+        # trends
+        assert charts == 12 and drawn == charts, lang
         # radars are drawn when a profile is opened: open them all
         page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true); 1")
         page.wait_for("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector('.main-svg'))",
@@ -338,7 +342,7 @@ def test_a_small_report_opens_cleanly(browser: Browser, tmp_path: Path) -> None:
     assert page.errors() == [] and page.evaluate("window.__reportError || ''") == ""
     n = len(result.units)
     assert page.evaluate("document.querySelectorAll('[data-radar] .main-svg').length") >= n
-    legend = page.evaluate("document.querySelector('[data-radar]').textContent")
+    legend = page.evaluate("document.querySelector('.radar-key').textContent")
     assert "标杆中位数" in legend and "国内中位数" in legend and "本集群" in legend
 
 
@@ -438,7 +442,7 @@ def test_workbook_holds_every_table(xlsx: dict[str, Path], reports: dict[str, Re
                 "sheet_correlations", "sheet_provenance"):
         assert t[key] in wb.sheetnames, key
         assert STRINGS["en"][key] in en.sheetnames, key
-    assert t["sheet_stage"].format(name="normalised") in wb.sheetnames
+    assert t["sheet_stage"].format(name=t["stage_normalised"]) in wb.sheetnames
     ranking = wb[t["sheet_ranking"]]
     assert ranking.freeze_panes == "B2"
     header = [c.value for c in ranking[1]]
@@ -503,3 +507,246 @@ def test_python_api_infers_the_format_and_refuses_unknown_ones(result: cl.Result
     path = write_report(result, work / "plain.xlsx", analytics=False, coherence=False, trends=False)
     wb = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
     assert "Grades" not in wb.sheetnames and "Scores" in wb.sheetnames
+
+
+# -- what a reader sees: screenshots, page images, chart text that fits, Chinese throughout ---------------------------
+#: Screenshots and page images land here (ignored by git), to be looked at.
+ARTEFACTS = Path(os.environ.get("CLUSTERLEAP_TEST_OUTPUT", Path(__file__).resolve().parents[1] / "build" /
+                                "test-output")) / "report"
+#: Every text element of every chart, with its box and the chart's, measured by the browser.
+CHART_TEXT = """() => {
+  const out = [];
+  document.querySelectorAll('[data-chart], [data-radar]').forEach(div => {
+    const box = div.getBoundingClientRect();
+    const name = div.getAttribute('data-chart') || ('radar ' + div.getAttribute('data-radar'));
+    div.querySelectorAll('svg.main-svg text').forEach(t => {
+      const s = t.textContent.trim();
+      if (!s) { return; }
+      const r = t.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) { return; }
+      out.push({chart: name, text: s, l: r.left - box.left, r: box.right - r.right, t: r.top - box.top,
+                b: box.bottom - r.bottom});
+    });
+  });
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def playwright_browser() -> Iterator[Any]:
+    """Playwright driving Debian's chromium (the real browser a reader opens the report in)."""
+    need_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CLUSTERLEAP_REQUIRE_CHROMIUM"):
+            pytest.fail("CLUSTERLEAP_REQUIRE_CHROMIUM is set but playwright is not installed")
+        pytest.skip("playwright for Python is not installed (the 'webtest' extra)")
+    from clusterleap.report._chromium import sandbox_flags
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), headless=True, args=list(sandbox_flags()))
+        yield browser
+        browser.close()
+
+
+def _open(browser: Any, path: Path, *, print_mode: bool, width: int = 1200) -> Any:
+    page = browser.new_page(viewport={"width": width, "height": 1000})
+    if print_mode:
+        page.emulate_media(media="print")
+    page.goto(path.resolve().as_uri())
+    page.wait_for_function("window.__reportReady || window.__reportError", timeout=120_000)
+    assert page.evaluate("window.__reportError || ''") == ""
+    if not print_mode:  # radars are drawn when a profile opens: open them all
+        page.evaluate("document.querySelectorAll('details.profile').forEach(d => d.open = true)")
+        page.wait_for_function("[...document.querySelectorAll('[data-radar]')].every(d => d.querySelector("
+                               "'.main-svg'))", timeout=120_000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def print_html(reports: dict[str, Report], work: Path) -> dict[str, Path]:
+    from clusterleap.report._html import render_html
+
+    out = {}
+    for lang, rep in reports.items():
+        out[lang] = work / f"print-layout-{lang}.html"
+        out[lang].write_text(render_html(rep, "print"), encoding="utf-8")
+    return out
+
+
+def test_no_chart_text_is_clipped(playwright_browser: Any, html: dict[str, Path], print_html: dict[str, Path]) -> None:
+    """Every text element of every chart (axis and tick labels, the radar's dimension names, legends, colour bars,
+    cell values) lies inside its chart's box, on screen and in the print layout, in both languages: nothing is cut
+    at the chart's edge ("competitivenes", a legend ending "...technology, over")."""
+    from clusterleap.report._charts import PRINT_WIDTH
+
+    for lang in LANGS:
+        for mode, path, width in (("screen", html[lang], 1200), ("print", print_html[lang], PRINT_WIDTH)):
+            page = _open(playwright_browser, path, print_mode=mode == "print", width=width)
+            boxes = page.evaluate(CHART_TEXT)
+            page.close()
+            charts = {b["chart"] for b in boxes}
+            assert len(charts) >= 12 + 90, (lang, mode, len(charts))  # every chart and every radar has text
+            radar = [b for b in boxes if b["chart"] == "radar 0"]
+            assert len(radar) >= 5, (lang, mode)  # the five dimension names
+            clipped = [b for b in boxes if min(b["l"], b["r"], b["t"], b["b"]) < -0.5]
+            assert clipped == [], (lang, mode, clipped[:5])
+
+
+def test_screenshots_and_page_images_for_the_reader(playwright_browser: Any, html: dict[str, Path],
+                                                    pdf: dict[str, Path], reports: dict[str, Report]) -> None:
+    """Screenshots of every section of the HTML report and images of the PDF pages where each section starts
+    (and the page after), in both languages, written to build/test-output/report/ to be looked at; each image
+    is checked to show something (not a blank page)."""
+    from PIL import Image, ImageStat
+
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTEFACTS.glob("*.png"):
+        old.unlink()
+    shots: list[Path] = []
+    for lang in LANGS:
+        page = _open(playwright_browser, html[lang], print_mode=False)
+        for key, _ in reports[lang].sections:
+            target = ARTEFACTS / f"html-{lang}-{key}.png"
+            selector = f"#sec-{key}" if key != "profiles" else "#sec-profiles details.profile"
+            page.locator(selector).first.screenshot(path=str(target))
+            shots.append(target)
+        page.close()
+        _, reader = _pdf_text(pdf[lang])
+        from clusterleap.report._pdf import named_destination_pages
+
+        pages = named_destination_pages(pdf[lang].read_bytes())
+        wanted = sorted({1} | {n for key, n in pages.items() if key.startswith("sec-")} |
+                        {n + 1 for key, n in pages.items() if key.startswith("sec-")})
+        for n in wanted:
+            if n > len(reader.pages):
+                continue
+            stem = ARTEFACTS / f"pdf-{lang}-p{n:03d}"
+            subprocess.run(["pdftoppm", "-r", "60", "-png", "-singlefile", "-f", str(n), "-l", str(n),
+                            str(pdf[lang]), str(stem)], check=True, capture_output=True)
+            shots.append(stem.with_suffix(".png"))
+    assert len(shots) > 2 * (len(SECTIONS) + 10)
+    for path in shots:
+        with Image.open(path) as im:
+            assert im.width > 300 and im.height > 100, path
+            assert ImageStat.Stat(im.convert("L")).stddev[0] > 5, path  # not blank
+
+
+#: Words a Chinese report may show in Latin letters: names of methods and people, file formats, and software.
+LATIN_NAMES = frozenset({
+    "clusterleap", "Pearson", "Spearman", "Sobol", "Saltelli", "Cronbach", "Gini", "Dagum", "JavaScript", "HTML",
+    "PDF", "NumPy", "Python", "UTC", "Box-Cox", "COINr", "Excel",
+})
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
+#: Text the page shows as code (recipe, steps, codes), which a Chinese report shows as it is.
+CODE_TEXT = """() => [...document.querySelectorAll('pre, code, .code')].map(e => e.textContent).join(' ')"""
+PLAIN_TEXT = """() => { const b = document.body.cloneNode(true);
+  b.querySelectorAll('pre, code, .code, script, style, noscript').forEach(e => e.remove());
+  return b.textContent; }"""
+
+
+def _words(text: str) -> set[str]:
+    return set(WORD.findall(text))
+
+
+def _input_words(result: cl.Result, data_csv: Path) -> set[str]:
+    """Words that come from the user's inputs rather than from clusterleap: the data file (names, metadata, its
+    path), the codes and the framework's own texts where it gives them in one language only (definitions and
+    sources; units where it has no Chinese unit), and the recipe as written, its description aside."""
+    import yaml
+
+    words = _words(data_csv.read_text(encoding="utf-8")) | _words(str(data_csv))
+    fw = result.framework
+    for n in fw.nodes:
+        words |= _words(n.code) | _words(n.definition) | _words(n.source) | _words(n.name_en)
+        if not getattr(n, "unit_zh", ""):
+            words |= _words(n.unit)
+    recipe = yaml.safe_load(result.recipe.to_yaml())
+    recipe.pop("description", None)
+    return words | _words(yaml.safe_dump(recipe)) | _words(fw.name)
+
+
+def _untranslated(text: str, allowed: set[str]) -> list[str]:
+    """Latin-letter words of ``text`` that are neither allowed, codes (all capitals) nor symbols (one letter: r,
+    z, α's Latin neighbours), most frequent first."""
+    import collections
+
+    names = {n.lower() for n in LATIN_NAMES}  # the cover sets clusterleap in capitals
+    found = collections.Counter(w for w in WORD.findall(text) if w not in allowed and w.lower() not in names
+                                and not (w.isupper() and len(w) <= 6) and len(w) > 1)
+    return [f"{w} ({k})" for w, k in found.most_common()]
+
+
+def test_chinese_outputs_have_no_untranslated_words(playwright_browser: Any, html: dict[str, Path],
+                                                    print_html: dict[str, Path], pdf_text: dict[str, Any],
+                                                    xlsx: dict[str, Path], result: cl.Result,
+                                                    data_csv: Path) -> None:
+    """A Chinese report is Chinese: the HTML as a reader sees it (charts included, code blocks aside), the PDF's
+    text and every text cell of the workbook hold no English word that clusterleap wrote; English words may only
+    come from the user's inputs (names and metadata in the data, the framework's definitions, the recipe as
+    written) or be names of methods and software. No tier codes, factor names, recipe notes or metadata words."""
+    allowed = _input_words(result, data_csv)
+    page = _open(playwright_browser, html["zh"], print_mode=False)
+    shown = page.evaluate(PLAIN_TEXT)
+    page.close()
+    assert "摘要" in shown
+    bad = _untranslated(shown, allowed)
+    assert not bad, f"HTML: {bad}"
+    page = _open(playwright_browser, print_html["zh"], print_mode=True, width=794)
+    code = _words(page.evaluate(CODE_TEXT))
+    page.close()
+    pages, _ = pdf_text["zh"]
+    bad = _untranslated("\n".join(pages), allowed | code)
+    assert not bad, f"PDF: {bad}"
+    wb = openpyxl.load_workbook(xlsx["zh"], read_only=True)
+    cells = [ws.title for ws in wb.worksheets]
+    for ws in wb.worksheets:
+        cells += [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    words = [c for c in cells if not re.fullmatch(r"[0-9a-f]{64}|[A-Za-z0-9_.-]+", c)]  # hashes and codes aside
+    bad = _untranslated("\n".join(words), allowed | code)
+    assert not bad, f"workbook: {bad}"
+
+
+def test_key_findings_are_read_from_the_tables(reports: dict[str, Report], robustness_dir: Path) -> None:
+    """Each key finding's numbers are those of the table its link points to, computed here independently: the
+    leader and its index (ranking), the grade counts (summary chart), the commonest short board among domestic
+    clusters (their standing against peers), the domestic median index of the last two years (monitoring) and
+    the leader's rank interval (robustness)."""
+    from clusterleap.report._story import findings
+
+    for lang, rep in reports.items():
+        found = {f.key: f for f in findings(rep)}
+        assert list(found) == ["leader", "grades", "short_boards", "change", "robustness"], lang
+        assert {f.section for f in found.values()} <= {k for k, _ in rep.sections}
+        ranking = rep.result.ranking()
+        bench = dict(zip(rep.result.units, rep.benchmark.tolist(), strict=True))
+        leader = next(u for u in ranking.index if not bench[u])
+        i = rep.result.units.index(leader)
+        assert rep.names[i] in found["leader"].text
+        assert f"{float(rep.result.scores.loc[leader, rep.root]):.1f}" in found["leader"].text
+        for g in rep.summary["grades"]:
+            part = rep.t["finding_grade_part"].format(grade=g["grade"], count=g["count"])
+            assert part in found["grades"].text, (lang, part)
+        st = rep.analytics.standing if rep.analytics is not None else None
+        assert st is not None
+        counts: dict[str, int] = {}
+        for u in ranking.index:
+            if bench[u]:
+                continue
+            gaps = st.loc[u]["peer_gap"].astype(float)
+            d = gaps[gaps.index.isin(rep.dims)]
+            if d.min() < 0:
+                counts[str(d.idxmin())] = counts.get(str(d.idxmin()), 0) + 1
+        top = max(counts, key=lambda c: counts[c])
+        assert found["short_boards"].text.startswith(
+            rep.t["finding_boards"].format(name=rep.label(top), k=counts[top], n=int((~rep.benchmark).sum())))
+        assert rep.trends is not None
+        idx = rep.trends.index
+        dom = [u for u in idx.index if not bench[u]]
+        for year in idx.columns[-2:]:
+            assert f"{float(idx.loc[dom, year].astype(float).median()):.1f}" in found["change"].text
+        ri = pd.read_csv(robustness_dir / "rank_intervals.csv", dtype={"unit": str})
+        row = ri[(ri["node"] == rep.root) & (ri["unit"] == leader)].iloc[0]
+        lo, hi = math.floor(row["rank_p5"]), math.ceil(row["rank_p95"])
+        assert (str(lo) if lo == hi else f"{lo}–{hi}") in found["robustness"].text

@@ -361,3 +361,73 @@ def test_the_report_command_and_the_python_report_default_to_the_same_profile_ca
     from clusterleap.report._view import MAX_PROFILES
 
     assert report_cli.MAX_PROFILES == MAX_PROFILES == 200
+
+
+def test_workbook_contents_link_scores_in_rank_order_and_imputed_cells_shaded(mini: cl.Result,
+                                                                               tmp_path: Path) -> None:
+    """The about sheet's list of sheets links to each sheet; scores and ranks run in rank order with the name
+    beside the code; the cells the recipe imputed (C03's R&D intensity, missing in the data) are shaded in the
+    imputed, treated and normalised stage sheets, and nowhere else."""
+    from clusterleap.report._xlsx import IMPUTED_FILL
+
+    path = write_report(mini, tmp_path / "mini.xlsx", lang="zh", trends=False)
+    wb = openpyxl.load_workbook(path)
+    t = STRINGS["zh"]
+    about = wb[t["sheet_about"]]
+    links = {c.value: c.hyperlink.location for row in about.iter_rows() for c in row if c.hyperlink is not None}
+    listed = wb.sheetnames[1:]
+    assert set(links) == set(listed)
+    assert all(links[name] == f"'{name}'!A1" for name in listed)
+    assert t["imputed_note"].split("{")[0] in "".join(str(c.value) for row in about.iter_rows() for c in row)
+
+    scores = wb[t["sheet_scores"]]
+    header = [c.value for c in scores[1]]
+    assert header[:3] == [t["code"], t["rank"], t["name"]]
+    ranking = mini.ranking()
+    codes = [row[0].value for row in scores.iter_rows(min_row=2)]
+    assert codes == list(ranking.index)
+    ranks = [row[1].value for row in scores.iter_rows(min_row=2)]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    first = next(scores.iter_rows(min_row=2))
+    assert first[2].value == mini.data.names[mini.units.index(codes[0])]
+    assert first[header.index(mini.framework.root.code)].value == pytest.approx(float(mini.score().max()))
+
+    mask = mini.stage("imputed_mask").astype(bool)
+    assert mask.to_numpy().sum() == 1 and bool(mask.loc["C03", "rd_intensity"])
+    for name in ("raw", "imputed", "treated", "normalised"):
+        ws = wb[t["sheet_stage"].format(name=t[f"stage_{name}"])]
+        head = [c.value for c in ws[1]]
+        shaded = {(row[0].value, head[c.column - 1]) for row in ws.iter_rows(min_row=2) for c in row
+                  if c.fill.fgColor.rgb == "00" + IMPUTED_FILL.fgColor.rgb[-6:]}
+        assert shaded == (set() if name == "raw" else {("C03", "rd_intensity")}), name
+
+
+def test_profiles_are_the_readers_choice(mini: cl.Result, tmp_path: Path) -> None:
+    """``profiles`` picks the clusters with a profile, always in rank order: all, the domestic ones, the top N,
+    the top N domestic ones, a list, or none (and then no profiles section); a bad choice says what is expected."""
+    from clusterleap.report._selection import select_profiles
+
+    ranked = list(mini.ranking().index)
+    bench = dict(zip(mini.units, np.asarray(mini.data.benchmark, dtype=bool).tolist(), strict=True))
+    domestic = [u for u in ranked if not bench[u]]
+    assert any(bench.values()) and domestic != ranked  # the mini data has benchmarks to leave out
+    assert select_profiles(mini, "all") is None and select_profiles(mini, None) is None
+    assert select_profiles(mini, "domestic") == tuple(domestic)
+    assert select_profiles(mini, "top:3") == tuple(ranked[:3])
+    assert select_profiles(mini, "domestic:2") == tuple(domestic[:2])
+    assert select_profiles(mini, f"{ranked[4]}, {ranked[1]}") == (ranked[1], ranked[4])  # rank order
+    assert select_profiles(mini, [ranked[2]]) == (ranked[2],)
+    assert select_profiles(mini, "none") == ()
+    for bad, says in (("top:0", "whole number"), ("domestic:x", "whole number"), ("C99", "'C99' is not in"),
+                      (",", "no unit codes")):
+        with pytest.raises(ReportError, match=says):
+            select_profiles(mini, bad)
+    rep = build_report(mini, profiles="domestic:2", trends=False)
+    assert [p["code"] for p in rep.profiles] == domestic[:2]
+    html = write_report(rep, tmp_path / "two.html").read_text(encoding="utf-8")
+    assert html.count('class="profile"') == 2
+    # the ranking links only to the profiles there are
+    for i, u in enumerate(mini.units):
+        assert (f'href="#u{i}"' in html) == (u in domestic[:2]), u
+    none = build_report(mini, profiles="none", trends=False)
+    assert "profiles" not in [k for k, _ in none.sections] and none.profiles == []

@@ -18,7 +18,7 @@ from rich.text import Text
 
 from .._api import as_dataset, as_recipe, evaluate
 from .._dataset import Dataset
-from .._files import check_target, neutralise_workbook, write_atomic_dir, write_atomic_file
+from .._files import check_target, write_atomic_dir, write_atomic_file
 from .._framework import Framework
 from .._pipeline import screen
 from .._recipe import Plan, Step
@@ -129,16 +129,9 @@ def write_template(fw: Framework, out: Path, fmt: str, force: bool = False) -> l
     data = pd.DataFrame(columns=data_columns(fw))
     info = indicator_sheet(fw)
     if fmt == "xlsx":
-        def write(tmp: Path) -> None:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                data.to_excel(xw, sheet_name="data", index=False)
-                info.to_excel(xw, sheet_name="indicators", index=False)
-                for ws in xw.book.worksheets:
-                    ws.freeze_panes = "A2"
-                    for col in ws.columns:
-                        ws.column_dimensions[col[0].column_letter].width = 18
-                neutralise_workbook(xw.book)
-        write_atomic_file(out, write, force=force)
+        from ..io._template import write_template_xlsx
+
+        write_atomic_file(out, lambda tmp: write_template_xlsx(fw, list(data.columns), info, tmp), force=force)
         return [out]
     info_path = out.with_name(f"{out.stem}-indicators.csv")
     for path in (out, info_path):

@@ -45,6 +45,8 @@ def report(
     fmt: Annotated[Format | None, typer.Option("--format", help="html, pdf or xlsx (default: from --out's "
                                                "suffix).")] = None,
     title: Annotated[str, typer.Option("--title", help="Title (default: the framework's name).")] = "",
+    profiles: Annotated[str, typer.Option("--profiles", help="Clusters with a profile: all, domestic, none, top:N, "
+                                          "domestic:N or unit codes separated by commas.")] = "all",
     scheme: Annotated[str | None, typer.Option("--scheme", help="Grading scheme: default, relative, observatory "
                                                "or a YAML file (default: the recipe's, else default).")] = None,
     peer: Annotated[str | None, typer.Option("--peer", help="Unit metadata column whose groups are the peers "
@@ -79,7 +81,7 @@ def report(
         warnings.simplefilter("ignore", DataWarning)  # already reported once by the evaluation above
         an = analyse(result, peer=peer, benchmark=benchmark, scheme=scheme)
         rep = build_report(result, lang=lang.value, analytics=an, robustness=robustness, title=title,
-                           max_profiles=max_profiles)
+                           profiles=profiles, max_profiles=max_profiles)
     if result.illustrative:
         console.print(illustrative_notice(lang.value), style="yellow")
     path = write_report(rep, out, fmt=kind, force=force)

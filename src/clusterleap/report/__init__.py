@@ -11,6 +11,7 @@ Sections appear when their data does (see :func:`build_report`); files are writt
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -70,6 +71,7 @@ def write_report(
     coherence: bool = True,
     trends: Trends | bool = True,
     title: str = "",
+    profiles: str | Sequence[str] | None = "all",
     force: bool = False,
 ) -> Path:
     """Write a report of ``result`` to ``path`` in ``fmt`` (by default from the file's suffix: .html, .pdf,
@@ -84,5 +86,5 @@ def write_report(
         find_chromium()  # fail before the report is assembled when it cannot be printed
     report = result if isinstance(result, Report) else build_report(
         result, lang=lang, analytics=analytics, robustness=robustness, coherence=coherence, trends=trends,
-        title=title)
+        title=title, profiles=profiles)
     return write_atomic(path, render_report(report, fmt), force=force)

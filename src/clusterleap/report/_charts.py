@@ -17,6 +17,7 @@ subset of HTML in labels (``<b>``, ``<a href>``, ...) and decodes entities: esca
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -54,21 +55,45 @@ def ptext(s: object) -> str:
     return str(s).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def wrap(s: str, width: int) -> str:
-    """Plotly text broken into lines of about ``width`` characters (at spaces; anywhere in text without spaces,
-    such as Chinese), each line escaped, joined by ``<br>``."""
+def text_width(line: str, size: float) -> float:
+    """Estimated width in px of one line of text at font ``size`` px: CJK and full-width characters one em, Latin
+    capitals and wide letters 0.7 em, others 0.55 em (Noto Sans's advance widths, rounded up)."""
+    w = 0.0
+    for ch in line:
+        if unicodedata.east_asian_width(ch) in ("W", "F"):
+            w += 1.0
+        elif ch.isupper() or ch in "mwMW%":
+            w += 0.72
+        elif ch in "ijlrtf.,:;'|!() ":
+            w += 0.34
+        else:
+            w += 0.56
+    return w * size
+
+
+def wrap_lines(s: str, width: int) -> list[str]:
+    """``s`` broken into lines of about ``width`` characters: at spaces, or, in text without spaces (Chinese), into
+    lines of even length, so that no line is left with a character or two ("产品竞争/力" becomes "产品/竞争力")."""
+    s = s.strip()
     if len(s) <= width:
-        return ptext(s)
-    if " " in s.strip():
+        return [s]
+    if " " in s:
         lines: list[str] = []
         for word in s.split():
             if lines and len(lines[-1]) + 1 + len(word) <= width:
                 lines[-1] += " " + word
             else:
                 lines.append(word)
-    else:
-        lines = [s[k:k + width] for k in range(0, len(s), width)]
-    return "<br>".join(ptext(line) for line in lines)
+        return lines
+    n = math.ceil(len(s) / width)
+    step = math.ceil(len(s) / n)
+    return [s[k:k + step] for k in range(0, len(s), step)]
+
+
+def wrap(s: str, width: int) -> str:
+    """Plotly text broken into lines of about ``width`` characters (:func:`wrap_lines`), each line escaped, joined
+    by ``<br>``."""
+    return "<br>".join(ptext(line) for line in wrap_lines(s, width))
 
 
 def _r(x: Any, digits: int = 3) -> float | None:
@@ -99,7 +124,7 @@ def _axis(title: str, **extra: Any) -> dict[str, Any]:
             "automargin": True, **extra}
 
 
-def _layout(height: int, print_mode: bool, **extra: Any) -> dict[str, Any]:
+def _layout(height: float, print_mode: bool, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "font": {"family": FONT, "size": 12, "color": INK},
         "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff",
@@ -180,13 +205,55 @@ def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
     return out
 
 
+#: Radar size (px): width, font size of the axis labels, characters per label line (en, zh).
+RADAR_SCREEN = (380, 11.0, (14, 6))
+RADAR_PRINT = (250, 7.5, (13, 5))
+RADAR_PAD = 9.0  # px between the outer ring and a label: an invisible angular tick of this length
+
+
+def radar_geometry(labels: Sequence[Sequence[str]], width: float, size: float) -> dict[str, float]:
+    """Radius, margins and height of a radar ``width`` px wide whose axis labels (each a list of lines, at font
+    ``size``) all fit inside the chart, so that none is clipped.
+
+    The axes run clockwise from the top. plotly.js places an angular label at the outer ring plus a pad, anchored
+    at its start on the right half, its end on the left half and its middle near the vertical, and moves a label of
+    height ``h`` up by ``(1 + sin a) / 2 * h`` (a: the axis angle from the horizontal), so top labels stand above the
+    ring and bottom labels hang below it. The radius is the largest for which every label stays within the width;
+    the height is then what the top and bottom labels need."""
+    n = max(len(labels), 1)
+    pad = RADAR_PAD
+    edge = 6.0
+    radius = width / 2 - edge - 2 * size
+    boxes = []
+    for k, lines in enumerate(labels):
+        a = math.pi / 2 - 2 * math.pi * k / n
+        c, s = math.cos(a), math.sin(a)
+        w = max((text_width(line, size) for line in lines), default=0.0)
+        h = 1.3 * size * max(len(lines), 1)
+        boxes.append((s, h))
+        if abs(c) >= 0.1:
+            radius = min(radius, (width / 2 - edge - w) / abs(c) - pad)
+    radius = max(radius, 20.0)
+    top = max([radius, *((radius + pad) * s + (1 + s) / 2 * h for s, h in boxes)]) + edge
+    bottom = max([radius, *(-(radius + pad) * s + (1 - s) / 2 * h for s, h in boxes)]) + edge
+    side = width / 2 - radius
+    return {"radius": radius, "l": side, "r": side, "t": top - radius, "b": bottom - radius,
+            "height": math.ceil(top + bottom)}
+
+
 def radar_spec(report: Report, print_mode: bool) -> dict[str, Any]:
     """What the page needs to draw any cluster's radar: the axes (dimensions, closed), the comparison traces
-    (benchmark and domestic medians), the style of the cluster's own trace, every cluster's dimension scores and
-    the layout."""
+    (benchmark and domestic medians), the style of the cluster's own trace, every cluster's dimension scores, the
+    layout and the key (the legend, which the page shows as text under the radar, where it can wrap).
+
+    The rings mark quarters of the score scale, without numbers on the chart (they would sit on the data); the key
+    says where they are."""
     t = report.t
-    width = (6 if print_mode else 7) if report.lang == "zh" else (12 if print_mode else 16)
-    theta = [wrap(report.label(d), width) for d in report.dims]
+    width, size, chars = RADAR_PRINT if print_mode else RADAR_SCREEN
+    per_line = chars[1] if report.lang == "zh" else chars[0]
+    lines = [wrap_lines(report.label(d), per_line) for d in report.dims]
+    geo = radar_geometry(lines, width, size)
+    theta = ["<br>".join(ptext(x) for x in ls) for ls in lines]
     closed = [*theta, theta[0]] if theta else []
 
     def loop(values: Sequence[float]) -> list[float | None]:
@@ -194,39 +261,43 @@ def radar_spec(report: Report, print_mode: bool) -> dict[str, Any]:
         return [*vals, vals[0]] if vals else []
 
     base = []
+    key = [{"label": t["this_cluster"], "colour": PALETTE[0], "dash": "", "marker": "circle"}]
     if report.benchmark.any():
         base.append({"type": "scatterpolar", "r": loop(report.benchmark_median), "theta": closed,
                      "name": ptext(t["benchmark_median"]), "mode": "lines+markers",
                      "line": {"color": PALETTE[1], "dash": "dash", "width": 2},
                      "marker": {"symbol": "square", "size": 6}, "hovertemplate": "%{theta}: %{r:.1f}"})
+        key.append({"label": t["benchmark_median"], "colour": PALETTE[1], "dash": "4 3", "marker": "square"})
     dom_label = t["domestic_median"] if report.benchmark.any() else t["all_median"]
     base.append({"type": "scatterpolar", "r": loop(report.domestic_median), "theta": closed,
                  "name": ptext(dom_label), "mode": "lines+markers",
                  "line": {"color": "#6e7781", "dash": "dot", "width": 2},
                  "marker": {"symbol": "diamond", "size": 6}, "hovertemplate": "%{theta}: %{r:.1f}"})
+    key.append({"label": dom_label, "colour": "#6e7781", "dash": "1.5 2.5", "marker": "diamond"})
     lo, hi = report.scale
+    lo = min(lo, 0.0)
+    rings = [lo + (hi - lo) * q / 4 for q in (1, 2, 3, 4)]
     return {
         "theta": closed,
         "base": base,
+        "key": key,
+        "rings": t["radar_rings"].format(rings=", ".join(f"{v:g}" for v in rings), centre=f"{lo:g}"),
         "unit": {"type": "scatterpolar", "mode": "lines+markers", "fill": "toself",
                  "fillcolor": "rgba(0,114,178,0.15)", "line": {"color": PALETTE[0], "width": 2.5},
                  "marker": {"symbol": "circle", "size": 7}, "hovertemplate": "%{theta}: %{r:.1f}"},
         "config": {"displayModeBar": False},
         "scores": [[_r(v, 2) for v in row] for row in report.dim_scores],
         "names": [ptext(f"{t['this_cluster']}: {n}") for n in report.names],
-        "layout": _layout(212 if print_mode else 300, print_mode, width=234 if print_mode else 330,
-                          showlegend=True,
-                          margin={"l": 52, "r": 52, "t": 26, "b": 4} if print_mode else
-                          {"l": 75, "r": 75, "t": 40, "b": 20},
-                          legend={"orientation": "h", "yanchor": "top", "y": -0.08, "xanchor": "center", "x": 0.5,
-                                  "font": {"size": 8 if print_mode else 10}},
-                          polar={"radialaxis": {"range": [min(lo, 0.0), hi], "gridcolor": GRID,
-                                                "angle": 90 - 180 / max(len(theta), 1),
-                                                "tickfont": {"size": 7 if print_mode else 9}, "linecolor": GRID},
+        "layout": _layout(geo["height"], print_mode, width=width, showlegend=False,
+                          margin={k: round(geo[k], 1) for k in ("l", "r", "t", "b")} | {"pad": 0},
+                          polar={"radialaxis": {"range": [lo, hi], "gridcolor": GRID, "tickvals": rings,
+                                                "showticklabels": False, "ticks": "", "showline": False,
+                                                "angle": 90},
                                  "angularaxis": {"gridcolor": GRID, "linecolor": INK, "direction": "clockwise",
-                                                 "rotation": 90},
-                                 "bgcolor": "#ffffff"},
-                          font={"family": FONT, "size": 8.5 if print_mode else 12, "color": INK}),
+                                                 "rotation": 90, "ticks": "outside", "ticklen": RADAR_PAD,
+                                                 "tickcolor": "rgba(0,0,0,0)", "tickfont": {"size": size}},
+                                 "bgcolor": "#ffffff", "domain": {"x": [0, 1], "y": [0, 1]}},
+                          font={"family": FONT, "size": size, "color": INK}),
     }
 
 
@@ -281,7 +352,10 @@ def sobol_chart(report: Report, print_mode: bool) -> Fig | None:
         return None
     t = report.t
     s = rob.sobol
-    factors = [ptext(f) for f in s["factor"].astype(str)]
+    from ._words import factor_labels
+
+    names = factor_labels(rob.summary.get("space"), report.lang)
+    factors = [wrap(names.get(f, f), 16 if report.lang == "zh" else 28) for f in s["factor"].astype(str)]
     ys = list(range(len(factors)))
 
     def bar(col: str, name: str, colour: str, pattern: str) -> dict[str, Any]:
@@ -332,8 +406,12 @@ def corr_chart(report: Report, matrix: Any, print_mode: bool, annotate: bool) ->
     t = report.t
     codes_r = [ptext(c) for c in matrix.index.astype(str)]
     codes_c = [ptext(c) for c in matrix.columns.astype(str)]
-    rows = [ptext(report.label(str(c))) for c in matrix.index]
-    cols = [ptext(report.label(str(c))) if annotate else ptext(str(c)) for c in matrix.columns]
+    if annotate:  # names numbered on the rows, the numbers on the columns (names there would need a tilt)
+        rows = [ptext(f"{k}. {report.label(str(c))}") for k, c in enumerate(matrix.index, start=1)]
+        cols = [str(k) for k in range(1, len(matrix.columns) + 1)]
+    else:
+        rows = [ptext(report.label(str(c))) for c in matrix.index]
+        cols = [ptext(str(c)) for c in matrix.columns]
     z = [[_r(v, 3) for v in row] for row in np.asarray(matrix, dtype=float)]
     size = max(260, min(PRINT_WIDTH if print_mode else 900, 140 + 18 * len(cols)))
     trace: dict[str, Any] = {
@@ -348,12 +426,60 @@ def corr_chart(report: Report, matrix: Any, print_mode: bool, annotate: bool) ->
     small = {"size": 10 if annotate else 8}
     return {
         "data": [trace],
-        "layout": _layout(size + (120 if annotate else 200), print_mode,
-                          xaxis=_axis("", type="category", tickvals=codes_c, ticktext=cols, tickangle=-45,
+        "layout": _layout(60 + 26 * len(rows) if annotate else size + 200, print_mode,
+                          xaxis=_axis("", type="category", tickvals=codes_c, ticktext=cols,
+                                      tickangle=0 if annotate else -45, side="top" if annotate else "bottom",
                                       showgrid=False, tickfont=small),
                           yaxis=_axis("", type="category", tickvals=codes_r, ticktext=rows, autorange="reversed",
                                       showgrid=False, tickfont=small)),
     }
+
+
+def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
+    """The indicator correlations by dimension: for each dimension, its indicators and its own score against each
+    other, names on the rows, numbers on the columns and the values in the cells. A 39 x 39 matrix of every
+    indicator cannot be read at page width; the blocks can, and they hold the correlations that matter for
+    coherence (an indicator against its siblings and its dimension; OECD/JRC 2008, Handbook on Constructing
+    Composite Indicators, step 4)."""
+    if report.coherence is None:
+        return []
+    from ..analysis._coherence import correlation_matrix
+
+    t = report.t
+    fw = report.result.framework
+    out = []
+    per_line = 26 if report.lang == "zh" else 52
+    for d in report.dims:
+        leaves = [c for c in fw.leaves_under(d) if c != d]
+        if len(leaves) < 2:
+            continue
+        codes = [d, *leaves]
+        m = correlation_matrix(report.result, "pearson", codes, codes)
+        z = [[_r(v, 2) for v in row] for row in np.asarray(m, dtype=float)]
+        rows = [wrap(t["dimension_score"].format(name=report.label(d)), per_line)]
+        rows += [wrap(f"{k}. {report.label(c)}", per_line) for k, c in enumerate(leaves, start=1)]
+        cols = [ptext(t["dimension_short"])] + [str(k) for k in range(1, len(leaves) + 1)]
+        n = len(codes)
+        lines = max(r.count("<br>") + 1 for r in rows)
+        height = 70 + n * max(20, 12 * lines + 6)
+        trace: dict[str, Any] = {
+            "type": "heatmap", "z": z, "x": list(range(n)), "y": list(range(n)), "zmin": -1, "zmax": 1,
+            "colorscale": CIVIDIS, "xgap": 1, "ygap": 1, "texttemplate": "%{z:.2f}",
+            "textfont": {"size": 9 if print_mode else 10},
+            "customdata": [[f"{ptext(report.label(a))} × {ptext(report.label(b))}" for b in codes] for a in codes],
+            "hovertemplate": "%{customdata}: %{z:.2f}<extra></extra>",
+            "colorbar": {"title": {"text": ptext(t["correlation"])}, "thickness": 10, "len": 1.0},
+        }
+        out.append({
+            "data": [trace],
+            "title": t["corr_block_title"].format(name=report.label(d)),
+            "layout": _layout(height, print_mode,
+                              xaxis=_axis("", tickvals=list(range(n)), ticktext=cols, side="top", showgrid=False,
+                                          tickfont={"size": 9 if print_mode else 10}),
+                              yaxis=_axis("", tickvals=list(range(n)), ticktext=rows, autorange="reversed",
+                                          showgrid=False, tickfont={"size": 9 if print_mode else 10})),
+        })
+    return out
 
 
 def trend_chart(report: Report, print_mode: bool, top: int = 5) -> Fig | None:
@@ -404,6 +530,6 @@ def figures(report: Report, print_mode: bool) -> dict[str, list[Fig]]:
         "sobol": one(sobol_chart(report, print_mode)),
         "loo": one(loo_chart(report, print_mode)),
         "corr_dims": one(corr_chart(report, report.corr_dims, print_mode, annotate=True)),
-        "corr_indicators": one(corr_chart(report, report.corr_indicators, print_mode, annotate=False)),
+        "corr_blocks": corr_blocks(report, print_mode),
         "trends": one(trend_chart(report, print_mode)),
     }

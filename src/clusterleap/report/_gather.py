@@ -10,6 +10,7 @@ result's.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,7 @@ from ..errors import ClusterleapError, DataWarning
 from ..robustness import Samples
 from ..robustness._folder import Robustness, load_robustness
 from ._i18n import strings
+from ._selection import select_profiles
 from ._view import MAX_PROFILES, Report
 
 __all__ = ["build_report"]
@@ -50,6 +52,7 @@ def build_report(
     coherence: bool = True,
     trends: Trends | bool = True,
     title: str = "",
+    profiles: str | Sequence[str] | None = "all",
     max_profiles: int | None = MAX_PROFILES,
 ) -> Report:
     """Assemble a report of ``result`` in ``lang`` ('en' or 'zh').
@@ -59,8 +62,10 @@ def build_report(
     ``robustness``: a folder written by ``clusterleap robustness --out``, a :class:`Robustness` or a
     :class:`~clusterleap.robustness.Samples` (checked to be of the same framework, year and clusters);
     ``coherence``: correlations, Cronbach's alpha and flags; ``trends``: True monitors every year of the data up to
-    the result's when there are two or more; ``title``: replaces the default title; ``max_profiles``: profiles of
-    at most that many units, the first in rank order (None: every unit; 0: none)."""
+    the result's when there are two or more; ``title``: replaces the default title; ``profiles``: which clusters
+    get a profile (:func:`~clusterleap.report._selection.select_profiles`: 'all', 'domestic', 'none', 'top:N',
+    'domestic:N' or unit codes);
+    ``max_profiles``: at most that many of them, the first in rank order (None: no cap; 0: none)."""
     t = strings(lang)
     notes: list[str] = []
     an: Analytics | None = None
@@ -82,5 +87,6 @@ def build_report(
                 tr = _trends(result)
             except ClusterleapError as exc:
                 notes.append(t["no_trends"].format(reason=exc))
+    chosen = select_profiles(result, profiles)
     return Report(result, lang, an, rob, _coherence(result) if coherence else None, tr, title, tuple(notes),
-                  max_profiles)
+                  max_profiles=max_profiles, profile_units=chosen)

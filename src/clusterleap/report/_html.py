@@ -24,11 +24,15 @@ from markupsafe import Markup
 
 from ..errors import ReportError
 from ._charts import figures, radar_spec, tier_colours
+from ._story import findings
 from ._view import Report
+from ._words import factor_labels, in_language, provenance_key, tier_names
 
 __all__ = ["render_html", "safe_json"]
 
 Mode = Literal["screen", "print"]
+#: Strengths and short boards a printed profile lists (the first of each list; the HTML and the workbook list all).
+BOARD_LIMIT = 5
 
 
 def _clean(obj: Any) -> Any:
@@ -114,8 +118,8 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
     t = report.t
     print_mode = mode == "print"
     charts = figures(report, print_mode)
-    data = {"mode": mode, "lang": report.lang, "charts": charts,
-            "radar": radar_spec(report, print_mode) if report.analytics is not None else None}
+    radar = radar_spec(report, print_mode) if report.analytics is not None else None
+    data = {"mode": mode, "lang": report.lang, "charts": charts, "radar": radar}
     n_tiers = 1 + max([int(r["tier"]) for r in report.ranking] + [4])
     css = "\n".join([_asset("report.css"), _tier_css(n_tiers), _page_css(report)])
     scripts = {"plotly.min.js": plotly_js(), "report.js": _asset("report.js")}
@@ -127,6 +131,9 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
            "; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'")
     lo, hi = report.scale
     rob = report.robustness
+    radar_box = {} if radar is None else {"key": radar["key"], "rings": radar["rings"],
+                                          "width": radar["layout"]["width"], "height": radar["layout"]["height"]}
+    note = str(report.meta["recipe_description"])
     interval_label = t["rank_interval"].format(lo=rob.percent[0], hi=rob.percent[1]) if rob is not None else ""
     return {
         "lang": report.lang, "mode": mode, "t": t, "meta": report.meta, "sections": report.sections,
@@ -136,11 +143,18 @@ def context(report: Report, mode: Mode) -> dict[str, Any]:
         "dims": [{"code": d, "name": report.label(d)} for d in report.dims],
         "analytics": report.analytics is not None, "robustness": rob is not None,
         "coherence": report.coherence is not None, "trends": report.trends is not None,
-        "profiles": report.profiles, "profiles_cut": report.profiles_cut, "rob": report.robustness_view,
-        "coh": report.coherence_view,
-        "tv": report.trends_view, "interval_label": interval_label,
+        "profiles": report.profiles, "profiles_cut": report.profiles_cut,
+        "rob": report.robustness_view, "coh": report.coherence_view,
+        "tv": report.trends_view, "interval_label": interval_label, "radar": radar_box,
+        "board_limit": BOARD_LIMIT,
+        "recipe_note": note if in_language(note, report.lang) else "",
+        "findings": findings(report), "section_titles": dict(report.sections),
+        "profiled": {p["anchor"] for p in report.profiles},
+        "factors": factor_labels(rob.summary.get("space") if rob is not None else None, report.lang),
+        "tiers": tier_names(report),
         "framework_rows": report.framework_rows, "recipe_yaml": report.recipe_yaml,
-        "treatment_rows": report.treatment_rows, "provenance_rows": report.provenance_rows,
+        "treatment_rows": report.treatment_rows,
+        "provenance_rows": [(provenance_key(k, report.lang), v) for k, v in report.provenance_rows],
         "charts": charts, "csp": csp, "css": Markup(css),
         "data_json": Markup(safe_json(data)),
         "plotly_js": Markup(scripts["plotly.min.js"]), "app_js": Markup(scripts["report.js"]),

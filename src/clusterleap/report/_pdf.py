@@ -5,11 +5,13 @@ as vector SVG), with CSS paged media for the page size, margins and page numbers
 ``counter(page)``, supported by Chromium since version 131) and Chinese set in the locally installed Noto CJK
 fonts. No other tool (LaTeX, a PDF library drawing charts again) would keep the two formats the same.
 
-Page numbers in the table of contents take a second print: the first PDF's named destinations (Chromium writes
-one per internal link target, e.g. ``#sec-ranking``) give each section's page; they are written into the
-contents' reserved page-number slots of the loaded page (no reload; the layout does not move) and the page is
-printed again (a third time only if a number moved). The same destinations give the bookmarks (PDF outline) of
-every section and of every cluster's profile, added with pypdf.
+Page numbers in the table of contents take a second print, of the contents' pages only: the first PDF's named
+destinations (Chromium writes one per internal link target, e.g. ``#sec-ranking``) give each section's page; they
+are written into the contents' reserved page-number slots of the loaded page (no reload; the slots have a fixed
+width, so the layout does not move), the pages before the first section are printed again (``pageRanges``), and
+their content replaces that of the same pages of the first PDF, whose links, destinations and every other page are
+kept. Printing only those pages costs about half a full print. The same destinations give the bookmarks (PDF
+outline) of every section and of every cluster's profile, added with pypdf.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ __all__ = ["Bookmark", "add_outline", "check_fonts", "find_chromium", "html_to_p
 
 #: A4 at 96 px per inch: the viewport the print layout is computed in.
 A4_PX = (794, 1123)
-MAX_PRINTS = 3
 #: Fills the table of contents' page slots (``<span class="pg" data-page-of="ID">``) from ``{id: page}``.
 FILL_TOC = """(pages => {
   document.querySelectorAll("[data-page-of]").forEach(el => {
@@ -91,15 +92,29 @@ def named_destination_pages(pdf: bytes) -> dict[str, int]:
 
 
 def add_outline(pdf: bytes, bookmarks: Sequence[Bookmark], pages: dict[str, int], *, title: str = "",
-                lang: str = "") -> bytes:
+                lang: str = "", front: bytes = b"") -> bytes:
     """The PDF with bookmarks (entries whose target has no page are left out), its title and language, opening
-    with the bookmarks shown."""
+    with the bookmarks shown. The content of the pages of ``front`` (a print of the first pages alone, e.g. the
+    contents with their page numbers filled in) replaces that of the PDF's first pages; their links stay."""
     _pypdf()
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import IndirectObject, NameObject, TextStringObject
 
     with _quiet_pypdf():
         writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+        front_pages = PdfReader(io.BytesIO(front)).pages if front else []
+        if len(front_pages) >= len(writer.pages):
+            raise ReportError(f"the reprint of the contents has {len(front_pages)} pages, the report "
+                              f"{len(writer.pages)}")
+        if front_pages:
+            n = len(writer.pages)
+            for k, page in enumerate(front_pages):
+                added = writer.add_page(page)  # copies the page's objects into this file
+                target = writer.pages[k]
+                for key in ("/Contents", "/Resources"):
+                    target[NameObject(key)] = added.raw_get(key)
+            while len(writer.pages) > n:
+                writer.remove_page(len(writer.pages) - 1)
 
     def add(marks: Sequence[Bookmark], parent: IndirectObject | None = None) -> None:
         for m in marks:
@@ -160,15 +175,11 @@ def _print(html: str, executable: str, tmp: str, timeout: float, bookmarks: Sequ
         error = page.evaluate("window.__reportError || ''")
         if error:
             raise ReportError(f"a chart of the report failed to draw in Chromium: {error}")
-        pages: dict[str, int] = {}
         pdf = page.print_pdf(timeout=timeout)
-        for _ in range(MAX_PRINTS - 1):
-            found = named_destination_pages(pdf)
-            if found == pages:
-                break
-            pages = found
+        pages = named_destination_pages(pdf)
+        front = b""
+        first = min((n for key, n in pages.items() if key.startswith("sec-")), default=1)
+        if first > 1:  # the cover and contents are pages 1 .. first - 1
             page.evaluate(FILL_TOC % json.dumps(pages))
-            pdf = page.print_pdf(timeout=timeout)
-        else:
-            pages = named_destination_pages(pdf)
-    return add_outline(pdf, bookmarks, pages, title=title, lang="zh-CN" if lang == "zh" else lang)
+            front = page.print_pdf(timeout=timeout, pageRanges=f"1-{first - 1}")
+    return add_outline(pdf, bookmarks, pages, title=title, lang="zh-CN" if lang == "zh" else lang, front=front)

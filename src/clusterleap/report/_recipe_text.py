@@ -19,6 +19,7 @@ from .._framework import Framework
 from .._recipe import STAGE_ORDER, Recipe, Step
 from ..stages import STAGES
 from ._i18n import strings
+from ._words import meta_column
 
 __all__ = ["SENTENCES", "StageText", "describe_recipe", "describe_step", "step_code"]
 
@@ -278,10 +279,14 @@ def _sub_name(spec: Any) -> str:
     return str(spec)
 
 
-def _fields(stage: str, step: Step, framework: Framework, phrases: Mapping[str, str]) -> dict[str, Any]:
-    """The template fields of a step: its parameters as written, plus the phrases derived from them."""
+def _fields(stage: str, step: Step, framework: Framework, phrases: Mapping[str, str], lang: str = "en"
+            ) -> dict[str, Any]:
+    """The template fields of a step: its parameters as written (a metadata column by its name in ``lang``), plus
+    the phrases derived from them."""
     p = step.kwargs
     out: dict[str, Any] = {k: _g(v) for k, v in p.items()}
+    if "group" in p:
+        out["group"] = meta_column(str(p["group"]), lang)
     fw_nodes = [framework.by_code[c] for c in framework.indicators]
     out["k"] = len(fw_nodes)
     if stage == "denominate":
@@ -330,7 +335,7 @@ def describe_step(stage: str, step: Step, framework: Framework, lang: str, *, om
     strings(lang)  # refuses an unknown language
     phrases = SENTENCES[lang]
     key = f"{stage}.{step.method}"
-    fields = _fields(stage, step, framework, phrases)
+    fields = _fields(stage, step, framework, phrases, lang)
     fields["range"] = phrases[f"range.{basis}"]
     fields.update((name, "") for name in omit if name in fields)
     if stage in ("denominate", "transform") and step.method == "framework" and fields["n"] == 0:

@@ -26,6 +26,7 @@ from ..robustness._folder import Robustness
 from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
 from ._i18n import strings
 from ._recipe_text import StageText, describe_recipe
+from ._words import factor_labels
 
 __all__ = ["MAX_PROFILES", "Report"]
 
@@ -50,6 +51,8 @@ class Report:
     title: str = ""
     notes: tuple[str, ...] = ()
     max_profiles: int | None = MAX_PROFILES
+    #: the units with a profile (None: every unit), from :func:`~clusterleap.report._selection.select_profiles`
+    profile_units: tuple[str, ...] | None = None
 
     # -- basics -------------------------------------------------------------------------------------------------
     @property
@@ -316,16 +319,18 @@ class Report:
 
     @cached_property
     def profiled(self) -> frozenset[int]:
-        """Positions of the units that get a profile: the first :attr:`max_profiles` in rank order (with
-        analytics; every unit when it is None)."""
+        """Positions of the units that get a profile: of those chosen (``profile_units``; every unit when None), the
+        first :attr:`max_profiles` in rank order (all of them when it is None); none without analytics."""
         if self.analytics is None:
             return frozenset()
-        return frozenset(self.order if self.max_profiles is None else self.order[:max(self.max_profiles, 0)])
+        chosen = None if self.profile_units is None else set(self.profile_units)
+        order = [i for i in self.order if chosen is None or self.result.units[i] in chosen]
+        return frozenset(order if self.max_profiles is None else order[:max(self.max_profiles, 0)])
 
     @cached_property
     def profiles_cut(self) -> str:
         """What the report says when it profiles fewer units than it ranks ('' when it profiles them all)."""
-        n = len(self.order)
+        n = len(self.order) if self.profile_units is None else len(self.profile_units)
         if self.analytics is None or len(self.profiled) >= n:
             return ""
         return self.t["profiles_cut"].format(shown=f"{len(self.profiled):,}", n=f"{n:,}")
@@ -381,7 +386,7 @@ class Report:
                 "weight": fmt(w.loc[c, "used"], 3), "effective": fmt(w.loc[c, "effective"], 3),
                 "direction": (self.t["higher_better"] if n.direction > 0 else self.t["lower_better"])
                 if n.is_indicator else "",
-                "unit": n.unit if n.is_indicator else "",
+                "unit": n.unit_label(self.lang) if n.is_indicator else "",
             })
         return rows
 
@@ -412,7 +417,8 @@ class Report:
         t = self.t
         s = rob.summary
         design = t["design_saltelli"] if s.get("design") == "saltelli" else t["design_montecarlo"]
-        factors = ", ".join(str(f) for f in s.get("factors", [])) or "–"
+        labels = factor_labels(s.get("space"), self.lang)
+        factors = t["finding_list_sep"].join(labels.get(str(f), str(f)) for f in s.get("factors", [])) or "–"
         note = t["robustness_note"].format(design=design, runs=s.get("runs", "–"), seed=s.get("seed", "–"),
                                            factors=factors)
         missing = []

@@ -27,10 +27,13 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.hyperlink import Hyperlink
 
 from .._files import FORMULA_START, quote_cell
 from ._formatting import num
+from ._localise import localise
 from ._view import Report
+from ._words import factor_labels, in_language, option_label, provenance_key, tier_names
 
 __all__ = ["FORMULA_START", "Sheet", "sheets", "write_xlsx"]
 
@@ -40,6 +43,11 @@ HEADER_FILL = PatternFill("solid", fgColor="F0F3F6")
 HEADER_BORDER = Border(bottom=Side(style="medium", color="1F2328"))
 NOTICE_FONT = Font(bold=True, color="4D3300")
 NOTICE_FILL = PatternFill("solid", fgColor="FFF8E6")
+#: Imputed values: a light orange that prints as a light grey (and a note on the about sheet says what it means).
+IMPUTED_FILL = PatternFill("solid", fgColor="FCE4C4")
+LINK_FONT = Font(color="0563C1", underline="single")
+#: Stage tables whose values include the imputed ones (the imputed cells are shaded there).
+IMPUTED_STAGES = ("imputed", "treated", "normalised")
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,10 @@ class Sheet:
     number_format: str = "0.00"
     index: bool = True
     banner: str = ""  # a highlighted first row above the table (the illustrative-data notice)
+    #: True where a cell of ``table`` is to be shaded as imputed (same index and columns as ``table``)
+    shade: pd.DataFrame | None = None
+    #: column of the table whose text names another sheet, linked to it (the about sheet's list of sheets)
+    link_column: int | None = None
 
 
 def _frame(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -84,6 +96,18 @@ def _ranking(report: Report) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def by_rank(report: Report, table: pd.DataFrame) -> pd.DataFrame:
+    """A units x nodes table in rank order (as the ranking), with the name beside the code: the first columns are
+    rank and name (the index stays the unit code)."""
+    t = report.t
+    order = [report.result.units[i] for i in report.order]
+    out = table.loc[order].copy()
+    out.insert(0, t["name"], [report.names[i] for i in report.order])
+    out.insert(0, t["rank"], [report.rank(i) for i in report.order])
+    out.index.name = t["code"]
+    return out
+
+
 def _framework(report: Report) -> pd.DataFrame:
     fw = report.result.framework
     w = report.result.weights
@@ -93,7 +117,7 @@ def _framework(report: Report) -> pd.DataFrame:
         rows.append({"code": c, "parent": n.parent or "", "level": fw.level[c], "name_en": n.name_en,
                      "name_zh": n.name_zh, "kind": n.kind, "weight": num(w.loc[c, "used"]),
                      "effective_weight": num(w.loc[c, "effective"]),
-                     "direction": n.direction if n.is_indicator else None, "unit": n.unit,
+                     "direction": n.direction if n.is_indicator else None, "unit": n.unit_label(report.lang),
                      "target": n.target, "definition": n.definition, "source": n.source})
     return pd.DataFrame(rows)
 
@@ -110,16 +134,20 @@ def _about(report: Report, titles: list[str]) -> pd.DataFrame:
         rows.append((t["reference"], report.gap_reference))
     rows += [("", ""), (t["method"], "")]
     rows += [(s.label, s.text) for s in report.method_steps]
-    if m["recipe_description"]:
+    if m["recipe_description"] and in_language(m["recipe_description"], report.lang):
         rows.append((t["recipe_note"], m["recipe_description"]))
+    if report.result.stage("imputed_mask").to_numpy().any():
+        rows.append((t["imputed"], t["imputed_note"].format(sheets=", ".join(
+            t["sheet_stage"].format(name=t[f"stage_{n}"]) for n in IMPUTED_STAGES))))
     rows.append(("", ""))
     rows += [(t["sheet_contents"] if k == 0 else "", title) for k, title in enumerate(titles)]
     return pd.DataFrame(rows, columns=["", t["sheet_describes"]])
 
 
 def _provenance(report: Report) -> pd.DataFrame:
-    rows = [*report.provenance_rows, ("recipe", report.recipe_yaml)]
-    return pd.DataFrame(rows, columns=["key", "value"])
+    rows = [(provenance_key(k, report.lang), v) for k, v in report.provenance_rows]
+    rows.append((report.t["recipe"], report.recipe_yaml))
+    return pd.DataFrame(rows, columns=[report.t["item"], report.t["value"]])
 
 
 def sheets(report: Report) -> list[Sheet]:
@@ -127,8 +155,8 @@ def sheets(report: Report) -> list[Sheet]:
     t = report.t
     r = report.result
     out: list[Sheet] = [Sheet("ranking", t["sheet_ranking"], _ranking(report), index=False),
-                        Sheet("scores", t["sheet_scores"], r.scores),
-                        Sheet("ranks", t["sheet_ranks"], r.ranks, "0.##")]
+                        Sheet("scores", t["sheet_scores"], by_rank(report, r.scores)),
+                        Sheet("ranks", t["sheet_ranks"], by_rank(report, r.ranks), "0.##")]
     an = report.analytics
     if an is not None:
         out += [Sheet("grades", t["sheet_grades"], an.grades),
@@ -144,14 +172,24 @@ def sheets(report: Report) -> list[Sheet]:
             Sheet("units", t["sheet_units"], r.units_table),
             Sheet("coverage", t["sheet_coverage"], r.coverage, "0.###"),
             Sheet("treatment", t["sheet_treatment"], r.treatment, "0.000")]
+    mask = r.stage("imputed_mask").astype(bool)
     for name in ("raw", "denominated", "transformed", "imputed", "imputed_mask", "treated", "treated_points",
                  "normalised"):
-        out.append(Sheet(f"stage_{name}", t["sheet_stage"].format(name=name), r.stage(name), "0.####"))
+        shade = mask if name in IMPUTED_STAGES and bool(mask.to_numpy().any()) else None
+        title = t["sheet_stage"].format(name=t[f"stage_{name}"])
+        out.append(Sheet(f"stage_{name}", title, r.stage(name), "0.####", shade=shade))
     rob = report.robustness
     if rob is not None:
         fmts = {"rank_intervals": "0.##", "sobol": "0.000", "sobol_units": "0.000", "leave_one_out": "0.##",
                 "design": "0.##", "grade_probabilities": "0%"}
+        factors = factor_labels(rob.summary.get("space"), report.lang)
         for name, df in rob.tables().items():
+            if "factor" in df.columns:
+                df = df.assign(factor=df["factor"].map(lambda f: factors.get(str(f), f)))
+            if name == "design":  # one column per factor: the option each run took
+                df = df.assign(**{c: df[c].map(lambda v: option_label(v, report.lang) if isinstance(v, str) else v)
+                                  for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])})
+            df = df.rename(columns={c: factors[c] for c in df.columns if c in factors})
             out.append(Sheet(name, t[f"sheet_{name}"], df, fmts[name], index=name == "grade_probabilities"))
     coh = report.coherence
     if coh is not None:
@@ -166,9 +204,11 @@ def sheets(report: Report) -> list[Sheet]:
                 Sheet("trend_disparity", t["sheet_trend_disparity"], tr.disparity, "0.000")]
     out.append(Sheet("provenance", t["sheet_provenance"], _provenance(report), index=False))
     titles = _unique_titles([t["sheet_about"], *(s.title for s in out)])
-    out = [Sheet(s.key, title, s.table, s.number_format, s.index) for s, title in zip(out, titles[1:], strict=True)]
+    tiers = tier_names(report)
+    out = [Sheet(s.key, title, localise(s.table, report.lang, tiers), s.number_format, s.index, shade=s.shade)
+           for s, title in zip(out, titles[1:], strict=True)]
     banner = t["illustrative"] if report.result.illustrative else ""
-    return [Sheet("about", titles[0], _about(report, titles[1:]), index=False, banner=banner), *out]
+    return [Sheet("about", titles[0], _about(report, titles[1:]), index=False, banner=banner, link_column=1), *out]
 
 
 def _unique_titles(titles: list[str]) -> list[str]:
@@ -223,7 +263,8 @@ def _cell(ws: Any, value: Any, number_format: str) -> Any:
     return quote_cell(cell)
 
 
-def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "") -> None:
+def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "", targets: frozenset[str] = frozenset()) -> None:
+    """Write ``sheet``; text in its ``link_column`` that is one of the ``targets`` (sheet titles) links there."""
     ws = wb.create_sheet(sheet.title)
     if page_header:
         ws.oddHeader.center.text = page_header.replace("&", "&&")  # '&' starts a header code
@@ -253,6 +294,7 @@ def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "") -> None:
         banner = _cell(ws, sheet.banner, "")
         banner.font, banner.fill = NOTICE_FONT, NOTICE_FILL
         ws.append([banner, *(None for _ in headers[1:])])
+    first = 2 + bool(sheet.banner)  # the sheet row of the table's first row
     head = []
     for h in headers:
         c = _cell(ws, h, "")
@@ -260,8 +302,29 @@ def _write_sheet(wb: Workbook, sheet: Sheet, page_header: str = "") -> None:
         c.alignment = Alignment(wrap_text=True, vertical="top")
         head.append(c)
     ws.append(head)
-    for row in rows:
-        ws.append([_cell(ws, v, sheet.number_format) for v in row])
+    shade = _shade_positions(sheet, df) if sheet.shade is not None else set()
+    for k, row in enumerate(rows):
+        cells = [_cell(ws, v, sheet.number_format) for v in row]
+        for j in range(len(cells)) if shade else ():
+            if (k, j) in shade:
+                cell = cells[j] if cells[j] is not None else WriteOnlyCell(ws, value=None)
+                cell.fill = IMPUTED_FILL
+                cells[j] = cell
+        link = sheet.link_column
+        if link is not None and isinstance(row[link], str) and row[link] in targets and cells[link] is not None:
+            cells[link].hyperlink = Hyperlink(ref=f"{get_column_letter(link + 1)}{first + k}",
+                                              location="'" + row[link].replace("'", "''") + "'!A1")
+            cells[link].font = LINK_FONT
+        ws.append(cells)
+
+
+def _shade_positions(sheet: Sheet, df: pd.DataFrame) -> set[tuple[int, int]]:
+    """(row, column) positions in the written table (index reset) of the cells ``sheet.shade`` marks."""
+    assert sheet.shade is not None
+    mask = sheet.shade.reindex(index=sheet.table.index, columns=sheet.table.columns, fill_value=False)
+    offset = len(df.columns) - len(sheet.table.columns)  # index columns in front
+    rows, cols = np.nonzero(mask.to_numpy(dtype=bool))
+    return {(int(i), int(j) + offset) for i, j in zip(rows, cols, strict=True)}
 
 
 def write_xlsx(report: Report, path: str | Path | IO[bytes]) -> None:
@@ -269,8 +332,10 @@ def write_xlsx(report: Report, path: str | Path | IO[bytes]) -> None:
     first)."""
     wb = Workbook(write_only=True)
     illustrative = report.result.illustrative
-    for sheet in sheets(report):
-        _write_sheet(wb, sheet, report.t["illustrative_short"] if illustrative else "")
+    every = sheets(report)
+    titles = frozenset(s.title for s in every)
+    for sheet in every:
+        _write_sheet(wb, sheet, report.t["illustrative_short"] if illustrative else "", titles)
     wb.properties.title = report.heading
     wb.properties.creator = "clusterleap"
     if illustrative:

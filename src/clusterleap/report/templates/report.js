@@ -41,6 +41,7 @@
     details.addEventListener("toggle", function () { if (details.open) { drawRadar(div); } });
   }
   document.querySelectorAll("details.profile").forEach(watch);
+  if (print) { document.querySelectorAll("[data-radar]").forEach(drawRadar); }
 
   function openTarget(id) {
     var el = id ? document.getElementById(id) : null;
