@@ -24,6 +24,8 @@ def test_the_estimate_by_hand() -> None:
     assert memory_estimate(1000, 3, 3, 2, keep=False) == 8 * (1000 * (6 + 3) + 126) + 200_000_000
     # two workers: the counts in each (total and one chunk's) and once more in the parent
     assert memory_estimate(1000, 3, 3, 2, workers=2) == 8 * (1000 * 33 + 5 * 63) + 200_000_000
+    # every thread keeps its own running counts and chunk count: 2 threads in 2 workers, 8 copies plus the parent's
+    assert memory_estimate(1000, 3, 3, 2, workers=2, threads=2) == 8 * (1000 * 33 + 9 * 63) + 200_000_000
     # 10,000 units: the rank counts alone are 2 x 10^4 x 20,001 x 8 bytes per node, 3.2 GB
     assert memory_estimate(1, 10_000, 1, 0, keep=False) == 8 * (3 + 2 * 10_000 * 20_001) + 200_000_000
 

@@ -130,8 +130,8 @@ def robustness(
     problem = Problem.build(framework, read_data_opt(data, sheet), recipe, space, year)
     runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
     limit = None if memory_limit is None else int(memory_limit * 1e9)
-    check_runs(runs, len(problem.units), len(problem.output_nodes()), problem.dims, workers=workers, limit=limit,
-               what="--samples")
+    check_runs(runs, len(problem.units), len(problem.output_nodes()), problem.dims, workers=workers, threads=threads,
+               limit=limit, what="--samples")
     # checked before sampling, so that a wrong name fails at once
     scheme = load_scheme(grading) if grading is not None else problem.recipe.grading
     if seed is None:

@@ -25,7 +25,8 @@ BASE_BYTES = 200_000_000
 DEFAULT_SHARE = 0.8
 
 
-def memory_estimate(runs: int, units: int, nodes: int, dims: int, *, keep: bool = True, workers: int = 1) -> int:
+def memory_estimate(runs: int, units: int, nodes: int, dims: int, *, keep: bool = True, workers: int = 1,
+                    threads: int = 1) -> int:
     """Bytes an analysis of ``runs`` runs over ``units`` units, keeping ``nodes`` nodes of ``dims`` uncertain
     inputs, holds at its peak, 8 bytes a number, plus :data:`BASE_BYTES`:
 
@@ -34,10 +35,10 @@ def memory_estimate(runs: int, units: int, nodes: int, dims: int, *, keep: bool 
       third while ranking; without ``keep``, three figures per run (the failure flag, the index rank shift, the
       options drawn);
     - the rank counts every analysis accumulates for exact rank intervals, ``nodes x units x (2 units + 1)``, twice
-      (the running total and one chunk's count) in every worker process, and once more in the parent when
-      ``workers > 1``: this is what grows fastest with the number of units."""
+      (the running total and one chunk's count) for every thread of every worker process, and once more in the
+      parent when ``workers > 1``: this is what grows fastest with the number of units."""
     per_run = 3 * dims + (3 * units * nodes if keep else 3)
-    copies = 2 * max(1, workers) + (1 if workers > 1 else 0)
+    copies = 2 * max(1, workers) * max(1, threads) + (1 if workers > 1 else 0)
     counts = copies * nodes * units * (2 * units + 1)
     return 8 * (runs * per_run + counts) + BASE_BYTES
 
@@ -70,7 +71,7 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:,.1f} GB" if n >= 1e9 else f"{n / 1e6:,.0f} MB"
 
 
-def check_runs(runs: int, units: int, nodes: int, dims: int, *, keep: bool = True, workers: int = 1,
+def check_runs(runs: int, units: int, nodes: int, dims: int, *, keep: bool = True, workers: int = 1, threads: int = 1,
                limit: int | None = None, what: str = "samples", hint: str = "use fewer samples") -> int:
     """Refuse, before anything is allocated, an analysis of more than :data:`MAX_RUNS` runs or one whose
     :func:`memory_estimate` is above ``limit`` bytes (default: :func:`default_limit`). ``what`` names the
@@ -79,7 +80,7 @@ def check_runs(runs: int, units: int, nodes: int, dims: int, *, keep: bool = Tru
     Raises :class:`MemoryLimitError` with the runs, the estimate and the limit, e.g. ``samples: 10,000,000 runs
     need about 3.1 GB of memory, more than the limit of 0.8 GB (80 % of the 1.0 GB available); use fewer
     samples``."""
-    need = memory_estimate(runs, units, nodes, dims, keep=keep, workers=workers)
+    need = memory_estimate(runs, units, nodes, dims, keep=keep, workers=workers, threads=threads)
     if runs > MAX_RUNS:
         raise MemoryLimitError(f"{what}: {runs:,} runs is more than the limit of {MAX_RUNS:,} (about {_gb(need)} of "
                                f"memory); {hint}", need, None)

@@ -407,7 +407,7 @@ def propagate(
     problem.decode(u[:1])  # checks the shape
     out_nodes = problem.output_nodes(nodes)
     s, n_units, k = u.shape[0], len(problem.units), len(out_nodes)
-    check_runs(s, n_units, k, 0, keep=keep, workers=workers, limit=memory_limit, what="uniforms",
+    check_runs(s, n_units, k, 0, keep=keep, workers=workers, threads=threads, limit=memory_limit, what="uniforms",
                hint="propagate fewer samples" + (", or keep=False" if keep else ""))
     if chunk is None:
         widest = max(len(f.order) for f in problem.frameworks)
@@ -499,7 +499,7 @@ def uncertainty_analysis(
     problem = Problem.build(framework, data, recipe, space, year)
     runs = samples * (len(set(problem.groups)) + 2) if sobol else samples
     check_runs(runs, len(problem.units), len(problem.output_nodes(nodes)), problem.dims, keep=keep,
-               workers=workers, limit=memory_limit,
+               workers=workers, threads=threads, limit=memory_limit,
                hint="use fewer samples" + ("" if not keep else ", or keep=False"))
     if seed is None:
         seed = designs.fresh_seed()
