@@ -51,11 +51,15 @@ def test_robustness_in_the_browser(server: tuple[str, Workspace]) -> None:  # no
         analyst.wait_for_url(re.compile(r".*/rounds/2/robustness\?run=2$"))
         row = analyst.locator("tr[data-job]").first
         assert row.get_attribute("data-state") in ("queued", "running")
+        # the progress bar moves, unless the analysis ends first (8,000 samples take a second or two on an idle
+        # machine): then the page has already reloaded with the results
         analyst.wait_for_function(
-            "() => { const b = document.querySelector('[data-job-progress]'); return b && b.value > 0.1; }",
+            "() => { const b = document.querySelector('[data-job-progress]');"
+            " return (b && b.value > 0.1) || document.querySelector('#intervals') !== null; }",
             timeout=120_000)
-        assert re.search(r"\d+ %", analyst.inner_text("[data-job-phase]"))
-        _shot(analyst, "03-robustness-running")
+        if analyst.locator("#intervals").count() == 0:
+            assert re.search(r"\d+ %", analyst.inner_text("[data-job-phase]"))
+            _shot(analyst, "03-robustness-running")
         analyst.wait_for_selector("#intervals", timeout=180_000)  # the page reloads when the analysis ends
         assert "done" in analyst.inner_text("#jobs")
         first = analyst.locator("#intervals tbody tr").first
@@ -84,10 +88,8 @@ def test_robustness_in_the_browser(server: tuple[str, Workspace]) -> None:  # no
         analyst.fill("#samples", "20000")
         analyst.click("#start")
         analyst.wait_for_url(re.compile(r".*\?run=2$"))
-        analyst.wait_for_function(
-            "() => { const b = document.querySelector('[data-job-progress]'); return b && b.value > 0.06; }",
-            timeout=120_000)
-        analyst.click("button[data-cancel-job]")
+        # cancelled at once: the child's start-up alone (a fresh interpreter) outlasts the click
+        analyst.click("button[data-cancel-job]", timeout=30_000)
         analyst.wait_for_selector("tr[data-job][data-state=cancelled]", timeout=30_000)
         _shot(analyst, "07-robustness-cancelled")
 
