@@ -25,7 +25,7 @@ from clusterleap.report import write_atomic as write_atomic_fn
 from clusterleap.report._charts import PALETTE, ptext, tier_colours, wrap
 from clusterleap.report._formatting import interval
 from clusterleap.report._html import css_string, safe_json
-from clusterleap.report._i18n import STRINGS
+from clusterleap.report._i18n import STRINGS, _load
 from clusterleap.report._recipe_text import SENTENCES, describe_recipe, describe_step, step_code
 from clusterleap.report._xlsx import FORMULA_START, _cell
 from clusterleap.stages import STAGES
@@ -48,6 +48,16 @@ def test_both_languages_have_the_same_strings_and_fields() -> None:
     for key in en:
         assert _fields(en[key]) == _fields(zh[key]), key
         assert zh[key], key
+
+
+def test_vocabulary_file_refuses_an_entry_without_both_languages() -> None:
+    assert _load("title:\n  en: Report\n  zh: 报告\n") == {"en": {"title": "Report"}, "zh": {"title": "报告"}}
+    with pytest.raises(ReportError, match=r"key 'title': expected text for exactly en, zh"):
+        _load("title:\n  en: Report\n")
+    with pytest.raises(ReportError, match=r"key 'n': expected text"):
+        _load("n:\n  en: 1\n  zh: 一\n")
+    with pytest.raises(ReportError, match="expected a mapping"):
+        _load("- title\n")
 
 
 @given(st.text())
