@@ -251,7 +251,7 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
     t = report.t
     fw = report.result.framework
     out = []
-    per_line = 26 if report.lang == "zh" else 52
+    per_line = (30 if print_mode else 26) if report.lang == "zh" else (60 if print_mode else 52)
     for d in report.dims:
         leaves = [c for c in fw.leaves_under(d) if c != d]
         if len(leaves) < 2:
@@ -264,7 +264,8 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
         cols = [ptext(t["dimension_short"])] + [str(k) for k in range(1, len(leaves) + 1)]
         n = len(codes)
         lines = max(r.count("<br>") + 1 for r in rows)
-        height = 70 + n * max(20, 12 * lines + 6)
+        row = max(16, 11 * lines + 4) if print_mode else max(20, 12 * lines + 6)  # print: compact rows
+        height = (60 if print_mode else 70) + n * row
         trace: dict[str, Any] = {
             "type": "heatmap", "z": z, "x": list(range(n)), "y": list(range(n)), "zmin": -1, "zmax": 1,
             "colorscale": CIVIDIS, "xgap": 1, "ygap": 1, "texttemplate": "%{z:.2f}",
@@ -315,9 +316,10 @@ def trend_chart(report: Report, print_mode: bool, top: int = 5) -> Fig | None:
                      "hovertemplate": ptext(name) + " %{x}: %{y:.1f}<extra></extra>"})
     return {
         "data": data,
-        "layout": layout(440, print_mode, xaxis=axis(t["year"], tickvals=years, showgrid=False),
+        "layout": layout(380 if print_mode else 440, print_mode, xaxis=axis(t["year"], tickvals=years, showgrid=False),
                           yaxis=axis(t["index"]),
-                          legend={"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0}),
+                          legend={"orientation": "h", "yanchor": "top", "y": -0.24 if print_mode else -0.18,
+                                  "xanchor": "left", "x": 0}),
     }
 
 
