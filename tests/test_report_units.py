@@ -23,7 +23,7 @@ from clusterleap.io import load_framework
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
 from clusterleap.report._charts import PALETTE, ptext, tier_colours, wrap
-from clusterleap.report._formatting import interval
+from clusterleap.report._formatting import MINUS, fmt, fmt_rank, fmt_signed, interval, minus_signs
 from clusterleap.report._html import css_string, safe_json
 from clusterleap.report._i18n import STRINGS, _load
 from clusterleap.report._recipe_text import SENTENCES, describe_recipe, describe_step, step_code
@@ -48,6 +48,27 @@ def test_both_languages_have_the_same_strings_and_fields() -> None:
     for key in en:
         assert _fields(en[key]) == _fields(zh[key]), key
         assert zh[key], key
+
+
+def test_negative_numbers_carry_a_true_minus_and_zero_no_sign() -> None:
+    assert MINUS == "\u2212"
+    assert fmt(-2.04) == "\u22122.0" and fmt(-0.123, 2) == "\u22120.12" and fmt(3.25, 2) == "3.25"
+    assert fmt(-0.04) == "0.0" and fmt(-0.004, 2) == "0.00" and fmt(float("nan")) == "–"
+    assert fmt_signed(1.5) == "+1.5" and fmt_signed(-23.06) == "\u221223.1" and fmt_signed(-0.01) == "0.0"
+    assert fmt_rank(-3) == "\u22123" and fmt_rank(12) == "12"
+    assert minus_signs("lowest z -0.05 >= -0.5 (threshold -5)") == \
+        "lowest z \u22120.05 >= \u22120.5 (threshold \u22125)"
+    # hyphens in codes, ranges and words stay
+    kept = "E-019, 2019-2024, 5-95 %, well-known, x-1, 1.5-2"
+    assert minus_signs(kept) == kept
+    assert minus_signs("（阈值 -5）") == "（阈值 \u22125）"
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=3))
+def test_fmt_reads_back_as_the_rounded_value(x: float, digits: int) -> None:
+    text = fmt(x, digits)
+    assert "-" not in text
+    assert float(text.replace(MINUS, "-")) == pytest.approx(round(x, digits), abs=10.0 ** -digits)
 
 
 def test_vocabulary_file_refuses_an_entry_without_both_languages() -> None:

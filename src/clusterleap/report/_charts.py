@@ -28,6 +28,7 @@ from ._chartstyle import (
     tier_colours,
     wrap,
 )
+from ._formatting import fmt
 from ._radar import radar_spec
 
 if TYPE_CHECKING:
@@ -140,7 +141,8 @@ def rank_interval_charts(report: Report, print_mode: bool) -> list[Fig]:
                  "hovertemplate": "%{customdata}<br>" + ptext(t["nominal_rank"]) + ": %{x}<extra></extra>"},
             ],
             "layout": layout(110 + 15 * len(idx), print_mode,
-                              xaxis=axis(t["rank"] + f" ({lo_p}–{hi_p} %)", range=[0.5, n + 0.5], side="top"),
+                              xaxis=axis(t["rank_axis"].format(lo=lo_p, hi=hi_p), range=[0.5, n + 0.5],
+                                         side="top"),
                               yaxis=axis(t["name"], tickvals=ys, ticktext=labels, range=[len(ys) - 0.5, -0.5],
                                           tickfont={"size": 10}),
                               legend={"orientation": "h", "yanchor": "top", "y": -0.01, "xanchor": "left", "x": 0}),
@@ -187,7 +189,7 @@ def loo_chart(report: Report, print_mode: bool, top: int = 15) -> Fig | None:
     if df.empty:
         return None
     t = report.t
-    labels = [ptext(f"{report.label(str(c))} ({c})") for c in df.index]
+    labels = [ptext(t["paren"].format(text=report.label(str(c)), inner=c)) for c in df.index]
     ys = list(range(len(labels)))
     return {
         "data": [{"type": "bar", "orientation": "h", "x": [num(v) for v in df["mean_abs_shift"]], "y": ys,
@@ -220,11 +222,12 @@ def corr_chart(report: Report, matrix: Any, print_mode: bool, annotate: bool) ->
     trace: dict[str, Any] = {
         "type": "heatmap", "z": z, "x": codes_c, "y": codes_r, "zmin": -1, "zmax": 1,
         "colorscale": CIVIDIS, "xgap": 1, "ygap": 1,
-        "hovertemplate": "%{y} × %{x}: %{z:.2f}<extra></extra>",
+        "text": [[fmt(v, 2) for v in row] for row in z],  # numbers with a true minus ("−0.12", not d3's "-0.12")
+        "hovertemplate": "%{y} × %{x}: %{text}<extra></extra>",
         "colorbar": {"title": {"text": ptext(t["correlation"])}, "thickness": 12},
     }
     if annotate:
-        trace["texttemplate"] = "%{z:.2f}"
+        trace["texttemplate"] = "%{text}"
         trace["textfont"] = {"size": 11}
     small = {"size": 10 if annotate else 8}
     return {
@@ -268,10 +271,11 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
         height = (60 if print_mode else 70) + n * row
         trace: dict[str, Any] = {
             "type": "heatmap", "z": z, "x": list(range(n)), "y": list(range(n)), "zmin": -1, "zmax": 1,
-            "colorscale": CIVIDIS, "xgap": 1, "ygap": 1, "texttemplate": "%{z:.2f}",
+            "colorscale": CIVIDIS, "xgap": 1, "ygap": 1, "texttemplate": "%{text}",
+            "text": [[fmt(v, 2) for v in row] for row in z],  # with a true minus, as in the tables
             "textfont": {"size": 9 if print_mode else 10},
             "customdata": [[f"{ptext(report.label(a))} × {ptext(report.label(b))}" for b in codes] for a in codes],
-            "hovertemplate": "%{customdata}: %{z:.2f}<extra></extra>",
+            "hovertemplate": "%{customdata}: %{text}<extra></extra>",
             "colorbar": {"title": {"text": ptext(t["correlation"])}, "thickness": 10, "len": 1.0},
         }
         out.append({

@@ -22,7 +22,7 @@ from ..analysis._profile import Analytics, Profile, scale_bounds
 from ..analysis._trends import Trends
 from ..robustness._folder import Robustness
 from . import _sections
-from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
+from ._formatting import fmt, fmt_rank, fmt_signed, interval, minus_signs, num
 from ._i18n import strings
 from ._recipe_text import StageText, describe_recipe
 
@@ -186,7 +186,7 @@ class Report:
         return {
             "title": self.heading,
             "subtitle": self.t["subtitle"].format(n=len(r.units), year=r.year),
-            "framework": f"{self.framework_name} ({r.framework.name})",
+            "framework": self.t["paren"].format(text=self.framework_name, inner=r.framework.name),
             "data": r.data.source,
             "year": r.year,
             "created": str(r.provenance.created).replace("T", " ").replace("+00:00", " UTC"),
@@ -355,15 +355,16 @@ class Report:
             gaps = [{"node": str(node), "name": self.label(str(node)), "score": fmt(r["score"]),
                      "reference": fmt(r["reference"]), "gap": fmt(r["gap"]), "part": fmt(r["contribution"], 2)}
                     for node, r in p.gaps.iterrows()]
-            actions = [{"action": self.col(r, "action_en"), "evidence": self.col(r, "evidence"),
+            actions = [{"action": self.col(r, "action_en"), "evidence": minus_signs(self.col(r, "evidence")),
                         "expert": self.col(r, "expert_en")} for _, r in p.actions.iterrows()]
             iv = self.intervals.get(u)
             out.append({
                 "i": i, "anchor": f"u{i}", "code": u, "name": self.names[i], "bench": bool(self.benchmark[i]),
                 "rank": fmt_rank(p.rank), "n": p.n_units, "score": fmt(p.score),
                 "grade": self.col(p.grade, "grade"), "tier": int(p.grade["tier_pos"]),
-                "reason": self.col(p.grade, "reason"),
-                "type": self.col(p.type, "type_name"), "explanation": self.col(p.type, "explanation"),
+                "reason": minus_signs(self.col(p.grade, "reason")),
+                "type": self.col(p.type, "type_name"),
+                "explanation": minus_signs(self.col(p.type, "explanation")),
                 "strengths": boards(p.strengths), "short_boards": boards(p.short_boards), "gaps": gaps,
                 "actions": actions, "interval": self.interval_text(u),
                 "median_rank": fmt_rank(iv[1]) if iv else "", "lang": lang,
