@@ -6,6 +6,7 @@ the one style of :mod:`._chartstyle` (fonts, cividis and Okabe-Ito colours, esca
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +26,7 @@ from ._chartstyle import (
     layout,
     num,
     ptext,
+    text_width,
     tier_colours,
     wrap,
 )
@@ -76,16 +78,35 @@ def grade_bars(report: Report, print_mode: bool) -> Fig | None:
     }
 
 
+def label_width(labels: Sequence[str], size: float) -> float:
+    """The width in px of the widest of plotly ``labels`` (lines joined by ``<br>``, entities escaped) at ``size``."""
+    plain = (line.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+             for label in labels for line in label.split("<br>"))
+    return max((text_width(line, size) for line in plain), default=0.0)
+
+
+def row_margin(labels: Sequence[str], size: float = 10.0) -> float:
+    """Left margin for row labels at font ``size`` and the axis title beside them. Set in advance, plotly's
+    automargin finds nothing to widen and draws a chart once instead of twice (tall charts of many labels are
+    most of the page's drawing time); an estimate short of the need is still widened by automargin."""
+    return math.ceil(label_width(labels, size) + 40)
+
+
 def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
-    """Dimension scores, clusters in rank order (rank 1 on top), one chart per chunk of rows."""
+    """Dimension scores, clusters in rank order (rank 1 on top), one chart per chunk of rows. Dimension names
+    stand on top of their columns, wrapped to the column's width."""
     t = report.t
     lo, hi = report.scale
-    dims = [ptext(report.label(d)) for d in report.dims]
     out = []
     for part in _chunks(len(report.order), print_mode):
         idx = [report.order[k] for k in part]
         z = [[num(v, 2) for v in report.dim_scores[i]] for i in idx]
         labels = [_row_label(report, i) for i in idx]
+        left, right = row_margin(labels), 80
+        column = (PRINT_WIDTH - left - right) / max(len(report.dims), 1)
+        per_line = max(4, int(column / (12 if report.lang == "zh" else 7.2)))
+        dims = [wrap(report.label(d), per_line) for d in report.dims]
+        top = math.ceil(15.6 * max(d.count("<br>") + 1 for d in dims) + 40)
         out.append({
             "data": [{
                 "type": "heatmap", "z": z, "x": list(range(len(dims))), "y": list(range(len(idx))),
@@ -95,8 +116,9 @@ def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
                 "colorbar": {"title": {"text": ptext(t["score"])}, "thickness": 12},
             }],
             "layout": layout(90 + 15 * len(idx), print_mode,
+                              margin={"l": left, "r": right, "t": top, "b": 10},
                               xaxis=axis(t["dimension"], tickvals=list(range(len(dims))), ticktext=dims,
-                                          side="top", showgrid=False),
+                                          side="top", showgrid=False, tickangle=0),
                               yaxis=axis(t["name"], tickvals=list(range(len(idx))), ticktext=labels,
                                           autorange="reversed", showgrid=False, tickfont={"size": 10})),
         })
@@ -141,6 +163,7 @@ def rank_interval_charts(report: Report, print_mode: bool) -> list[Fig]:
                  "hovertemplate": "%{customdata}<br>" + ptext(t["nominal_rank"]) + ": %{x}<extra></extra>"},
             ],
             "layout": layout(110 + 15 * len(idx), print_mode,
+                              margin={"l": row_margin(labels), "r": 10, "t": 46, "b": 48},
                               xaxis=axis(t["rank_axis"].format(lo=lo_p, hi=hi_p), range=[0.5, n + 0.5],
                                          side="top"),
                               yaxis=axis(t["name"], tickvals=ys, ticktext=labels, range=[len(ys) - 0.5, -0.5],
@@ -282,6 +305,8 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
             "data": [trace],
             "title": t["corr_block_title"].format(name=report.label(d)),
             "layout": layout(height, print_mode,
+                              margin={"l": row_margin(rows, 9 if print_mode else 10) - 6, "r": 112, "t": 46,
+                                      "b": 10},
                               xaxis=axis("", tickvals=list(range(n)), ticktext=cols, side="top", showgrid=False,
                                           tickfont={"size": 9 if print_mode else 10}),
                               yaxis=axis("", tickvals=list(range(n)), ticktext=rows, autorange="reversed",
