@@ -93,6 +93,8 @@ def test_plotly_text_is_entity_escaped_and_wrapped() -> None:
     assert ptext('<a href="javascript:x">&</a>') == '&lt;a href="javascript:x"&gt;&amp;&lt;/a&gt;'
     assert wrap("Technology innovation leadership", 16) == "Technology<br>innovation<br>leadership"
     assert wrap("技术创新引领能力", 4) == "技术创新<br>引领能力"
+    assert wrap("技术创新引领", 5) == "技术创新<br>引领" and wrap("企业梯队实力", 5) == "企业梯队<br>实力"
+    assert wrap("产品竞争力", 4) == "产品竞<br>争力"  # never a line of one character
     assert wrap("<b>bold</b> text here", 11) == "&lt;b&gt;bold&lt;/b&gt;<br>text here"
 
 

@@ -93,8 +93,8 @@ def row_margin(labels: Sequence[str], size: float = 10.0) -> float:
 
 
 def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
-    """Dimension scores, clusters in rank order (rank 1 on top), one chart per chunk of rows. Dimension names
-    stand on top of their columns, wrapped to the column's width."""
+    """Dimension scores, clusters in rank order (rank 1 on top), one chart per chunk of rows. On screen the
+    dimensions' names stand on top of their columns, wrapped; in print their codes, which a key above names."""
     t = report.t
     lo, hi = report.scale
     out = []
@@ -103,9 +103,12 @@ def heatmaps(report: Report, print_mode: bool) -> list[Fig]:
         z = [[num(v, 2) for v in report.dim_scores[i]] for i in idx]
         labels = [_row_label(report, i) for i in idx]
         left, right = row_margin(labels), 80
-        column = (PRINT_WIDTH - left - right) / max(len(report.dims), 1)
-        per_line = max(4, int(column / (12 if report.lang == "zh" else 7.2)))
-        dims = [wrap(report.label(d), per_line) for d in report.dims]
+        if print_mode:  # the page's width leaves a column too narrow for a name: codes, named in a key above
+            dims = [ptext(d) for d in report.dims]
+        else:
+            column = (900 - left - right) / max(len(report.dims), 1)
+            per_line = max(4, int(column / (12 if report.lang == "zh" else 7.2)))
+            dims = [wrap(report.label(d), per_line) for d in report.dims]
         top = math.ceil(15.6 * max(d.count("<br>") + 1 for d in dims) + 40)
         out.append({
             "data": [{

@@ -68,7 +68,9 @@ def text_width(line: str, size: float) -> float:
 
 def wrap_lines(s: str, width: int) -> list[str]:
     """``s`` broken into lines of about ``width`` characters: at spaces, or, in text without spaces (Chinese), into
-    lines of even length, so that no line is left with a character or two ("产品竞争/力" becomes "产品/竞争力")."""
+    lines of even length, an even number of characters where that leaves no line of one character (most Chinese
+    words have two: "技术创新引领" becomes "技术创新/引领", not "技术创/新引领"), so that no line is left with a
+    character alone ("产品竞争/力" becomes "产品竞/争力")."""
     s = s.strip()
     if len(s) <= width:
         return [s]
@@ -82,6 +84,8 @@ def wrap_lines(s: str, width: int) -> list[str]:
         return lines
     n = math.ceil(len(s) / width)
     step = math.ceil(len(s) / n)
+    if step % 2 and step < width and len(s) - (step + 1) * (n - 1) >= 2:
+        step += 1  # most Chinese words have two characters: "技术创新/引领" rather than "技术创/新引领"
     return [s[k:k + step] for k in range(0, len(s), step)]
 
 
