@@ -23,9 +23,9 @@ from clusterleap.io import load_framework
 from clusterleap.report import ReportError, Robustness, build_report, write_report
 from clusterleap.report import write_atomic as write_atomic_fn
 from clusterleap.report._charts import PALETTE, ptext, tier_colours, wrap
-from clusterleap.report._formatting import interval
+from clusterleap.report._formatting import MINUS, fmt, fmt_rank, fmt_signed, interval, minus_signs
 from clusterleap.report._html import css_string, safe_json
-from clusterleap.report._i18n import STRINGS
+from clusterleap.report._i18n import STRINGS, _load
 from clusterleap.report._recipe_text import SENTENCES, describe_recipe, describe_step, step_code
 from clusterleap.report._xlsx import FORMULA_START, _cell
 from clusterleap.stages import STAGES
@@ -50,6 +50,37 @@ def test_both_languages_have_the_same_strings_and_fields() -> None:
         assert zh[key], key
 
 
+def test_negative_numbers_carry_a_true_minus_and_zero_no_sign() -> None:
+    assert MINUS == "\u2212"
+    assert fmt(-2.04) == "\u22122.0" and fmt(-0.123, 2) == "\u22120.12" and fmt(3.25, 2) == "3.25"
+    assert fmt(-0.04) == "0.0" and fmt(-0.004, 2) == "0.00" and fmt(float("nan")) == "–"
+    assert fmt_signed(1.5) == "+1.5" and fmt_signed(-23.06) == "\u221223.1" and fmt_signed(-0.01) == "0.0"
+    assert fmt_rank(-3) == "\u22123" and fmt_rank(12) == "12"
+    assert minus_signs("lowest z -0.05 >= -0.5 (threshold -5)") == \
+        "lowest z \u22120.05 >= \u22120.5 (threshold \u22125)"
+    # hyphens in codes, ranges and words stay
+    kept = "E-019, 2019-2024, 5-95 %, well-known, x-1, 1.5-2"
+    assert minus_signs(kept) == kept
+    assert minus_signs("（阈值 -5）") == "（阈值 \u22125）"
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(min_value=0, max_value=3))
+def test_fmt_reads_back_as_the_rounded_value(x: float, digits: int) -> None:
+    text = fmt(x, digits)
+    assert "-" not in text
+    assert float(text.replace(MINUS, "-")) == pytest.approx(round(x, digits), abs=10.0 ** -digits)
+
+
+def test_vocabulary_file_refuses_an_entry_without_both_languages() -> None:
+    assert _load("title:\n  en: Report\n  zh: 报告\n") == {"en": {"title": "Report"}, "zh": {"title": "报告"}}
+    with pytest.raises(ReportError, match=r"key 'title': expected text for exactly en, zh"):
+        _load("title:\n  en: Report\n")
+    with pytest.raises(ReportError, match=r"key 'n': expected text"):
+        _load("n:\n  en: 1\n  zh: 一\n")
+    with pytest.raises(ReportError, match="expected a mapping"):
+        _load("- title\n")
+
+
 @given(st.text())
 def test_safe_json_round_trips_and_cannot_end_a_script(s: str) -> None:
     out = safe_json({"name": s, "n": [1.5, float("nan")]})
@@ -62,6 +93,8 @@ def test_plotly_text_is_entity_escaped_and_wrapped() -> None:
     assert ptext('<a href="javascript:x">&</a>') == '&lt;a href="javascript:x"&gt;&amp;&lt;/a&gt;'
     assert wrap("Technology innovation leadership", 16) == "Technology<br>innovation<br>leadership"
     assert wrap("技术创新引领能力", 4) == "技术创新<br>引领能力"
+    assert wrap("技术创新引领", 5) == "技术创新<br>引领" and wrap("企业梯队实力", 5) == "企业梯队<br>实力"
+    assert wrap("产品竞争力", 4) == "产品竞<br>争力"  # never a line of one character
     assert wrap("<b>bold</b> text here", 11) == "&lt;b&gt;bold&lt;/b&gt;<br>text here"
 
 

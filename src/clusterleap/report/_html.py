@@ -32,7 +32,7 @@ __all__ = ["render_html", "safe_json"]
 
 Mode = Literal["screen", "print"]
 #: Strengths and short boards a printed profile lists (the first of each list; the HTML and the workbook list all).
-BOARD_LIMIT = 5
+BOARD_LIMIT = 3
 
 
 def _clean(obj: Any) -> Any:

@@ -5,13 +5,15 @@ as vector SVG), with CSS paged media for the page size, margins and page numbers
 ``counter(page)``, supported by Chromium since version 131) and Chinese set in the locally installed Noto CJK
 fonts. No other tool (LaTeX, a PDF library drawing charts again) would keep the two formats the same.
 
-Page numbers in the table of contents take a second print, of the contents' pages only: the first PDF's named
+Page numbers in the table of contents take a second print, of the front matter alone: the first PDF's named
 destinations (Chromium writes one per internal link target, e.g. ``#sec-ranking``) give each section's page; they
 are written into the contents' reserved page-number slots of the loaded page (no reload; the slots have a fixed
-width, so the layout does not move), the pages before the first section are printed again (``pageRanges``), and
-their content replaces that of the same pages of the first PDF, whose links, destinations and every other page are
-kept. Printing only those pages costs about half a full print. The same destinations give the bookmarks (PDF
-outline) of every section and of every cluster's profile, added with pypdf.
+width, so the layout does not move), everything after the contents is removed from the page (the first section
+starts on a new page, so the cover and contents lay out as before; the page footer keeps the full page count),
+the remaining pages are printed again, and their content replaces that of the same pages of the first PDF, whose
+links, destinations and every other page are kept. Chromium lays out the whole document for any print, even of a
+page range, so printing the front matter alone costs a tenth of a full print instead of half of it. The same
+destinations give the bookmarks (PDF outline) of every section and of every cluster's profile, added with pypdf.
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ FILL_TOC = """(pages => {
   });
   return true;
 })(%s)"""
+#: Leaves only the front matter (what precedes ``<main>``: the cover and the contents) in the page, its footer
+#: saying "page / TOTAL" with the whole report's page count (``%d``), for the reprint of the contents.
+FRONT_ONLY = """(total => {
+  const main = document.querySelector("main");
+  if (!main) { return false; }
+  while (main.nextSibling) { main.nextSibling.remove(); }
+  main.remove();
+  const style = document.createElement("style");
+  style.textContent = `@page { @bottom-center { content: counter(page) " / ${total}"; } }`;
+  document.head.appendChild(style);
+  return true;
+})(%d)"""
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,15 @@ def named_destination_pages(pdf: bytes) -> dict[str, int]:
     except (PdfReadError, ValueError, KeyError) as exc:
         raise ReportError(f"cannot read the PDF Chromium printed ({exc})") from None
     return out
+
+
+def page_count(pdf: bytes) -> int:
+    """The number of pages of a PDF."""
+    _pypdf()
+    from pypdf import PdfReader
+
+    with _quiet_pypdf():
+        return len(PdfReader(io.BytesIO(pdf)).pages)
 
 
 def add_outline(pdf: bytes, bookmarks: Sequence[Bookmark], pages: dict[str, int], *, title: str = "",
@@ -181,5 +204,6 @@ def _print(html: str, executable: str, tmp: str, timeout: float, bookmarks: Sequ
         first = min((n for key, n in pages.items() if key.startswith("sec-")), default=1)
         if first > 1:  # the cover and contents are pages 1 .. first - 1
             page.evaluate(FILL_TOC % json.dumps(pages))
+            page.evaluate(FRONT_ONLY % page_count(pdf))
             front = page.print_pdf(timeout=timeout, pageRanges=f"1-{first - 1}")
     return add_outline(pdf, bookmarks, pages, title=title, lang="zh-CN" if lang == "zh" else lang, front=front)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -18,15 +18,13 @@ import pandas as pd
 
 from .._result import Result
 from .._version import __version__
-from ..analysis._coherence import correlation_matrix
-from ..analysis._grades import UNGRADED
 from ..analysis._profile import Analytics, Profile, scale_bounds
 from ..analysis._trends import Trends
 from ..robustness._folder import Robustness
-from ._formatting import fmt, fmt_rank, fmt_signed, interval, num
+from . import _sections
+from ._formatting import fmt, fmt_rank, fmt_signed, interval, minus_signs, num
 from ._i18n import strings
 from ._recipe_text import StageText, describe_recipe
-from ._words import factor_labels
 
 __all__ = ["MAX_PROFILES", "Report"]
 
@@ -188,7 +186,7 @@ class Report:
         return {
             "title": self.heading,
             "subtitle": self.t["subtitle"].format(n=len(r.units), year=r.year),
-            "framework": f"{self.framework_name} ({r.framework.name})",
+            "framework": self.t["paren"].format(text=self.framework_name, inner=r.framework.name),
             "data": r.data.source,
             "year": r.year,
             "created": str(r.provenance.created).replace("T", " ").replace("+00:00", " UTC"),
@@ -357,15 +355,16 @@ class Report:
             gaps = [{"node": str(node), "name": self.label(str(node)), "score": fmt(r["score"]),
                      "reference": fmt(r["reference"]), "gap": fmt(r["gap"]), "part": fmt(r["contribution"], 2)}
                     for node, r in p.gaps.iterrows()]
-            actions = [{"action": self.col(r, "action_en"), "evidence": self.col(r, "evidence"),
+            actions = [{"action": self.col(r, "action_en"), "evidence": minus_signs(self.col(r, "evidence")),
                         "expert": self.col(r, "expert_en")} for _, r in p.actions.iterrows()]
             iv = self.intervals.get(u)
             out.append({
                 "i": i, "anchor": f"u{i}", "code": u, "name": self.names[i], "bench": bool(self.benchmark[i]),
                 "rank": fmt_rank(p.rank), "n": p.n_units, "score": fmt(p.score),
                 "grade": self.col(p.grade, "grade"), "tier": int(p.grade["tier_pos"]),
-                "reason": self.col(p.grade, "reason"),
-                "type": self.col(p.type, "type_name"), "explanation": self.col(p.type, "explanation"),
+                "reason": minus_signs(self.col(p.grade, "reason")),
+                "type": self.col(p.type, "type_name"),
+                "explanation": minus_signs(self.col(p.type, "explanation")),
                 "strengths": boards(p.strengths), "short_boards": boards(p.short_boards), "gaps": gaps,
                 "actions": actions, "interval": self.interval_text(u),
                 "median_rank": fmt_rank(iv[1]) if iv else "", "lang": lang,
@@ -408,134 +407,28 @@ class Report:
                  "rule": str(r["rule"]), "skew_before": fmt(r["skew_before"], 2), "skew_after": fmt(r["skew_after"], 2)}
                 for c, r in df.iterrows() if int(r["points_changed"]) > 0 or r["rule"] != "none"]
 
-    # -- robustness ---------------------------------------------------------------------------------------------
+    # -- the analyses' sections (built in ._sections) ------------------------------------------------------------
     @cached_property
     def robustness_view(self) -> dict[str, Any]:
-        rob = self.robustness
-        if rob is None:
-            return {}
-        t = self.t
-        s = rob.summary
-        design = t["design_saltelli"] if s.get("design") == "saltelli" else t["design_montecarlo"]
-        labels = factor_labels(s.get("space"), self.lang)
-        factors = t["finding_list_sep"].join(labels.get(str(f), str(f)) for f in s.get("factors", [])) or "–"
-        note = t["robustness_note"].format(design=design, runs=s.get("runs", "–"), seed=s.get("seed", "–"),
-                                           factors=factors)
-        missing = []
-        for m in s.get("missing_scores", []) or []:
-            when = t["missing_when"].format(cause=m["cause"]) if m.get("cause") else ""
-            missing.append(t["missing_node"].format(node=self.label(str(m["node"])), code=m["node"],
-                                                    units=m["units"], runs=m["runs"], total=s.get("runs", "–"),
-                                                    when=when))
-        if missing:
-            index_ok = all(bool(m.get("index_defined", True)) for m in s.get("missing_scores", []))
-            missing.append(t["missing_index_ok" if index_ok else "missing_index_lost"])
-        rows: list[dict[str, Any]] = []
-        for u, (lo, _med, hi) in self.intervals.items():
-            i = self.result.units.index(u)
-            rows.append({"anchor": f"u{i}", "name": self.names[i], "nominal": fmt_rank(self.rank(i)),
-                         "median": fmt_rank(_med), "interval": interval(lo, hi),
-                         "width": (hi - lo) if not (math.isnan(lo) or math.isnan(hi)) else -1.0,
-                         "order": self.order.index(i)})
-        widest = sorted(rows, key=lambda r: (-float(r["width"]), int(r["order"])))[:10]
-        sobol = []
-        if rob.sobol is not None:
-            sobol = [{"factor": str(r["factor"]), "S1": fmt(r["S1"], 3), "ST": fmt(r["ST"], 3),
-                      "S1_conf": fmt(r.get("S1_conf"), 3), "ST_conf": fmt(r.get("ST_conf"), 3)}
-                     for _, r in rob.sobol.iterrows()]
-        loo = [{"code": str(c), "name": self.label(str(c)), "mean": fmt(r["mean_abs_shift"], 2),
-                "max": fmt(r["max_abs_shift"], 0)} for c, r in self.loo_summary.head(10).iterrows()]
-        probs: dict[str, Any] = {}
-        gp = rob.grade_probabilities
-        if gp is not None and "nominal" in gp.columns:
-            grade_cols = [c for c in gp.columns if c != "nominal"]
-            prow = []
-            for i in self.order:
-                u = self.result.units[i]
-                if u in gp.index:
-                    r = gp.loc[u]
-                    prow.append({"name": self.names[i], "nominal": str(r["nominal"]),
-                                 "p": [f"{100 * num(r[c]):.0f} %" for c in grade_cols]})
-            probs = {"columns": [str(c) for c in grade_cols], "rows": prow}
-        p_lo, p_hi = rob.percent
-        return {"note": note, "widest": widest, "sobol": sobol, "loo": loo, "probs": probs, "lo": p_lo, "hi": p_hi,
-                "missing": missing}
+        return _sections.robustness_view(self)
 
     @cached_property
     def loo_summary(self) -> pd.DataFrame:
         """Per indicator left out: mean and largest absolute rank shift of the index, largest mean first."""
-        rob = self.robustness
-        if rob is None or rob.leave_one_out is None or rob.leave_one_out.empty:
-            return pd.DataFrame(columns=["mean_abs_shift", "max_abs_shift"])
-        loo = rob.leave_one_out
-        g = loo.assign(abs_shift=pd.to_numeric(loo["shift"], errors="coerce").abs()).groupby(
-            loo["removed"].astype(str), sort=False)["abs_shift"]
-        return pd.DataFrame({"mean_abs_shift": g.mean(), "max_abs_shift": g.max()}).sort_values(
-            "mean_abs_shift", ascending=False, kind="stable")
+        return _sections.loo_summary(self)
 
-    # -- coherence ----------------------------------------------------------------------------------------------
     @cached_property
     def coherence_view(self) -> dict[str, Any]:
-        coh = self.coherence
-        if coh is None:
-            return {}
-        cr = coh.get("cronbach")
-        cron = [] if cr is None else [
-            {"code": str(r["node"]), "name": self.label(str(r["node"])), "level": str(int(r["level"])),
-             "k": str(int(r["k"])), "alpha": fmt(r["alpha"], 2)} for _, r in cr.iterrows()]
-        fl = coh.get("flags")
-        flags = [] if fl is None else [
-            {"a": self.label(str(r["node_a"])), "b": self.label(str(r["node_b"])), "r": fmt(r["r"], 2),
-             "flag": self.t.get(f"flag_{r['flag']}", str(r["flag"])), "method": str(r["method"])}
-            for _, r in fl.iterrows()]
-        return {"cronbach": cron, "flags": flags}
+        return _sections.coherence_view(self)
 
     @cached_property
     def corr_dims(self) -> pd.DataFrame | None:
-        if self.coherence is None:
-            return None
-        codes = [self.root, *self.dims]
-        return correlation_matrix(self.result, "pearson", codes, codes)
+        return _sections.corr_dims(self)
 
     @cached_property
     def corr_indicators(self) -> pd.DataFrame | None:
-        if self.coherence is None:
-            return None
-        return correlation_matrix(self.result, "pearson", 1, 1)
+        return _sections.corr_indicators(self)
 
-    # -- trends -------------------------------------------------------------------------------------------------
     @cached_property
     def trends_view(self) -> dict[str, Any]:
-        tr = self.trends
-        if tr is None:
-            return {}
-        t = self.t
-        ref = t.get(f"ref_{tr.reference}", tr.reference)
-        frontier = {"benchmark median": t["benchmark_median"], "benchmark best": t["ref_best"],
-                    "best domestic unit": t["best_domestic"]}.get(tr.frontier_kind, tr.frontier_kind)
-        note = t["trends_note"].format(reference=ref, frontier=frontier)
-        a, b = tr.years_compared
-        trans = tr.transitions
-        tiers = self._tier_labels(list(trans.index))
-        matrix = {"columns": self._tier_labels(list(trans.columns)),
-                  "rows": [(tiers[k], [str(int(v)) for v in row]) for k, (_, row) in enumerate(trans.iterrows())]}
-        disp = tr.disparity
-        dcols = [c for c in ("n", "mean", "gini", "within", "between", "transvariation", "cv") if c in disp.columns]
-        disparity = {"columns": [t.get(f"disp_{c}", c) for c in dcols],
-                     "rows": [(str(y), [fmt(r[c], 0 if c == "n" else 3) for c in dcols]) for y, r in disp.iterrows()]}
-        return {"note": note, "title": t["transitions"].format(a=a, b=b), "matrix": matrix, "disparity": disparity}
-
-    def _tier_labels(self, codes: Sequence[Any]) -> list[str]:
-        """Tier codes as grade labels in the report's language (via the analytics' grades)."""
-        if self.analytics is None:
-            return [str(c) for c in codes]
-        g = self.analytics.grades
-        col = "grade_zh" if self.lang == "zh" else "grade"
-        names = {str(k): str(v) for k, v in zip(g["tier"], g[col], strict=True) if k}
-        out = []
-        for c in codes:
-            if str(c) == UNGRADED:
-                out.append("–")
-            else:
-                out.append(names.get(str(c), str(c)))
-        return out
+        return _sections.trends_view(self)
