@@ -7,7 +7,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from functools import wraps
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 import typer.main
@@ -68,7 +68,7 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")  # registers its commands on app
-            self.commands.update(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+            self.commands.update(typer.main.get_group(app).commands)
         return self.commands.get(cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -107,13 +107,14 @@ def _main_options(
 console = Console(markup=False)
 err_console = Console(stderr=True, markup=False)
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 #: Exit code for input a user can fix (bad file, unknown framework, invalid recipe, ...).
 EXIT_INPUT = 2
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print one error line and exit with code 2."""
     one_line = " ".join(message.split())
     err_console.print(Text.assemble(("error:", "bold red"), " ", one_line), highlight=False, soft_wrap=True)
@@ -142,12 +143,12 @@ def shown_once(caught: list[warnings.WarningMessage]) -> list[str]:
     return [*data, *method]
 
 
-def guarded(func: F) -> F:
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
     """Turn ClusterleapErrors into one line on stderr and exit code 2; show data and method warnings as one line
-    each."""
+    each. The wrapper keeps the command's signature (typer reads its options from it)."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", DataWarning)
             warnings.simplefilter("always", MethodWarning)
@@ -163,9 +164,8 @@ def guarded(func: F) -> F:
             finally:
                 for message in shown_once(caught):
                     warn(message)
-        return None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def main() -> None:
