@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from clusterleap._result import ILLUSTRATIVE_NOTICE, illustrative_notice
 from clusterleap.cli import app
-from clusterleap.cli.analytics import WORDS, _f, _pct
+from clusterleap.cli._analytics import WORDS, _f, _pct
 
 runner = CliRunner()
 
