@@ -14,7 +14,7 @@ import typer.main
 from rich.console import Console
 from rich.text import Text
 from typer import _click as click  # typer's own copy of click, whose Group its TyperGroup replaces
-from typer.core import TyperGroup
+from typer.core import TyperGroup, TyperOption
 
 from ..errors import ClusterleapError, DataWarning, MethodWarning
 
@@ -25,10 +25,21 @@ HELP = ("Evaluate world-class advanced manufacturing clusters: frameworks, data 
         "gaps, trends, robustness and reports.")
 
 
+class QuickGroup(TyperGroup):
+    """A typer group whose help flag is False, not None, when it is not given: typer coerces a None through a
+    pydantic adapter, and importing pydantic for it would double the time of every ``<command> --help``."""
+
+    def get_help_option(self, ctx: click.Context) -> TyperOption | None:
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.default = False
+        return option
+
+
 def sub_app(help: str) -> typer.Typer:
     """A group of subcommands (``clusterleap weights ...``) with the main command's help settings."""
-    return typer.Typer(help=help, no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                       context_settings=HELP_SETTINGS)
+    return typer.Typer(cls=QuickGroup, help=help, no_args_is_help=True, add_completion=False,
+                       rich_markup_mode=None, context_settings=HELP_SETTINGS)
 
 
 #: Every command of ``clusterleap``: the module of this package that defines it, and the summary ``--help`` lists
@@ -58,7 +69,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class LazyGroup(TyperGroup):
+class LazyGroup(QuickGroup):
     """The ``clusterleap`` group: lists :data:`COMMANDS` without importing them and imports a command's module
     when the command is asked for (click's lazily loaded subcommands, on typer's group)."""
 
