@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -45,12 +46,13 @@ WORDS: dict[str, dict[str, str]] = {
         "incl_more": "with {n} more not shown", "level_title": "{name} (level {n})",
         "note_targets": "no benchmark units are flagged: gaps are to the framework's world-class targets",
         "note_best": "no benchmark units or targets: gaps are to the best unit, {unit}",
+        ":": ": ", ";": "; ", ",": ", ", "—": " — ",
     },
     "zh": {
         **HEADINGS["zh"], "code": "代码", "score": "得分", "peer_median": "同类中位数", "gap_to_ref": "与参照差距",
-        "part_of_gap": "对指数差距的贡献", "level": "层级", "node": "节点", "peer_gap": "与同类中位数之差",
+        "part_of_gap": "指数差距贡献", "level": "层级", "node": "节点", "peer_gap": "较同类中位数",
         "indicator": "指标", "obstacle": "障碍度", "gain": "边际收益", "source": "来源",
-        "reference": "参照", "gap": "差距", "part_of_index_gap": "对指数差距的贡献", "share": "占比",
+        "reference": "参照", "gap": "差距", "part_of_index_gap": "指数差距贡献", "share": "占比",
         "largest_part": "贡献最大的指标", "its_part": "其贡献", "change": "变化", "cagr": "年均复合增长率",
         "distance": "距前沿", "projection": "趋势外推", "frontier": "前沿", "from_to": "期初 \\ 期末",
         "year": "年份", "n": "集群数", "mean": "均值", "gini": "基尼系数", "within": "组内差异",
@@ -62,6 +64,7 @@ WORDS: dict[str, dict[str, str]] = {
         "level_title": "第 {n} 层",
         "note_targets": "数据中未标记标杆集群：差距参照为框架的世界级目标值",
         "note_best": "数据中既无标杆集群也无目标值：差距参照为指数最高的集群 {unit}",
+        ":": "：", ";": "；", ",": "，", "—": "——",
     },
 }
 
@@ -128,28 +131,33 @@ def run_profile(unit: str, framework: str, data: Path, recipe: Path | None, year
             note = w["note_targets"] if ref == "targets" else w["note_best"].format(unit=ref)
         console.print(note, style="dim")
     console.print(Text.assemble((p.unit, "bold"), f" {unit_names(result, lg)[unit]}  {result.year}"))
-    console.print(Text.assemble(f"{_name(result, p.index, lg)}: ", (_f(p.score), "bold"),
+    console.print(Text.assemble(f"{_name(result, p.index, lg)}{w[':']}", (_f(p.score), "bold"),
                                 f"  {w['rank']} {_f(p.rank, 0)} / {p.n_units}"))
-    console.print(Text.assemble(f"{w['grade']}: ", (str(p.grade["grade_zh" if zh else "grade"]), "bold"),
-                                f" — {p.grade['reason_zh' if zh else 'reason']}"))
+    console.print(Text.assemble(f"{w['grade']}{w[':']}", (str(p.grade["grade_zh" if zh else "grade"]), "bold"),
+                                f"{w['—']}{p.grade['reason_zh' if zh else 'reason']}"))
     if p.type["type"]:
-        console.print(Text.assemble(f"{w['type']}: ", (str(p.type["type_name_zh" if zh else "type_name"]), "bold"),
-                                    f" — {p.type['explanation_zh' if zh else 'explanation']}"))
+        console.print(Text.assemble(f"{w['type']}{w[':']}", (str(p.type["type_name_zh" if zh else "type_name"]),
+                                                              "bold"),
+                                    f"{w['—']}{p.type['explanation_zh' if zh else 'explanation']}"))
 
+    # codes and names share one column that takes the width left, so that an 80-column terminal cuts neither
     numbers = ("score", "rank", "peer_median", "gap_to_ref", "part_of_gap")
-    dims = _table(w["dimensions"], [w[k] for k in ("code", "name", *numbers)], tuple(w[k] for k in numbers))
+    dims = _node_table(w["dimensions"], w["node"],
+                       [(w[k], width) for k, width in zip(numbers, (6, 5, 8, 8, 8), strict=True)], lg)
     for d in fw.children[p.index]:
         row = p.gaps.loc[d] if d in p.gaps.index else None
-        dims.add_row(d, _name(result, d, lg), _f(p.scores[d]), _f(p.ranks[d], 0),
+        dims.add_row(_node_cell(result, d, lg), _f(p.scores[d]), _f(p.ranks[d], 0),
                      _f(an.standing.loc[(unit, d), "peer_median"]),
                      _f(row["gap"]) if row is not None else "", _f(row["contribution"], 2) if row is not None else "")
     console.print(dims)
-    console.print(f"{w['gaps_to']}: {an.gaps.describe(lg)}", style="dim")
+    console.print(f"{w['gaps_to']}{w[':']}{an.gaps.describe(lg)}", style="dim")
 
     for key, df in (("short_boards", p.short_boards), ("strengths", p.strengths)):
-        t = _table(w[key], [w[k] for k in ("level", "node", "name", "score", "peer_median", "peer_gap")])
+        t = _node_table(w[key], w["node"], [(w[k], width) for k, width in
+                                            zip(("level", "score", "peer_median", "peer_gap"), (5, 6, 8, 8),
+                                                strict=True)], lg)
         for node, r in df.iterrows():
-            t.add_row(str(int(r["level"])), str(node), _name(result, str(node), lg), _f(r["score"]),
+            t.add_row(_node_cell(result, str(node), lg), str(int(r["level"])), _f(r["score"]),
                       _f(r["peer_median"]), _f(r["peer_gap"]))
         console.print(t)
 
@@ -220,17 +228,17 @@ def grade_summary(result: Result, g: pd.DataFrame, lang: str) -> str:
     graded = g[g["tier_pos"] >= 0]
     counts = graded["grade_zh" if zh else "grade"].value_counts()
     thin = int(((g["tier_pos"] < 0) & ~bench).sum())
-    parts = [f"{k}: {v}" for k, v in counts.items()]
-    head = "国内集群分级" if zh else "domestic clusters by grade"
-    line = f"{head}: {', '.join(parts) if parts else ('无' if zh else 'none graded')}"
+    parts = [f"{k} {v} 个" if zh else f"{k}: {v}" for k, v in counts.items()]
+    head = "国内集群分级：" if zh else "domestic clusters by grade: "
+    line = f"{head}{('，' if zh else ', ').join(parts) if parts else ('无' if zh else 'none graded')}"
     if bench.any():
-        line += (f"; 标杆 {int(bench.sum())} 个（作为参照，不分级）" if zh
+        line += (f"；标杆 {int(bench.sum())} 个（作为参照，不分级）" if zh
                  else f"; benchmarks: {int(bench.sum())} (references, not graded)")
     if thin:
-        line += (f"; 未评级 {thin} 个（数据不足或指数缺失）" if zh
+        line += (f"；未评级 {thin} 个（数据不足或指数缺失）" if zh
                  else f"; not graded: {thin} (too little data or no index)")
     basis = result.recipe.basis
-    line += f"\n{'评分基准' if zh else 'scores on'}: {basis.describe(lang)}"
+    line += f"\n{'评分基准：' if zh else 'scores on: '}{basis.describe(lang)}"
     return line
 
 
@@ -245,14 +253,15 @@ def run_gaps(framework: str, data: Path, benchmark: str, recipe: Path | None, ye
     lg = lang
     w = WORDS[lg]
     _notice(result.illustrative, lg)
-    console.print(f"{w['reference']}: {g.describe(lg)}")
+    console.print(f"{w['reference']}{w[':']}{g.describe(lg)}")
     if unit is not None:
         fw = result.framework
         root = fw.root.code
         whole = g.for_unit(unit, fw.level[root]).loc[root]
         console.print(Text.assemble((f"{unit} {unit_names(result, lg)[unit]}", "bold"),
-                                    f": {_name(result, root, lg)} {_f(whole['score'])}, {w['reference']} "
-                                    f"{_f(whole['reference'])}, {w['gap']} {_f(whole['gap'])}"))
+                                    f"{w[':']}{_name(result, root, lg)} {_f(whole['score'])}{w[',']}"
+                                    f"{w['reference']} {_f(whole['reference'])}{w[',']}{w['gap']} "
+                                    f"{_f(whole['gap'])}"))
         levels = [level] if level is not None else list(range(fw.level[root] - 1, 0, -1))
         for lv in levels:
             console.print(level_gap_table(result, g.for_unit(unit, lv), lv, top, lg))
@@ -275,7 +284,7 @@ def level_gap_table(result: Result, rows: pd.DataFrame, level: int, top: int, la
     w = WORDS[lang]
     fw = result.framework
     numbers = ("score", "reference", "gap", "part_of_index_gap", "share")
-    title = f"{w['gap_by_node']}: {w['level_title'].format(name=fw.level_name(level), n=level)}"
+    title = f"{w['gap_by_node']}{w[':']}{w['level_title'].format(name=fw.level_name(level), n=level)}"
     t = _node_table(title, w["node"],
                     [(w[k], width) for k, width in zip(numbers, (6, 9, 6, 8, 8), strict=True)], lang)
     for node, r in rows.head(top).iterrows():
@@ -294,6 +303,8 @@ def _node_table(title: str, node_heading: str, numbers: list[tuple[str, int]], l
     t = Table(title=title)
     t.add_column(node_heading, ratio=1, overflow="fold" if lang == "zh" else "ellipsis")
     for heading, width in numbers:
+        # a Chinese heading has no spaces to wrap at: its column is as wide as it, so that no word is broken
+        width = max(width, cell_len(heading)) if lang == "zh" else width
         t.add_column(heading, justify="right", width=width, overflow="fold" if lang == "zh" else "ellipsis")
     return t
 
@@ -319,7 +330,8 @@ def run_trends(framework: str, data: Path, recipe: Path | None, years: list[int]
     zh = lg == "zh"
     w = WORDS[lg]
     _notice(tr.illustrative, lg)
-    console.print(f"{w['bounds']}: {tr.describe_reference(lg)}; {w['frontier']}: {tr.describe_frontier(lg)}")
+    console.print(f"{w['bounds']}{w[':']}{tr.describe_reference(lg)}{w[';']}{w['frontier']}{w[':']}"
+                  f"{tr.describe_frontier(lg)}")
     numbers = (*map(str, tr.years), w["change"], w["cagr"], w["distance"])
     t = _table(w["index_growth"], [w["unit"], *numbers, w["projection"]], numbers)
     for col in t.columns:
