@@ -209,7 +209,7 @@ def test_trends_transitions_show_tier_labels(tmp_path: Path) -> None:
     assert "│ top tier" in en.output and "│ low tier" in en.output
     assert "│ 高" in zh.output and "│ 低" in zh.output
     assert "normalisation bounds: fixed goalposts (the framework's floors and world-class levels)" in en.output
-    assert "归一化基准: 固定目标值（框架的底线与世界级水平）; 前沿: 标杆集群指数的中位数" in zh.output
+    assert "归一化基准：固定目标值（框架的底线与世界级水平）；前沿：标杆集群指数的中位数" in zh.output
 
 
 def test_unknown_benchmark_lists_a_few_codes_and_the_count(tmp_path: Path) -> None:
@@ -247,4 +247,4 @@ def test_profile_note_on_the_chosen_reference_is_translated(tmp_path: Path) -> N
     assert en.exit_code == 0 and zh.exit_code == 0, en.output + zh.output
     assert "gaps are to the framework's world-class targets" in en.output
     assert "数据中未标记标杆集群：差距参照为框架的世界级目标值" in zh.output
-    assert "差距参照: 框架的世界级目标值" in zh.output and "gaps to: the framework's world-class targets" in en.output
+    assert "差距参照：框架的世界级目标值" in zh.output and "gaps to: the framework's world-class targets" in en.output

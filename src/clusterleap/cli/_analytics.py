@@ -207,7 +207,7 @@ def run_grades(framework: str, data: Path, recipe: Path | None, year: int | None
     w = WORDS[lg]
     _notice(result.illustrative, lg)
     console.print(grade_summary(result, g, lg))
-    t = Table(title=f"{w['grades']}, {result.year}")
+    t = Table(title=f"{w['grades']}{w[',']}{result.year}")
     for col in ("unit", "name", "score", "grade", "reason"):
         t.add_column(w[col], overflow="fold", justify="right" if col == "score" else "left")
     names = unit_names(result, lg)
@@ -268,8 +268,8 @@ def run_gaps(framework: str, data: Path, benchmark: str, recipe: Path | None, ye
     else:
         s = g.summary.sort_values("gap", ascending=False)
         values = ("score", "reference", "gap", "its_part")
-        t = _table(f"{w['gaps']}, {result.year}", [w[k] for k in ("unit", "score", "reference", "gap", "largest_part",
-                                                                 "its_part")], tuple(w[k] for k in values))
+        headings = [w[k] for k in ("unit", "score", "reference", "gap", "largest_part", "its_part")]
+        t = _table(f"{w['gaps']}{w[',']}{result.year}", headings, tuple(w[k] for k in values))
         for u, r in s.head(top).iterrows():
             t.add_row(str(u), _f(r["score"]), _f(r["reference"]), _f(r["gap"]), str(r["largest_part"]),
                       _f(r["largest_part_value"], 2))

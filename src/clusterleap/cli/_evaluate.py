@@ -52,7 +52,7 @@ def ranking_table(result: Result, top: int, lang: str, *, title: str | None = No
     h = HEADINGS[lang]
     digits = score_digits(result) if digits is None else digits
     order = result.ranking(root).head(top)
-    table = Table(title=title or f"{fw.by_code[root].label(lang)}, {result.year}",
+    table = Table(title=title or f"{fw.by_code[root].label(lang)}{'，' if lang == 'zh' else ', '}{result.year}",
                   caption=illustrative_notice(lang) if result.illustrative else None)
     code_width = max([cell_len(h["unit"]), *(cell_len(str(u)) for u in order.index)])
     cells = {c: [_fmt(v, digits) for v in order[c]] for c in [root, *kids]}

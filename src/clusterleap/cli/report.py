@@ -49,7 +49,8 @@ def report(
                                              "(default: all domestic clusters).")] = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
                                                   "best or targets.")] = None,
-    max_profiles: Annotated[int, typer.Option("--max-profiles", min=0, help="Cluster profiles shown, the first in "
+    max_profiles: Annotated[int, typer.Option("--max-profiles", min=0, metavar="N",
+                                              help="Cluster profiles shown, the first in "
                                               "rank order (0: none; each adds a page).")] = MAX_PROFILES,
     force: ForceOpt = False,
     sheet: SheetOpt = None,

@@ -26,7 +26,8 @@ def robustness(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the CSV tables and summary.json.")],
     recipe: Annotated[Path | None, typer.Option("--recipe", "-r", help="Recipe YAML (default recipe if absent).")]
     = None,
-    samples: Annotated[int, typer.Option("--samples", "-n", min=1, help="Monte Carlo samples; with --sobol the base "
+    samples: Annotated[int, typer.Option("--samples", "-n", min=1, metavar="N",
+                                         help="Monte Carlo samples; with --sobol the base "
                                          "samples of the Saltelli design (runs = samples x (factors + 2)).")] = 1000,
     sobol: Annotated[bool, typer.Option("--sobol", help="Sobol' sensitivity indices (Saltelli design).")] = False,
     sobol_units: Annotated[bool, typer.Option("--sobol-units", help="Also Sobol' indices of each unit's index "
@@ -34,20 +35,24 @@ def robustness(
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: drawn and recorded in "
                                              "summary.json).")] = None,
     year: Annotated[int | None, typer.Option("--year", "-y", help="Year to evaluate (default: the latest).")] = None,
-    chunk: Annotated[int | None, typer.Option("--chunk", min=1, help="Samples per array pass (memory bound).")]
+    chunk: Annotated[int | None, typer.Option("--chunk", min=1, metavar="N",
+                                              help="Samples per array pass (memory bound).")]
     = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes (1 = none; each costs about a "
+    workers: Annotated[int, typer.Option("--workers", min=1, metavar="N",
+                                         help="Worker processes (1 = none; each costs about a "
                                          "second to start).")] = 1,
-    threads: Annotated[int, typer.Option("--threads", min=1, help="Threads working chunks at a time (no start-up; "
+    threads: Annotated[int, typer.Option("--threads", min=1, metavar="N",
+                                         help="Threads working chunks at a time (no start-up; "
                                          "the figures do not change).")] = 1,
     loo: Annotated[bool, typer.Option("--leave-one-out/--no-leave-one-out", help="Rank shifts with each indicator "
                                       "left out.")] = True,
-    top: Annotated[int, typer.Option("--top", min=1, help="Units shown in the summary table.")] = 15,
+    top: Annotated[int, typer.Option("--top", min=1, metavar="N", help="Units shown in the summary table.")] = 15,
     grading: Annotated[str | None, typer.Option("--grading", help="Grading scheme (built-in name or YAML) for grade "
                                                 "probabilities; default: the recipe's grading, if any.")] = None,
     compare: Annotated[Path | None, typer.Option("--compare", help="A second recipe: writes compare_recipes.csv, "
                                                  "each unit's index score and rank under both.")] = None,
-    memory_limit: Annotated[float | None, typer.Option("--memory-limit", min=0.001, help="GB the run may use "
+    memory_limit: Annotated[float | None, typer.Option("--memory-limit", min=0.001, metavar="GB",
+                                                       help="GB the run may use "
                                                        "(default: 80 % of the memory available).")] = None,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
