@@ -102,9 +102,11 @@ def _name(result: Result, code: str, lang: str) -> str:
 
 
 def _table(title: str, headings: list[str], right: tuple[str, ...] = ()) -> Table:
+    """A table whose cells wrap and, where a word is wider than its column (a Chinese sentence has no spaces),
+    fold onto the next line: nothing is cut."""
     t = Table(title=title)
     for h in headings:
-        t.add_column(h, justify="right" if h in right else "left")
+        t.add_column(h, justify="right" if h in right else "left", overflow="fold")
     return t
 
 
