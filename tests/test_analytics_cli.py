@@ -191,6 +191,8 @@ def test_lang_zh_prints_no_english(tmp_path: Path, command: list[str]) -> None:
     assert illustrative_notice("zh") in res.output and ILLUSTRATIVE_NOTICE not in res.output
     codes = {"C1", "C2", "C3", "C4", "C5", "B1", "I", "TI", "ES", "rd", "pat", "vc", "clusterleap"}
     assert _latin_words(res.output, codes) == set()
+    # Chinese punctuation after Chinese words: no "等级: " or "参照; "
+    assert not re.search(r"[\u4e00-\u9fff][:;,] ", res.output), re.findall(r".{8}[\u4e00-\u9fff][:;,] ", res.output)
     if command[0] != "trends":  # unit names: the name_zh column
         assert "集群C" in res.output or "集群B1" in res.output
     assert "cluster C" not in res.output and "cluster B1" not in res.output

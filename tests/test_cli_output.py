@@ -185,3 +185,11 @@ def test_profile_at_80_columns_cuts_no_code_and_no_chinese_heading(demo: tuple[P
         assert heading in zh, heading
     assert "等级：" in zh and "类型：" in zh and "差距参照：" in zh
     assert not re.search(r"[\u4e00-\u9fff][:;,] ", zh), re.findall(r".{6}[\u4e00-\u9fff][:;,] .{6}", zh)
+
+
+def test_evaluate_in_chinese_says_what_it_wrote_in_chinese(demo: tuple[Path, Path], tmp_path: Path) -> None:
+    data, recipe = demo
+    text = invoke("evaluate", "-f", "world-class", "-d", str(data), "-r", str(recipe), "-o", str(tmp_path / "out"),
+                  "--lang", "zh")
+    assert "世界级先进制造业集群评价指数，2024" in text and "评分基准：" in text
+    assert "已写入" in " ".join(text.split()) and "wrote" not in text

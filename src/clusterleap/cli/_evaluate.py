@@ -26,6 +26,9 @@ from .app import console
 from .core import CalibrationUnits, demo_recipe_path
 from .options import Layout
 
+#: The word before the files a command wrote.
+WROTE = {"en": "wrote", "zh": "已写入"}
+
 
 def unit_names(result: Result, lang: str) -> dict[str, str]:
     """Display names: the ``name_zh`` metadata column in Chinese where the data has one, else the names."""
@@ -83,7 +86,7 @@ def run_evaluate(framework: str, data: Path, out: Path, recipe: Path | None, yea
     write_atomic_dir(out, lambda d: result._write(d, "csv"), force=force)
     console.print(ranking_table(result, top, lang, digits=digits))
     console.print(scoring_note(result, lang))
-    console.print(f"wrote {out}/scores.csv, ranks.csv, coverage.csv, stages/, provenance.json")
+    console.print(f"{WROTE[lang]} {out}/scores.csv, ranks.csv, coverage.csv, stages/, provenance.json")
 
 
 def scoring_note(result: Result, lang: str) -> str:
@@ -189,7 +192,8 @@ def run_demo(out: Path, top: int, lang: str, force: bool) -> None:
         if k == 0:
             console.print(scoring_note(result, lang))
     console.print(illustrative_notice(lang), style="yellow")
-    console.print(f"wrote {out}/: scores.csv, ranks.csv, stages/, analytics/, trends/, provenance.json, "
-                  "illustrative-data.csv, recipe.yaml")
-    console.print(f"next: clusterleap evaluate -f world-class -d {out}/illustrative-data.csv -r {out}/recipe.yaml "
+    console.print(f"{WROTE[lang]} {out}/{'：' if lang == 'zh' else ': '}scores.csv, ranks.csv, stages/, analytics/, "
+                  "trends/, provenance.json, illustrative-data.csv, recipe.yaml")
+    console.print(f"{'下一步：' if lang == 'zh' else 'next: '}clusterleap evaluate -f world-class -d "
+                  f"{out}/illustrative-data.csv -r {out}/recipe.yaml "
                   f"-o {out}/again")
