@@ -99,14 +99,14 @@ def main() -> None:
               f"min of {runs} runs{'; PYTHONPATH=' + env_note if env_note else ''}")
         cmds = commands(demo)
         base, base_cpu = timed(cmds["python -c pass"], runs)
-        print(f"{'command':22s} {'wall s':>7s} {'x pass':>7s} {'cpu s':>7s} {'x pass':>7s} {'target':>12s}  "
+        print(f"{'command':24s} {'wall s':>7s} {'x pass':>7s} {'cpu s':>7s} {'x pass':>7s} {'target':>12s}  "
               "heavy libraries loaded")
         for label, argv in cmds.items():
             t, cpu = (base, base_cpu) if label == "python -c pass" else timed(argv, runs)
             target = TARGETS.get(label)
             verdict = "" if target is None else f"{target:.2f}{' ok' if t <= target else ' missed'}"
             heavy = ", ".join(heavy_imports(argv)) or "none"
-            print(f"{label:22s} {t:7.3f} {t / base:7.1f} {cpu:7.3f} {cpu / max(base_cpu, 1e-3):7.1f} {verdict:>12s}  "
+            print(f"{label:24s} {t:7.3f} {t / base:7.1f} {cpu:7.3f} {cpu / max(base_cpu, 1e-3):7.1f} {verdict:>12s}  "
                   f"{heavy}")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
