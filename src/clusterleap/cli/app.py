@@ -27,7 +27,7 @@ HELP = ("Evaluate world-class advanced manufacturing clusters: frameworks, data 
 
 class QuickGroup(TyperGroup):
     """A typer group whose help flag is False, not None, when it is not given: typer coerces a None through a
-    pydantic adapter, and importing pydantic for it would double the time of every ``<command> --help``."""
+    pydantic adapter, and importing pydantic for it nearly doubled the CPU time of ``<command> --help``."""
 
     def get_help_option(self, ctx: click.Context) -> TyperOption | None:
         option = super().get_help_option(ctx)
@@ -44,8 +44,9 @@ def sub_app(help: str) -> typer.Typer:
 
 #: Every command of ``clusterleap``: the module of this package that defines it, and the summary ``--help`` lists
 #: (the first sentence of its docstring; a test holds the two the same). A command's module is imported only when
-#: the command runs, so that ``--help``, ``--version`` and a quick command do not load what other commands need
-#: (pandas, scipy.stats, the report stack).
+#: the command is asked for, and it declares the command's options alone: the work (pandas, scipy.stats, the report
+#: stack) is imported when the command runs, so that ``--help``, ``<command> --help`` and ``--version`` load none
+#: of it.
 COMMANDS: dict[str, tuple[str, str]] = {
     "frameworks": ("frameworks", "List the built-in frameworks."),
     "show": ("frameworks", "Show a framework's tree."),
