@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from clusterleap._result import ILLUSTRATIVE_NOTICE, illustrative_notice
 from clusterleap.cli import app
-from clusterleap.cli.analytics import WORDS, _f, _pct
+from clusterleap.cli._analytics import WORDS, _f, _pct
 
 runner = CliRunner()
 
@@ -191,6 +191,8 @@ def test_lang_zh_prints_no_english(tmp_path: Path, command: list[str]) -> None:
     assert illustrative_notice("zh") in res.output and ILLUSTRATIVE_NOTICE not in res.output
     codes = {"C1", "C2", "C3", "C4", "C5", "B1", "I", "TI", "ES", "rd", "pat", "vc", "clusterleap"}
     assert _latin_words(res.output, codes) == set()
+    # Chinese punctuation after Chinese words: no "等级: " or "参照; "
+    assert not re.search(r"[\u4e00-\u9fff][:;,] ", res.output), re.findall(r".{8}[\u4e00-\u9fff][:;,] ", res.output)
     if command[0] != "trends":  # unit names: the name_zh column
         assert "集群C" in res.output or "集群B1" in res.output
     assert "cluster C" not in res.output and "cluster B1" not in res.output
@@ -209,7 +211,7 @@ def test_trends_transitions_show_tier_labels(tmp_path: Path) -> None:
     assert "│ top tier" in en.output and "│ low tier" in en.output
     assert "│ 高" in zh.output and "│ 低" in zh.output
     assert "normalisation bounds: fixed goalposts (the framework's floors and world-class levels)" in en.output
-    assert "归一化基准: 固定目标值（框架的底线与世界级水平）; 前沿: 标杆集群指数的中位数" in zh.output
+    assert "归一化基准：固定目标值（框架的底线与世界级水平）；前沿：标杆集群指数的中位数" in zh.output
 
 
 def test_unknown_benchmark_lists_a_few_codes_and_the_count(tmp_path: Path) -> None:
@@ -247,4 +249,4 @@ def test_profile_note_on_the_chosen_reference_is_translated(tmp_path: Path) -> N
     assert en.exit_code == 0 and zh.exit_code == 0, en.output + zh.output
     assert "gaps are to the framework's world-class targets" in en.output
     assert "数据中未标记标杆集群：差距参照为框架的世界级目标值" in zh.output
-    assert "差距参照: 框架的世界级目标值" in zh.output and "gaps to: the framework's world-class targets" in en.output
+    assert "差距参照：框架的世界级目标值" in zh.output and "gaps to: the framework's world-class targets" in en.output

@@ -162,3 +162,34 @@ def test_gaps_show_one_level_per_table_with_shares_adding_to_100(demo: tuple[Pat
         shares = [float(m) for m in re.findall(r"(-?\d+\.\d) %", table)]
         total = shares.pop()  # the total row
         assert total == 100.0 and sum(shares) == pytest.approx(100.0, abs=0.05 * len(shares))
+
+
+def test_profile_at_80_columns_cuts_no_code_and_no_chinese_heading(demo: tuple[Path, Path]) -> None:
+    """At 80 columns every node of the dimension, short-board and strength tables shows its code whole (the name
+    wraps after it) and a Chinese heading is never broken inside a word; Chinese lines take Chinese punctuation."""
+    data, recipe = demo
+    args = ["profile", "CN025", "-f", "world-class", "-d", str(data), "-r", str(recipe)]
+    fw = load_framework("world-class")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cl.DataWarning)
+        p = analyse(cl.evaluate("world-class", data, recipe)).profile("CN025")
+    expected = {*fw.children[fw.root.code], *p.short_boards.index, *p.strengths.index}
+    for lang, title in (("en", "Dimensions"), ("zh", "维度")):
+        text = invoke(*args, "--lang", lang)
+        assert "…" not in text
+        tables = text[text.index(title):text.index("Obstacle" if lang == "en" else "障碍度与边际收益")]
+        first = [ln.strip("│ ").split(" ")[0] for ln in tables.splitlines() if ln.startswith("│")]
+        assert expected <= set(first), expected - set(first)
+    zh = invoke(*args, "--lang", "zh")
+    for heading in ("同类中位数", "与参照差距", "指数差距贡献", "较同类中位数"):
+        assert heading in zh, heading
+    assert "等级：" in zh and "类型：" in zh and "差距参照：" in zh
+    assert not re.search(r"[\u4e00-\u9fff][:;,] ", zh), re.findall(r".{6}[\u4e00-\u9fff][:;,] .{6}", zh)
+
+
+def test_evaluate_in_chinese_says_what_it_wrote_in_chinese(demo: tuple[Path, Path], tmp_path: Path) -> None:
+    data, recipe = demo
+    text = invoke("evaluate", "-f", "world-class", "-d", str(data), "-r", str(recipe), "-o", str(tmp_path / "out"),
+                  "--lang", "zh")
+    assert "世界级先进制造业集群评价指数，2024" in text and "评分基准：" in text
+    assert "已写入" in " ".join(text.split()) and "wrote" not in text

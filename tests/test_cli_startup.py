@@ -1,11 +1,12 @@
-"""Start-up: ``import clusterleap``, ``clusterleap --help``, ``--version`` and the framework commands load none of the
-heavy libraries other commands need; the command table that ``--help`` lists without importing the commands is the
-commands' own. (Times are measured by bench/cli.py, not here.)"""
+"""Start-up: ``import clusterleap``, ``clusterleap --help``, ``--version``, every command's ``--help`` and the framework
+commands load none of the heavy libraries other commands need; the command table that ``--help`` lists without
+importing the commands is the commands' own. (Times are measured by bench/cli.py, not here.)"""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import subprocess
 import sys
 
@@ -30,6 +31,26 @@ def loaded(*args: str) -> set[str]:
     return {ln.rsplit("|", 1)[-1].strip() for ln in out.stderr.splitlines() if ln.startswith("import time")}
 
 
+#: Runs ``clusterleap`` with the arguments after ``--`` and writes the names of every module it imported on stderr
+#: (``-X importtime`` misses a module imported while the command line is being parsed).
+_RUN = """import json, runpy, sys
+sys.argv = ["clusterleap", *sys.argv[sys.argv.index("--") + 1:]]
+try:
+    runpy.run_module("clusterleap", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def imported(*argv: str) -> set[str]:
+    """The modules a fresh interpreter holds after ``clusterleap argv`` (its output discarded)."""
+    env = {"PYTHONPATH": str(ROOT / "src"), "COLUMNS": "80"}
+    out = subprocess.run([sys.executable, "-c", _RUN, "--", *argv], capture_output=True, text=True, env=env,
+                         check=True, cwd=ROOT)
+    return set(json.loads(out.stderr))
+
+
 @pytest.mark.parametrize("args", [
     ["-c", "import clusterleap"],
     ["-m", "clusterleap", "--help"],
@@ -41,6 +62,42 @@ def test_quick_commands_load_no_heavy_library(args: list[str]) -> None:
     modules = loaded(*args)
     assert "clusterleap" in modules
     assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+#: Every command line whose help is checked: each command of ``clusterleap`` and each subcommand of its groups.
+HELPS = [[c] for c in COMMANDS if c not in ("weights", "indicators", "users")] + [
+    ["weights", "ahp"], ["weights", "explain"], ["indicators", "build"], ["indicators", "synth"], ["users", "add"],
+    ["users", "list"], ["users", "token"],
+]
+
+
+@pytest.mark.parametrize("command", HELPS, ids=" ".join)
+def test_command_help_loads_no_heavy_library(command: list[str]) -> None:
+    """``clusterleap <command> --help`` reads the command's options without its work: no pandas, SciPy, plotly,
+    scikit-learn, openpyxl, pyarrow or report stack, nothing of the engine but the framework files, and no pydantic
+    (which typer loads to coerce a help flag left as None)."""
+    modules = imported(*command, "--help")
+    assert f"clusterleap.cli.{COMMANDS[command[0]][0]}" in modules  # the command's own module answered
+    assert not modules & {*HEAVY, "pydantic"}, sorted(modules & {*HEAVY, "pydantic"})
+    engine = {m for m in modules if m.startswith("clusterleap.") and not m.startswith("clusterleap.cli")}
+    assert engine <= {"clusterleap.errors", "clusterleap.io", "clusterleap.io._framework_files", "clusterleap._files",
+                      "clusterleap._frozen", "clusterleap._registry", "clusterleap._framework"}, sorted(engine)
+    assert not {m for m in modules if m.startswith("clusterleap.cli._")}, "a command's work was imported"
+
+
+def test_short_help_is_the_help_and_loads_no_heavy_library() -> None:
+    env = {"PYTHONPATH": str(ROOT / "src"), "COLUMNS": "80"}
+    runs = [subprocess.run([sys.executable, "-m", "clusterleap", "evaluate", flag], capture_output=True, text=True,
+                           env=env, check=True, cwd=ROOT).stdout for flag in ("-h", "--help")]
+    assert runs[0] == runs[1] and "--framework" in runs[0]
+    assert not imported("robustness", "-h") & set(HEAVY)
+
+
+def test_methods_lists_the_registries_without_pandas() -> None:
+    """``methods`` reads the stage registries only: numpy, not pandas, openpyxl or pyarrow."""
+    modules = imported("methods")
+    assert "clusterleap.stages" in modules
+    assert not modules & {"pandas", "openpyxl", "pyarrow", "scipy", "clusterleap._api", "clusterleap._result"}
 
 
 def test_help_and_version_load_nothing_of_the_engine() -> None:

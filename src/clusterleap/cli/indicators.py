@@ -15,11 +15,7 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-import clusterleap.indicators as records_api
-
 from ..errors import DataError
-from ..indicators.spec import load_spec
-from ..indicators.synth import synthesize, write_synthetic
 from .app import app, console, err_console, guarded, sub_app
 
 indicators_app = sub_app("Indicators from enterprise records.\n\nDefinitions as data, computed on DuckDB or Spark.")
@@ -66,6 +62,10 @@ def build_cmd(
     """Compute cluster indicators from enterprise records.
 
     Writes the data set with its provenance and a coverage report."""
+    import clusterleap.indicators as records_api  # heavy: pandas and the record engines, not needed for --help
+
+    from ..indicators.spec import load_spec
+
     definitions = load_spec(spec)
     _refuse_overwrite(out, OUTPUT_FILES, force)
     try:
@@ -102,6 +102,8 @@ def synth_cmd(
     """Write invented enterprise records to try definitions on.
 
     Seeded firms, patents, purchases and code lists; nothing in them describes a real firm or place."""
+    from ..indicators.synth import synthesize, write_synthetic  # heavy: pandas and pyarrow, not needed for --help
+
     if firms < 1 or last_year < first_year or clusters < 1:
         raise DataError("--firms and --clusters must be >= 1 and --last-year >= --first-year")
     _refuse_overwrite(out, SYNTH_FILES, force)

@@ -9,12 +9,8 @@ from typing import Annotated
 
 import typer
 
-from .._api import as_recipe, evaluate
-from .._files import check_target
-from .._result import illustrative_notice
 from ..errors import DataWarning
 from .app import app, console, guarded
-from .core import read_data_opt
 from .options import DataOpt, ForceOpt, FrameworkOpt, Lang, RecipeOpt, SheetOpt, YearOpt
 
 __all__ = ["report"]
@@ -53,7 +49,8 @@ def report(
                                              "(default: all domestic clusters).")] = None,
     benchmark: Annotated[str | None, typer.Option("--benchmark", "-b", help="Gap reference: a unit code, median, "
                                                   "best or targets.")] = None,
-    max_profiles: Annotated[int, typer.Option("--max-profiles", min=0, help="Cluster profiles shown, the first in "
+    max_profiles: Annotated[int, typer.Option("--max-profiles", min=0, metavar="N",
+                                              help="Cluster profiles shown, the first in "
                                               "rank order (0: none; each adds a page).")] = MAX_PROFILES,
     force: ForceOpt = False,
     sheet: SheetOpt = None,
@@ -63,8 +60,13 @@ def report(
     Summary, ranking with grades and types, dimension heatmap, a profile per cluster (radar, strengths and short
     boards, gaps, actions), robustness (with --robustness), coherence, trends and a method annex. HTML works
     offline in one file; PDF (A4, contents, page numbers) needs Chromium."""
+    # heavy: pandas, the engine and the report stack, imported when the command runs, not for --help
+    from .._api import as_recipe, evaluate
+    from .._files import check_target
+    from .._result import illustrative_notice
     from ..analysis._profile import analyse
     from ..report import FORMATS, ReportError, build_report, write_report
+    from ._data import read_data_opt
 
     kind = fmt.value if fmt is not None else out.suffix.lstrip(".").lower()
     if kind not in FORMATS:
