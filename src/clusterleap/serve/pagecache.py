@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from fastapi import Request, Response
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..store import Store
@@ -48,11 +48,17 @@ def placeholder(c: Caller) -> Caller:
     return replace(c, actor=replace(c.actor, username=USER), csrf=CSRF)
 
 
+_LATEST = select(func.max(Run.id)).where(Run.round_id == Round.id).scalar_subquery()
+#: built once: they run on every request of a cached page
+_ROUNDS = select(Round.id, Round.state, Round.published_run_id, _LATEST)
+_ROBUSTNESS = (select(func.max(Job.id)).join(Run, Run.id == Job.run_id)
+               .where(Run.round_id == bindparam("rid"), Job.kind == KIND, Job.state == "done"))
+
+
 def rounds_signature(db: Session, actor: Actor) -> tuple[tuple[int, str, int | None], ...]:
     """For every round the actor sees: its id, state and the run its pages show (one query)."""
-    latest = select(func.max(Run.id)).where(Run.round_id == Round.id).scalar_subquery()
     out = []
-    for rid, state, published, last in db.execute(select(Round.id, Round.state, Round.published_run_id, latest)):
+    for rid, state, published, last in db.execute(_ROUNDS):
         if actor.is_staff:
             out.append((int(rid), str(state), published or last))
         elif actor.role == "contributor" or state == "published":
@@ -62,8 +68,7 @@ def rounds_signature(db: Session, actor: Actor) -> tuple[tuple[int, str, int | N
 
 def robustness_signature(db: Session, round_id: int) -> int | None:
     """The latest finished robustness analysis of any run of the round (what a cluster page's interval reads)."""
-    return db.scalar(select(func.max(Job.id)).join(Run, Run.id == Job.run_id)
-                     .where(Run.round_id == round_id, Job.kind == KIND, Job.state == "done"))
+    return db.scalar(_ROBUSTNESS, {"rid": round_id})
 
 
 @dataclass(frozen=True)
