@@ -40,6 +40,16 @@ def _require(actor: Actor, *roles: str) -> None:
         raise Forbidden(f"{actor.username} ({actor.role}) may not do this (needs {' or '.join(roles)})")
 
 
+def _require_admin(actor: Actor, what: str) -> None:
+    if actor.role != "admin":
+        raise Forbidden(f"{actor.username} ({actor.role}) may not {what} (only admins do)")
+
+
+def _require_staff(actor: Actor, what: str) -> None:
+    if not actor.is_staff:
+        raise Forbidden(f"{actor.username} ({actor.role}) may not {what} (analysts and admins do)")
+
+
 _FRAMEWORKS: dict[tuple[str, int, str], cl.Framework] = {}
 
 
