@@ -178,7 +178,7 @@ _ADMIN: dict[str, dict[str, str]] = {
         "relative_method": "draws on the other clusters", "overrides_kept": "Kept from this version:",
         "recipe_edit_hint": "Saving makes a new version of the recipe; the version shown stays as it is.",
         "yaml_hint": "The whole recipe as YAML, including overrides per level or node and a frozen basis.",
-        "custom_grading": "its own scheme (edit it in the YAML view)", "version_of": "version",
+        "version_of": "version",
         "upload_title": "Data template", "template_download": "Download the template",
         "template_hint": "One row per cluster you enter data for, with the values entered so far; the xlsx file "
                          "also defines every input (names, unit, definition, allowed range).",
@@ -193,6 +193,16 @@ _ADMIN: dict[str, dict[str, str]] = {
         "grading_from_recipe": "the recipe's", "grading_from_basis": "default of the basis",
         "up_to_date": "up to date",
         "upload_staff_note": "Data are entered by the clusters' contributors (or an admin); analysts review them.",
+        "grading_custom": "tiers built below", "grading_keep": "the recipe's own scheme (edit it in the YAML view)",
+        "scheme_builder": "Grading scheme: tiers, highest first",
+        "scheme_help": "A cluster gets the first tier whose every condition it meets; leave a condition empty to "
+                       "skip it, and leave the last tier without conditions to grade every other cluster. Index "
+                       "and floors are on the scale of the normalisation (0-100 with min-max); fixed numbers need "
+                       "a comparable scoring basis (goalposts).",
+        "scheme_name": "Scheme name", "tier": "Tier", "tier_code": "Code", "tier_name_en": "Name (English)",
+        "tier_name_zh": "Name (Chinese)", "tier_min_score": "Index at least", "tier_floor": "Every dimension at least",
+        "tier_top_percent": "Among the top %", "tier_benchmark_margin": "Within points of the benchmark median",
+        "add_tier": "Add a tier", "remove_tier": "Remove",
     },
     "zh": {
         "admin": "系统管理", "accounts": "账户", "frameworks": "指标体系", "recipes": "方法配方",
@@ -225,7 +235,7 @@ _ADMIN: dict[str, dict[str, str]] = {
         "relative_method": "依赖其他集群", "overrides_kept": "沿用本版本的设置：",
         "recipe_edit_hint": "保存会生成方法配方的新版本；当前显示的版本保持不变。",
         "yaml_hint": "以 YAML 表示的完整方法配方，包括按层级或节点的设置以及冻结参照。",
-        "custom_grading": "自定义方案（请在 YAML 视图中修改）", "version_of": "版本",
+        "version_of": "版本",
         "upload_title": "数据模板", "template_download": "下载模板",
         "template_hint": "每个由您填报的集群一行，含已填写的数值；xlsx 文件另附各指标的说明"
                          "（名称、单位、定义、允许范围）。",
@@ -238,6 +248,15 @@ _ADMIN: dict[str, dict[str, str]] = {
         "grading_from_recipe": "方法配方自带", "grading_from_basis": "评分基准的默认方案",
         "up_to_date": "已是最新",
         "upload_staff_note": "数据由各集群的填报单位（或管理员）填报；分析人员负责审核。",
+        "grading_custom": "在下方设定等级", "grading_keep": "方法配方自带的方案（请在 YAML 视图中修改）",
+        "scheme_builder": "分级方案：各等级由高到低",
+        "scheme_help": "集群归入其满足全部条件的第一个等级；不需要的条件留空即可，"
+                       "最后一个等级不设条件则涵盖其余集群。综合指数和底线采用标准化后的量纲"
+                       "（最小-最大标准化为 0-100）；固定数值需要可比的评分基准（目标值法）。",
+        "scheme_name": "方案名称", "tier": "等级", "tier_code": "代码", "tier_name_en": "英文名称",
+        "tier_name_zh": "中文名称", "tier_min_score": "综合指数不低于", "tier_floor": "各维度得分不低于",
+        "tier_top_percent": "位列前百分之", "tier_benchmark_margin": "与标杆中位数相差不超过（分）",
+        "add_tier": "增加等级", "remove_tier": "删除",
     },
 }
 for _lang in LANGS:

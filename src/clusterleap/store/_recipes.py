@@ -27,8 +27,8 @@ from .accounts import Actor
 from .errors import Invalid
 from .models import RecipeVersion
 
-__all__ = ["FORM_BASES", "MethodInfo", "ParamInfo", "recipe_from_form", "recipe_from_yaml", "recipe_yaml", "save_recipe",
-           "stage_methods"]
+__all__ = ["FORM_BASES", "TIER_FIELDS", "MethodInfo", "ParamInfo", "form_tiers", "recipe_from_form", "recipe_from_yaml",
+           "recipe_yaml", "save_recipe", "scheme_from_form", "stage_methods"]
 
 #: The scoring bases the recipe form offers (a frozen basis needs statistics from ``clusterleap calibrate``: it is
 #: written in the YAML view, and kept by the form when the version it edits has one).
@@ -131,11 +131,14 @@ def _param_value(raw: Any) -> Any:
 
 
 def recipe_from_form(db: Session, stages: Mapping[str, Mapping[str, Any]], basis: str, grading: str,
-                     base_id: int | None = None) -> cl.Recipe:
+                     base_id: int | None = None, scheme: Mapping[str, Any] | None = None) -> cl.Recipe:
     """A recipe from the form: a method and its parameters per stage, the scoring basis and a grading scheme (a
-    built-in name, or '' for the default of the basis). Overrides per level or node and a frozen basis of the
-    version the form edits (``base_id``) are kept. Errors are placed at the stage (or ``stage.param``) field."""
+    built-in name; '' for the default of the basis; ``custom`` for the tiers of ``scheme``, see
+    :func:`scheme_from_form`; ``keep`` for the edited version's own). Overrides per level or node and a frozen
+    basis of the version the form edits (``base_id``) are kept. Errors are placed at the stage (or
+    ``stage.param``, or ``grading.N.key`` for tier N) field."""
     doc: dict[str, Any] = {}
+    base: RecipeVersion | None = None
     if base_id is not None:
         base = db.get(RecipeVersion, base_id)
         if base is None:
@@ -160,7 +163,18 @@ def recipe_from_form(db: Session, stages: Mapping[str, Mapping[str, Any]], basis
     else:
         errors["basis"] = f"basis {basis!r}: expected one of {', '.join(FORM_BASES)} (a frozen basis is written " \
                           "in the YAML view)"
-    if grading:
+    if grading == CUSTOM:
+        try:
+            doc["grading"] = scheme_from_form(scheme or {})
+        except Invalid as exc:
+            errors.update(exc.fields)
+    elif grading == KEEP:
+        kept = base.content.get("grading") if base_id is not None and base is not None else None
+        if kept is None:
+            errors["grading"] = "the edited version has no grading scheme of its own to keep"
+        else:
+            doc["grading"] = kept
+    elif grading:
         schemes = builtin_schemes()
         if grading not in schemes:
             errors["grading"] = f"grading scheme {grading!r} is not built in{did_you_mean(grading, list(schemes))}"
@@ -173,6 +187,95 @@ def recipe_from_form(db: Session, stages: Mapping[str, Mapping[str, Any]], basis
     except cl.ClusterleapError as exc:
         field, _, rest = _recipe_error(str(exc))
         raise Invalid(str(exc), field=None, fields={field or "form": rest}) from None
+
+
+#: what the form's grading option means besides a built-in scheme's name
+CUSTOM, KEEP = "custom", "keep"
+#: a tier's fields in the form, in the order of its columns (``floor``: on every dimension, ``floors: {'*': v}``)
+TIER_FIELDS = ("code", "name_en", "name_zh", "min_score", "floor", "top_percent", "benchmark_margin")
+_NUMBERS = ("min_score", "floor", "top_percent", "benchmark_margin")
+_TIER_AT = re.compile(r"^grading scheme(?: '[^']*')?, tier (\d+)(?: \('[^']*'\))?: (.*)$", re.S)
+
+
+def _form_number(text: Any) -> tuple[float | None, str]:
+    """A number typed in a tier's field ('' for none); (value, message) with a message when it is not a number."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None, ""
+    if isinstance(text, bool):
+        return None, f"{text!r} is not a number (expected a decimal number such as 60 or 7.5)"
+    if isinstance(text, int | float):
+        return float(text), ""
+    try:
+        return float(str(text).strip()), ""
+    except ValueError:
+        return None, f"{str(text)!r} is not a number (expected a decimal number such as 60 or 7.5, with '.' as " \
+                     "the decimal separator)"
+
+
+def scheme_from_form(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A grading scheme built in the recipe form (``{"name", "tiers": [{code, name_en, name_zh, min_score, floor,
+    top_percent, benchmark_margin}, ...]}``, tiers highest first, numbers as typed), checked by the engine
+    (``GradingScheme.from_dict``). Errors name the tier and its field: ``grading.2.top_percent``."""
+    tiers_in = list(form.get("tiers") or [])
+    errors: dict[str, str] = {}
+    tiers: list[dict[str, Any]] = []
+    for n, raw in enumerate(tiers_in, start=1):
+        tier: dict[str, Any] = {"code": str(raw.get("code") or "").strip()}
+        for key in ("name_en", "name_zh"):
+            if str(raw.get(key) or "").strip():
+                tier[key] = str(raw[key]).strip()
+        for key in _NUMBERS:
+            value, problem = _form_number(raw.get(key))
+            if problem:
+                errors[f"grading.{n}.{key}"] = problem
+            elif value is not None and key == "floor":
+                tier["floors"] = {"*": value}
+            elif value is not None:
+                tier[key] = value
+        if not tier["code"]:
+            errors[f"grading.{n}.code"] = "a tier needs a code (e.g. A, world_class)"
+        tiers.append(tier)
+    if not tiers:
+        errors["grading"] = "a grading scheme needs at least one tier (highest first)"
+    if errors:
+        raise Invalid(f"{len(errors)} field(s) of the grading scheme need correcting", fields=errors)
+    doc = {"name": str(form.get("name") or "").strip() or "custom", "tiers": tiers}
+    try:
+        cl.GradingScheme.from_dict(doc)
+    except cl.ClusterleapError as exc:
+        m = _TIER_AT.match(str(exc))
+        raise Invalid(str(exc), fields={_scheme_field(str(exc)): m.group(2) if m else str(exc)}) from None
+    return doc
+
+
+def _scheme_field(message: str) -> str:
+    """The form field of an engine message about a scheme: ``grading.N.key`` for tier N (the key the message
+    begins with: ``tier 2 ('B'): top_percent is 150 ...``; a floor's for floors, the code's otherwise), else
+    ``grading``."""
+    m = _TIER_AT.match(message)
+    if m is None:
+        return "grading"
+    first = m.group(2).split(" ", 1)[0]
+    key = first if first in _NUMBERS else "floor" if first.startswith("floor") else "code"
+    return f"grading.{m.group(1)}.{key}"
+
+
+def form_tiers(scheme: cl.GradingScheme) -> list[dict[str, str]] | None:
+    """A scheme's tiers as the form shows them (numbers as text), or None when the form cannot show the scheme
+    (criteria, floors on single nodes, another reference group, a coverage rule or another index: the YAML view
+    edits those)."""
+    if scheme.criteria or scheme.min_coverage is not None or scheme.index is not None:
+        return None
+    rows = []
+    for t in scheme.tiers:
+        if t.among != "domestic" or t.min_criteria is not None or any(code != "*" for code, _ in t.floors):
+            return None
+        floor = dict(t.floors).get("*")
+        rows.append({"code": t.code, "name_en": t.name_en, "name_zh": t.name_zh,
+                     **{k: "" if v is None else f"{v:g}" for k, v in (
+                         ("min_score", t.min_score), ("floor", floor), ("top_percent", t.top_percent),
+                         ("benchmark_margin", t.benchmark_margin))}})
+    return rows
 
 
 class _BlockDumper(yaml.SafeDumper):

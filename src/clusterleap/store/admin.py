@@ -32,7 +32,9 @@ from ..io._framework_files import builtin_dir, builtin_frameworks, framework_to_
 from ._objects import _require_admin
 from ._recipes import (
     FORM_BASES,
+    TIER_FIELDS,
     MethodInfo,
+    form_tiers,
     recipe_from_form,
     recipe_from_yaml,
     recipe_yaml,
@@ -57,11 +59,13 @@ from .workspace import (
 __all__ = [
     "FORM_BASES",
     "FRAMEWORK_SUFFIXES",
+    "TIER_FIELDS",
     "MethodInfo",
     "UserInfo",
     "add_builtin_framework",
     "create_account",
     "create_round_checked",
+    "form_tiers",
     "framework_yaml",
     "line_of",
     "list_accounts",
