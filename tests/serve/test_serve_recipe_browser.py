@@ -64,7 +64,8 @@ def test_grading_scheme_built_in_the_recipe_form(server: tuple[str, Workspace]) 
         analyst.fill('[name="grading.1.top_percent"]', "10")
         analyst.click("#save-form")  # now the engine's own check of the scheme
         assert _error(analyst, "grading.2.benchmark_margin") == "benchmark_margin is -5.0 (expected >= 0 points)"
-        assert "Tier 2 › Within points of the benchmark median: benchmark_margin is -5.0" in analyst.inner_text("[data-form-errors]")
+        listed = analyst.inner_text("[data-form-errors]")
+        assert "Tier 2 › Within points of the benchmark median: benchmark_margin is -5.0" in listed
         _shot(analyst, "02-tier-engine-error-en")
 
         analyst.fill('[name="grading.2.benchmark_margin"]', "5")

@@ -23,10 +23,11 @@ from ..store import admin as adm
 from ..store import workspace as ws
 from ..store.errors import Forbidden, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round
+from ._methods_zh import summary
 from .api import ERRORS, FrameworkOut, RecipeOut, RoundOut, recipe_out, round_out
 from .auth import MAX_ID, ActorDep, CallerDep, DbDep, Id
 from .pages import _ctx, _login
-from .render import render
+from .render import lang_of, render
 
 __all__ = ["api", "pages"]
 
@@ -368,8 +369,10 @@ def recipe_page(request: Request, recipe_id: Id, c: CallerDep, session: DbDep) -
     versions = list(session.scalars(select(RecipeVersion).where(RecipeVersion.name == row.name)
                                     .order_by(RecipeVersion.version.desc())))
     grading, tiers = _form_grading(recipe.grading)
+    lang = lang_of(request)
     return render(request, "recipe.html", _ctx(
-        c, row=row, recipe=recipe, current=current, methods=adm.stage_methods(), stages=STAGE_ORDER,
+        c, method_summary=lambda stage, m: summary(stage, m.name, m.summary, lang), row=row, recipe=recipe,
+        current=current, methods=adm.stage_methods(), stages=STAGE_ORDER,
         bases=adm.FORM_BASES, schemes=_schemes(), grading=grading, tiers=tiers, tier_fields=adm.TIER_FIELDS,
         scheme_name=recipe.grading.name if grading == "custom" and recipe.grading is not None else "",
         yaml_text=adm.recipe_yaml(row), versions=versions))

@@ -156,9 +156,12 @@ _ADMIN: dict[str, dict[str, str]] = {
         "you": "you", "account_state": "Account",
         "upload_framework": "Upload a framework",
         "framework_file_hint": "A YAML framework (it may include the built-in indicator pool with "
-                               "“include: pool.yaml”) or COINr's iMeta table as CSV or xlsx. The engine checks "
+                               "{code}) or COINr's iMeta table as CSV or xlsx. The engine checks "
                                "it; every upload becomes a new version and nothing is overwritten.",
         "file": "File", "upload": "Upload", "name": "Name", "title": "Title", "origin": "Origin",
+        "origin_builtin": "built in", "origin_upload": "uploaded", "obj_round": "round", "obj_run": "run",
+        "obj_recipe": "recipe", "obj_framework": "framework", "obj_submission": "submission", "obj_user": "account",
+        "obj_job": "analysis", "obj_cluster": "cluster",
         "indicators": "Indicators", "used_by": "Rounds", "builtin_frameworks": "Built-in frameworks",
         "add_version": "Add as a version", "latest_version": "In the workspace", "not_in_workspace": "not yet",
         "new_round": "New round", "grading_scheme": "Grading scheme",
@@ -214,9 +217,12 @@ _ADMIN: dict[str, dict[str, str]] = {
         "generated_password": "生成的密码仅显示这一次：请通过安全渠道转交。",
         "you": "本人", "account_state": "账户状态",
         "upload_framework": "上传指标体系",
-        "framework_file_hint": "YAML 格式的指标体系（可用“include: pool.yaml”引用内置指标库），或 COINr 的 iMeta 表"
+        "framework_file_hint": "YAML 格式的指标体系（可用 {code} 引用内置指标库），或 COINr 的 iMeta 表"
                                "（CSV 或 xlsx）。由评价引擎校验；每次上传生成新版本，不覆盖已有版本。",
         "file": "文件", "upload": "上传", "name": "名称", "title": "标题", "origin": "来源",
+        "origin_builtin": "内置", "origin_upload": "上传", "obj_round": "轮次", "obj_run": "评价运行",
+        "obj_recipe": "方法配方", "obj_framework": "指标体系", "obj_submission": "填报", "obj_user": "账户",
+        "obj_job": "分析任务", "obj_cluster": "集群",
         "indicators": "指标数", "used_by": "轮次", "builtin_frameworks": "内置指标体系",
         "add_version": "添加为新版本", "latest_version": "工作区中的版本", "not_in_workspace": "尚未添加",
         "new_round": "新建轮次", "grading_scheme": "分级方案",

@@ -96,6 +96,7 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
     profiles = all_profiles(analytics)
     bench_median = _benchmark_median(result, dims, bench)
     dim_scores = _records(result.scores[dims].reset_index(drop=True))
+    gap_reference_zh = analytics.gaps.describe("zh")
     rows = []
     for pos, code in enumerate(result.ranking(root).index):
         code = str(code)
@@ -113,6 +114,7 @@ def evaluate_round(db: Session, actor: Actor, round_id: int) -> Run:
         p["reason"] = str(grades.loc[code, "reason"])
         p["reason_zh"] = str(grades.loc[code, "reason_zh"])
         p["benchmark_profile"] = bench_median
+        p["benchmark_zh"] = gap_reference_zh if p.get("benchmark") else ""
         rows.append({"run_id": run.id, "unit": code, "position": pos, "benchmark": bool(bench[i]),
                      "summary": {k: _clean(v) if not isinstance(v, dict) else v for k, v in summary.items()},
                      "profile": _jsonable(p)})
