@@ -58,7 +58,8 @@ def _allowed(ws: Workspace) -> set[str]:
                 if not getattr(n, "unit_zh", ""):
                     words |= set(WORD.findall(n.unit))
     for entry in _pool().values():  # denominators the form describes from the built-in indicator pool
-        words |= {w for key in ("name_en", "definition", "unit", "source") for w in WORD.findall(str(entry.get(key, "")))}
+        for key in ("name_en", "definition", "unit", "source"):
+            words |= set(WORD.findall(str(entry.get(key, ""))))
     for stage in STAGE_ORDER:
         for m in STAGES[stage]:
             words |= set(WORD.findall(m.name)) | {w for p in m.params for w in WORD.findall(p)}
