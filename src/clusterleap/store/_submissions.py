@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 import clusterleap as cl
 
 from .._files import read_yaml
+from .._registry import did_you_mean
 from ..io._framework_files import builtin_dir
-from ._objects import _require, audit, framework_of, get_round
+from ._objects import META_COLUMNS, _require, audit, framework_of, get_round
 from .accounts import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import (
@@ -261,8 +262,12 @@ def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, sub
                        ) -> list[Submission]:
     """Data of many clusters from one file (the data template: CSV, Excel or Parquet, read by the engine), all or
     nothing: each cluster's row becomes a new version as :func:`save_submission` makes it. Errors name the file's
-    row and column (the engine's), or the cluster that may not be entered."""
+    row and column (the engine's), the cluster that may not be entered, or a column that is neither an input of
+    the round nor a column of the template (a misspelt input would otherwise lose its values unseen). A round
+    that no longer takes data refuses the whole file with one Conflict."""
     rnd = get_round(db, actor, round_id)
+    if rnd.state != "collecting":  # one answer for the whole file, not one per cluster
+        raise Conflict(f"round {round_id} is {rnd.state}: it no longer takes data")
     try:  # messages name the file as the user sent it, not the temporary copy
         ds = replace(cl.read_data(path), source=path.name)
     except cl.DataError as exc:
@@ -273,7 +278,7 @@ def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, sub
     yi = ds.years.index(rnd.year) if rnd.year in ds.years else 0
     codes = [f.code for f in form_fields(db, rnd)]
     rows: list[Submission] = []
-    problems: dict[str, str] = {}
+    problems: dict[str, str] = _unknown_columns(path, codes)
     for ui, unit in enumerate(ds.units):
         if not _may_see_unit(actor, unit) or db.get(Cluster, unit) is None:
             problems[unit] = f"{ds.place(yi, ui, codes[0]).split(',')[0]}: {unit!r} is not a cluster you may " \
@@ -300,6 +305,44 @@ def upload_submissions(db: Session, actor: Actor, round_id: int, path: Path, sub
     if problems:
         raise Invalid(f"{path.name}: {len(problems)} problem(s); nothing was saved", fields=problems)
     return rows
+
+
+def _column_letter(i: int) -> str:
+    """Excel's name of the column at 0-based position ``i`` (A, ..., Z, AA, ...)."""
+    out = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of a data file, in order (the first sheet of a workbook, as the engine reads it)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        frame = pd.read_excel(path, nrows=0)
+    elif suffix == ".parquet":
+        frame = pd.read_parquet(path).iloc[:0]
+    else:
+        frame = pd.read_csv(path, nrows=0)
+    return [str(c) for c in frame.columns]
+
+
+def _unknown_columns(path: Path, codes: Sequence[str]) -> dict[str, str]:
+    """A problem for every column that is neither an input of the round nor a column of the data template, at its
+    header cell, with the input it may be a misspelling of (key ``*.<column>``: it concerns every cluster)."""
+    known = set(codes) | set(META_COLUMNS)
+    out = {}
+    for i, name in enumerate(_header(path)):
+        if name in known:
+            continue
+        cell = f"cell {_column_letter(i)}1" if path.suffix.lower() == ".xlsx" else f"line 1, column {i + 1}"
+        hint = did_you_mean(name, list(codes))  # a close input's name only, not the list of every input
+        out[f"*.{name}"] = (f'{path.name} {cell} "{name}": not an input of this round nor a column of the data '
+                            f"template{hint if 'did you mean' in hint else ''}; remove the column or correct its "
+                            "name")
+    return out
 
 
 def review_submission(db: Session, actor: Actor, round_id: int, unit: str, decision: str,
