@@ -132,8 +132,9 @@ class Pass:
 
     def line(self) -> str:
         return (f"{self.name:<38} p50 {self.p50:7.1f} ms  p95 {self.p95:7.1f} ms  {self.rps:7.1f} req/s  "
-                f"{self.received / len(self.lat) / 1000:6.1f} kB/resp  CPU s: server {self.server_cpu:5.2f}, "
-                f"clients {self.clients_cpu:5.2f}; machine busy {self.busy:3.0f} %")
+                f"{self.received / len(self.lat) / 1000:6.1f} kB/resp  CPU s: server {self.server_cpu:5.2f} "
+                f"({self.server_cpu / len(self.lat) * 1000:.2f} ms/req), clients {self.clients_cpu:5.2f}; machine "
+                f"busy {self.busy:3.0f} %")
 
 
 def _load(name: str, urls: Callable[[int], list[str]], headers: dict[str, str], server_pid: int) -> Pass:
@@ -271,6 +272,9 @@ def main() -> None:
     for label, pg, st in (("first pass, gzip", cold, statics[0]), ("steady state, gzip", steady, statics[0]),
                           ("steady state, uncompressed", steady_plain, statics[1])):
         print(f"ratio pages / static, {label}: p95 x{pg.p95 / st.p95:.1f}, throughput x{pg.rps / st.rps:.2f}")
+    print(f"server CPU per page in the steady state: {steady.server_cpu / len(steady.lat) * 1000:.2f} ms (gzip), "
+          f"so one free core serves at most {len(steady.lat) / max(steady.server_cpu, 1e-9):.0f} pages/s; with "
+          f"{CLIENTS} clients p95 under 200 ms needs well over {CLIENTS / 0.2:.0f} pages/s")
     print(f"aim p95 under 200 ms in the steady state: {'met' if steady.p95 < 200 else 'not met'} "
           f"({steady.p95:.0f} ms with gzip, {steady_plain.p95:.0f} ms uncompressed)")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min), {os.getloadavg()[1]:.1f} (5 min), "
