@@ -330,9 +330,11 @@ def _header(path: Path) -> list[str]:
 
 
 def _unknown_columns(path: Path, codes: Sequence[str]) -> dict[str, str]:
-    """A problem for every column that is neither an input of the round nor a column of the data template, at its
-    header cell, with the input it may be a misspelling of (key ``*.<column>``: it concerns every cluster)."""
-    known = set(codes) | set(META_COLUMNS)
+    """A problem for every column that is neither an input of the round, a column of the data template, the
+    engine's ``illustrative`` flag nor an indicator of the built-in pool (a data file made for ``clusterleap
+    evaluate`` carries those; they are ignored), at its header cell, with the input it may be a misspelling of (key
+    ``*.<column>``: it concerns every cluster)."""
+    known = set(codes) | set(META_COLUMNS) | {"illustrative"} | set(_pool())
     out = {}
     for i, name in enumerate(_header(path)):
         if name in known:
