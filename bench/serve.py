@@ -166,6 +166,12 @@ class _Static(http.server.BaseHTTPRequestHandler):
     plain = b""
     packed = b""
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes: without TCP_NODELAY a small body waits for the client's delayed
+        # ACK (about 40 ms), which would make the baseline look slow
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def do_GET(self) -> None:
         zipped = "gzip" in self.headers.get("Accept-Encoding", "")
         body = self.packed if zipped else self.plain
