@@ -14,8 +14,8 @@ pytest.importorskip("sqlalchemy", reason="the workspace needs the 'web' extra")
 
 import clusterleap as cl
 from clusterleap.illustrative import illustrative_frame
+from clusterleap.store._runs import _jsonable
 from clusterleap.store.profiles import all_profiles
-from clusterleap.store.workspace import _jsonable
 
 
 def _demo_recipe() -> cl.Recipe:

@@ -17,16 +17,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from .._recipe import STAGE_ORDER, Plan
-from ..grading import builtin_schemes
+from ..grading import GradingScheme, builtin_schemes
 from ..io._framework_files import builtin_frameworks
 from ..store import admin as adm
 from ..store import workspace as ws
 from ..store.errors import Forbidden, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round
+from ._methods_zh import summary
 from .api import ERRORS, FrameworkOut, RecipeOut, RoundOut, recipe_out, round_out
 from .auth import MAX_ID, ActorDep, CallerDep, DbDep, Id
 from .pages import _ctx, _login
-from .render import render
+from .render import lang_of, render
 
 __all__ = ["api", "pages"]
 
@@ -101,15 +102,36 @@ class StepIn(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class TierIn(BaseModel):
+    """One tier of a grading scheme built in the form (numbers as typed; empty for no condition)."""
+
+    code: str = Field("", max_length=60)
+    name_en: str = Field("", max_length=200)
+    name_zh: str = Field("", max_length=200)
+    min_score: str | float | None = None
+    floor: str | float | None = None
+    top_percent: str | float | None = None
+    benchmark_margin: str | float | None = None
+
+
+class SchemeIn(BaseModel):
+    """A grading scheme built in the form: its name and tiers, highest first."""
+
+    name: str = Field("", max_length=100)
+    tiers: list[TierIn] = Field(default_factory=list, max_length=20)
+
+
 class RecipeFormIn(BaseModel):
-    """The recipe form: a method (and parameters) per stage, the scoring basis and a built-in grading scheme ('' for
-    the default of the basis). ``base_id``: the version edited, whose per-level and per-node overrides stay."""
+    """The recipe form: a method (and parameters) per stage, the scoring basis and a grading scheme: a built-in
+    one's name, '' for the default of the basis, ``custom`` for the tiers of ``scheme``, ``keep`` for the edited
+    version's own. ``base_id``: the version edited, whose per-level and per-node overrides stay."""
 
     name: str = Field(min_length=1, max_length=200)
     stages: dict[str, StepIn] = Field(default_factory=dict)
     basis: str = Field("relative", max_length=40)
     grading: str = Field("", max_length=100)
     base_id: int | None = Field(None, ge=1, le=MAX_ID)
+    scheme: SchemeIn | None = None
 
 
 def account_out(u: adm.UserInfo) -> AccountOut:
@@ -216,7 +238,8 @@ def recipe_form(body: RecipeFormIn, actor: ActorDep, session: DbDep) -> RecipeOu
     if not actor.is_staff:
         raise Forbidden("only analysts and admins set recipes")
     recipe = adm.recipe_from_form(session, {k: v.model_dump() for k, v in body.stages.items()}, body.basis,
-                                  body.grading, body.base_id)
+                                  body.grading, body.base_id,
+                                  body.scheme.model_dump() if body.scheme is not None else None)
     return recipe_out(adm.save_recipe(session, actor, recipe, body.name))
 
 
@@ -345,13 +368,27 @@ def recipe_page(request: Request, recipe_id: Id, c: CallerDep, session: DbDep) -
     current = {stage: _plan_view(recipe.plan(stage)) for stage in STAGE_ORDER}
     versions = list(session.scalars(select(RecipeVersion).where(RecipeVersion.name == row.name)
                                     .order_by(RecipeVersion.version.desc())))
-    grading = recipe.grading.name if recipe.grading is not None else ""
-    builtin_grading = grading in builtin_schemes() and recipe.grading == builtin_schemes()[grading]
+    grading, tiers = _form_grading(recipe.grading)
+    lang = lang_of(request)
     return render(request, "recipe.html", _ctx(
-        c, row=row, recipe=recipe, current=current, methods=adm.stage_methods(), stages=STAGE_ORDER,
-        bases=adm.FORM_BASES, schemes=_schemes(), grading=grading if builtin_grading else "",
-        custom_grading=recipe.grading is not None and not builtin_grading, yaml_text=adm.recipe_yaml(row),
-        versions=versions))
+        c, method_summary=lambda stage, m: summary(stage, m.name, m.summary, lang), row=row, recipe=recipe,
+        current=current, methods=adm.stage_methods(), stages=STAGE_ORDER,
+        bases=adm.FORM_BASES, schemes=_schemes(), grading=grading, tiers=tiers, tier_fields=adm.TIER_FIELDS,
+        scheme_name=recipe.grading.name if grading == "custom" and recipe.grading is not None else "",
+        yaml_text=adm.recipe_yaml(row), versions=versions))
+
+
+def _form_grading(scheme: GradingScheme | None) -> tuple[str, list[dict[str, str]]]:
+    """The form's grading choice for a recipe's scheme ('' for none, a built-in name, 'custom' for tiers the form
+    shows, 'keep' for a scheme only the YAML view can edit) and the tiers the builder starts with."""
+    start = [{"code": "A", "name_en": "", "name_zh": ""}, {"code": "B", "name_en": "", "name_zh": ""}]
+    if scheme is None:
+        return "", start
+    builtin = builtin_schemes().get(scheme.name)
+    if builtin is not None and builtin == scheme:
+        return scheme.name, start
+    tiers = adm.form_tiers(scheme)
+    return ("custom", tiers) if tiers is not None else ("keep", start)
 
 
 def _plan_view(plan: Plan) -> dict[str, Any]:

@@ -21,7 +21,17 @@ from ..store import admin as adm
 from ..store import workspace as ws
 from ..store.accounts import create_token
 from ..store.errors import Forbidden, Invalid, NotFound
-from ..store.models import FrameworkVersion, RecipeVersion, Round, Run, Submission
+from ..store.models import (
+    FrameworkVersion,
+    RecipeVersion,
+    Round,
+    RoundState,
+    Run,
+    Submission,
+    SubmissionState,
+    round_state,
+    submission_state,
+)
 from .auth import MAX_ID, ActorDep, DbDep, Id
 from .robustness import cluster_interval
 
@@ -46,7 +56,7 @@ class RoundOut(BaseModel):
     id: int
     year: int
     title: str
-    state: Literal["collecting", "closed", "published"]
+    state: RoundState
     framework_id: int
     recipe_id: int
     published_run_id: int | None
@@ -66,7 +76,7 @@ class SubmissionOut(BaseModel):
     round_id: int
     unit: str
     version: int
-    state: Literal["draft", "submitted", "returned", "accepted"]
+    state: SubmissionState
     values: dict[str, float | None]
     comment: str
     created_by: str
@@ -193,13 +203,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def round_out(r: Round) -> RoundOut:
-    return RoundOut(id=r.id, year=r.year, title=r.title, state=r.state,  # type: ignore[arg-type]
+    return RoundOut(id=r.id, year=r.year, title=r.title, state=round_state(r.state),
                     framework_id=r.framework_id, recipe_id=r.recipe_id, published_run_id=r.published_run_id,
                     created_at=r.created_at)
 
 
 def submission_out(s: Submission, warnings: dict[str, str] | None = None) -> SubmissionOut:
-    return SubmissionOut(round_id=s.round_id, unit=s.unit, version=s.version, state=s.state,  # type: ignore[arg-type]
+    return SubmissionOut(round_id=s.round_id, unit=s.unit, version=s.version, state=submission_state(s.state),
                          values=s.values, comment=s.comment, created_by=s.created_by, created_at=s.created_at,
                          warnings=warnings or {})
 

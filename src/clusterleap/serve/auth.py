@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request
+from fastapi import Depends, HTTPException, Path, Request, Response
 from sqlalchemy.orm import Session
 
 from ..store import Store
@@ -92,7 +92,7 @@ CallerDep = Annotated[Caller, Depends(caller)]
 ActorDep = Annotated[Actor, Depends(require_actor)]
 
 
-def set_cookie(request: Request, response: object, name: str, value: str, max_age: int | None) -> None:
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
     """Set a cookie HttpOnly and SameSite=Strict; Secure when the request came over TLS."""
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",  # type: ignore[attr-defined]
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")

@@ -156,9 +156,12 @@ _ADMIN: dict[str, dict[str, str]] = {
         "you": "you", "account_state": "Account",
         "upload_framework": "Upload a framework",
         "framework_file_hint": "A YAML framework (it may include the built-in indicator pool with "
-                               "“include: pool.yaml”) or COINr's iMeta table as CSV or xlsx. The engine checks "
+                               "{code}) or COINr's iMeta table as CSV or xlsx. The engine checks "
                                "it; every upload becomes a new version and nothing is overwritten.",
         "file": "File", "upload": "Upload", "name": "Name", "title": "Title", "origin": "Origin",
+        "origin_builtin": "built in", "origin_upload": "uploaded", "obj_round": "round", "obj_run": "run",
+        "obj_recipe": "recipe", "obj_framework": "framework", "obj_submission": "submission", "obj_user": "account",
+        "obj_job": "analysis", "obj_cluster": "cluster",
         "indicators": "Indicators", "used_by": "Rounds", "builtin_frameworks": "Built-in frameworks",
         "add_version": "Add as a version", "latest_version": "In the workspace", "not_in_workspace": "not yet",
         "new_round": "New round", "grading_scheme": "Grading scheme",
@@ -178,7 +181,7 @@ _ADMIN: dict[str, dict[str, str]] = {
         "relative_method": "draws on the other clusters", "overrides_kept": "Kept from this version:",
         "recipe_edit_hint": "Saving makes a new version of the recipe; the version shown stays as it is.",
         "yaml_hint": "The whole recipe as YAML, including overrides per level or node and a frozen basis.",
-        "custom_grading": "its own scheme (edit it in the YAML view)", "version_of": "version",
+        "version_of": "version",
         "upload_title": "Data template", "template_download": "Download the template",
         "template_hint": "One row per cluster you enter data for, with the values entered so far; the xlsx file "
                          "also defines every input (names, unit, definition, allowed range).",
@@ -193,6 +196,16 @@ _ADMIN: dict[str, dict[str, str]] = {
         "grading_from_recipe": "the recipe's", "grading_from_basis": "default of the basis",
         "up_to_date": "up to date",
         "upload_staff_note": "Data are entered by the clusters' contributors (or an admin); analysts review them.",
+        "grading_custom": "tiers built below", "grading_keep": "the recipe's own scheme (edit it in the YAML view)",
+        "scheme_builder": "Grading scheme: tiers, highest first",
+        "scheme_help": "A cluster gets the first tier whose every condition it meets; leave a condition empty to "
+                       "skip it, and leave the last tier without conditions to grade every other cluster. Index "
+                       "and floors are on the scale of the normalisation (0-100 with min-max); fixed numbers need "
+                       "a comparable scoring basis (goalposts).",
+        "scheme_name": "Scheme name", "tier": "Tier", "tier_code": "Code", "tier_name_en": "Name (English)",
+        "tier_name_zh": "Name (Chinese)", "tier_min_score": "Index at least", "tier_floor": "Every dimension at least",
+        "tier_top_percent": "Among the top %", "tier_benchmark_margin": "Within points of the benchmark median",
+        "add_tier": "Add a tier", "remove_tier": "Remove",
     },
     "zh": {
         "admin": "系统管理", "accounts": "账户", "frameworks": "指标体系", "recipes": "方法配方",
@@ -204,9 +217,12 @@ _ADMIN: dict[str, dict[str, str]] = {
         "generated_password": "生成的密码仅显示这一次：请通过安全渠道转交。",
         "you": "本人", "account_state": "账户状态",
         "upload_framework": "上传指标体系",
-        "framework_file_hint": "YAML 格式的指标体系（可用“include: pool.yaml”引用内置指标库），或 COINr 的 iMeta 表"
+        "framework_file_hint": "YAML 格式的指标体系（可用 {code} 引用内置指标库），或 COINr 的 iMeta 表"
                                "（CSV 或 xlsx）。由评价引擎校验；每次上传生成新版本，不覆盖已有版本。",
         "file": "文件", "upload": "上传", "name": "名称", "title": "标题", "origin": "来源",
+        "origin_builtin": "内置", "origin_upload": "上传", "obj_round": "轮次", "obj_run": "评价运行",
+        "obj_recipe": "方法配方", "obj_framework": "指标体系", "obj_submission": "填报", "obj_user": "账户",
+        "obj_job": "分析任务", "obj_cluster": "集群",
         "indicators": "指标数", "used_by": "轮次", "builtin_frameworks": "内置指标体系",
         "add_version": "添加为新版本", "latest_version": "工作区中的版本", "not_in_workspace": "尚未添加",
         "new_round": "新建轮次", "grading_scheme": "分级方案",
@@ -225,7 +241,7 @@ _ADMIN: dict[str, dict[str, str]] = {
         "relative_method": "依赖其他集群", "overrides_kept": "沿用本版本的设置：",
         "recipe_edit_hint": "保存会生成方法配方的新版本；当前显示的版本保持不变。",
         "yaml_hint": "以 YAML 表示的完整方法配方，包括按层级或节点的设置以及冻结参照。",
-        "custom_grading": "自定义方案（请在 YAML 视图中修改）", "version_of": "版本",
+        "version_of": "版本",
         "upload_title": "数据模板", "template_download": "下载模板",
         "template_hint": "每个由您填报的集群一行，含已填写的数值；xlsx 文件另附各指标的说明"
                          "（名称、单位、定义、允许范围）。",
@@ -238,6 +254,15 @@ _ADMIN: dict[str, dict[str, str]] = {
         "grading_from_recipe": "方法配方自带", "grading_from_basis": "评分基准的默认方案",
         "up_to_date": "已是最新",
         "upload_staff_note": "数据由各集群的填报单位（或管理员）填报；分析人员负责审核。",
+        "grading_custom": "在下方设定等级", "grading_keep": "方法配方自带的方案（请在 YAML 视图中修改）",
+        "scheme_builder": "分级方案：各等级由高到低",
+        "scheme_help": "集群归入其满足全部条件的第一个等级；不需要的条件留空即可，"
+                       "最后一个等级不设条件则涵盖其余集群。综合指数和底线采用标准化后的量纲"
+                       "（最小-最大标准化为 0-100）；固定数值需要可比的评分基准（目标值法）。",
+        "scheme_name": "方案名称", "tier": "等级", "tier_code": "代码", "tier_name_en": "英文名称",
+        "tier_name_zh": "中文名称", "tier_min_score": "综合指数不低于", "tier_floor": "各维度得分不低于",
+        "tier_top_percent": "位列前百分之", "tier_benchmark_margin": "与标杆中位数相差不超过（分）",
+        "add_tier": "增加等级", "remove_tier": "删除",
     },
 }
 for _lang in LANGS:

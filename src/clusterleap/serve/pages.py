@@ -12,13 +12,14 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from ..store import workspace as ws
 from ..store.accounts import Actor
 from ..store.errors import Invalid, NotFound
 from ..store.models import Cluster, FrameworkVersion, RecipeVersion, Round, Run
 from .auth import Caller, CallerDep, DbDep, Id
-from .pagecache import PageCache, placeholder, robustness_signature, rounds_signature
+from .pagecache import cached_page, robustness_signature
 from .render import lang_of, render
 from .robustness import cluster_interval
 
@@ -70,18 +71,12 @@ def _filter_options(rows: list[dict[str, Any]], key: str) -> list[str]:
 
 
 @router.get("/rounds/{round_id}")
-def ranking_page(request: Request, round_id: Id, c: CallerDep, session: DbDep, sector: str = "", region: str = "",
-                 grade: str = "", sort: str = "rank") -> Response:
-    if c.actor is None:
-        return _login(request)
-    cache: PageCache = request.app.state.pages  # pages of stored runs, rendered once (see pagecache)
-    key = cache.key(request, c, rounds_signature(session, c.actor))
-    hit = cache.lookup(key, c)
-    if hit is not None:
-        return hit
-    user, c = c, placeholder(c)
-    response = _ranking_page(request, round_id, c, session, sector, region, grade, sort)
-    return cache.keep(key, response, user)
+async def ranking_page(request: Request, round_id: Id, sector: str = "", region: str = "", grade: str = "",
+                       sort: str = "rank") -> Response:
+    def page(c: Caller, session: Session) -> Response:
+        return _ranking_page(request, round_id, c, session, sector, region, grade, sort)
+    # pages of stored runs, rendered once (see pagecache); one worker thread for the whole request
+    return await run_in_threadpool(cached_page, request, page, lambda session: None, _login)
 
 
 def _ranking_page(request: Request, round_id: int, c: Caller, session: Session, sector: str, region: str,
@@ -112,16 +107,13 @@ def _ranking_page(request: Request, round_id: int, c: Caller, session: Session, 
 
 
 @router.get("/rounds/{round_id}/clusters/{unit}")
-def cluster_page(request: Request, round_id: Id, unit: str, c: CallerDep, session: DbDep) -> Response:
-    if c.actor is None:
-        return _login(request)
-    cache: PageCache = request.app.state.pages
-    key = cache.key(request, c, rounds_signature(session, c.actor), robustness_signature(session, round_id))
-    hit = cache.lookup(key, c)
-    if hit is not None:
-        return hit
-    user, c = c, placeholder(c)
-    return cache.keep(key, _cluster_page(request, round_id, unit, c, session), user)
+async def cluster_page(request: Request, round_id: Id, unit: str) -> Response:
+    def page(c: Caller, session: Session) -> Response:
+        return _cluster_page(request, round_id, unit, c, session)
+
+    def signature(session: Session) -> int | None:
+        return robustness_signature(session, round_id)
+    return await run_in_threadpool(cached_page, request, page, signature, _login)
 
 
 def _cluster_page(request: Request, round_id: int, unit: str, c: Caller, session: Session) -> Response:

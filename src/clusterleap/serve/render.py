@@ -7,8 +7,10 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
+from ..illustrative import BENCHMARK_REGION, REGIONS, SECTORS
 from .auth import LANG_COOKIE
 from .i18n import LANGS, STRINGS
 
@@ -31,6 +33,32 @@ def fmt(value: Any, digits: int = 1) -> str:
 
 
 _env.filters["num"] = fmt
+
+#: metadata vocabulary in Chinese: the sectors and regions of the built-in illustrative data (other values, entered
+#: by users, are shown as entered)
+META_ZH: dict[str, str] = {**{s[0]: s[1] for s in SECTORS}, **{r[0]: r[1] for r in REGIONS},
+                           BENCHMARK_REGION[0]: BENCHMARK_REGION[1]}
+
+
+@pass_context
+def meta(ctx: Context, value: Any) -> str:
+    """A sector or region in the page's language."""
+    text = "" if value is None else str(value)
+    return META_ZH.get(text, text) if ctx.get("lang") == "zh" else text
+
+
+@pass_context
+def round_title(ctx: Context, rnd: Any) -> str:
+    """A round's title; a title clusterleap generated (``Evaluation round 2024`` for a round created without one,
+    ``... (illustrative)`` for the demo's) in the page's language, a title a person entered as entered."""
+    generated = f"Evaluation round {rnd.year}"
+    if ctx.get("lang") == "zh" and rnd.title in (generated, f"{generated} (illustrative)"):
+        return f"{rnd.year} 年度评价" + ("（示意数据）" if rnd.title != generated else "")
+    return str(rnd.title)
+
+
+_env.filters["meta"] = meta
+_env.filters["round_title"] = round_title
 
 
 def lang_of(request: Request) -> str:

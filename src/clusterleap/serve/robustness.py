@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import RedirectResponse
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..store import jobs as sj
 from ..store import workspace as ws
 from ..store.errors import Conflict, NotFound
-from ..store.models import FrameworkVersion, Job, RecipeVersion, Run
+from ..store.models import FrameworkVersion, Job, JobState, RecipeVersion, Run, job_state
 from .auth import MAX_ID, ActorDep, CallerDep, DbDep, Id
 from .render import lang_of, render
 
@@ -59,7 +59,7 @@ class JobOut(BaseModel):
     id: int
     run_id: int
     round_id: int
-    state: Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+    state: JobState
     progress: float = Field(description="0 to 1")
     phase: str = Field(description="queued, preparing, propagating, summarising, or the final state; the "
                                    "reason when failed")
@@ -96,7 +96,7 @@ class JobUnitOut(BaseModel):
 
 def job_out(job: Job, round_id: int) -> JobOut:
     p = job.params
-    return JobOut(id=job.id, run_id=job.run_id, round_id=round_id, state=job.state,  # type: ignore[arg-type]
+    return JobOut(id=job.id, run_id=job.run_id, round_id=round_id, state=job_state(job.state),
                   progress=job.progress, phase=job.message, samples=int(p["samples"]), seed=int(p["seed"]),
                   space=p["space"], cancel_requested=job.cancel_requested, created_by=job.created_by,
                   created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,

@@ -19,25 +19,34 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import clusterleap as cl
 
-from .._files import neutralise_workbook, read_yaml
-from .._recipe import DEFAULT_METHODS, STAGE_ORDER
+from .._files import neutralise_workbook
 from .._registry import did_you_mean
 from .._tables import neutralise_frame
 from ..grading import builtin_schemes, check_basis
 from ..io._framework_files import builtin_dir, builtin_frameworks, framework_to_yaml
-from ..stages import STAGES
+from ._objects import _require_admin
+from ._recipes import (
+    FORM_BASES,
+    TIER_FIELDS,
+    MethodInfo,
+    form_tiers,
+    recipe_from_form,
+    recipe_from_yaml,
+    recipe_yaml,
+    save_recipe,
+    stage_methods,
+)
+from ._yaml_lines import line_of
 from .accounts import Actor, add_user
-from .errors import Conflict, Forbidden, Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 from .models import Cluster, FrameworkVersion, RecipeVersion, Round, User, UserCluster
 from .workspace import (
     add_framework,
-    add_recipe,
     audit,
     create_round,
     current_submissions,
@@ -50,11 +59,13 @@ from .workspace import (
 __all__ = [
     "FORM_BASES",
     "FRAMEWORK_SUFFIXES",
+    "TIER_FIELDS",
     "MethodInfo",
     "UserInfo",
     "add_builtin_framework",
     "create_account",
     "create_round_checked",
+    "form_tiers",
     "framework_yaml",
     "line_of",
     "list_accounts",
@@ -70,20 +81,7 @@ __all__ = [
 ]
 
 FRAMEWORK_SUFFIXES = (".yaml", ".yml", ".csv", ".xlsx")
-#: The scoring bases the recipe form offers (a frozen basis needs statistics from ``clusterleap calibrate``: it is
-#: written in the YAML view, and kept by the form when the version it edits has one).
-FORM_BASES = ("relative", "goalposts")
 GENERATED_PASSWORD_BYTES = 15  # 20 URL-safe characters
-
-
-def _require_admin(actor: Actor, what: str) -> None:
-    if actor.role != "admin":
-        raise Forbidden(f"{actor.username} ({actor.role}) may not {what} (only admins do)")
-
-
-def _require_staff(actor: Actor, what: str) -> None:
-    if not actor.is_staff:
-        raise Forbidden(f"{actor.username} ({actor.role}) may not {what} (analysts and admins do)")
 
 
 # -- accounts -----------------------------------------------------------------------------------------------------
@@ -147,46 +145,6 @@ def set_account_active(db: Session, actor: Actor, username: str, active: bool) -
 
 
 # -- frameworks ---------------------------------------------------------------------------------------------------
-def line_of(text: str, path: Sequence[str]) -> int | None:
-    """The 1-based line of the YAML node at ``path`` (mapping keys, or ``code`` values of tree entries), or of the
-    deepest part of it found; None when the text does not parse or nothing matches."""
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    found: int | None = None
-    for part in path:
-        nxt = _child(node, part) if node is not None else None
-        if nxt is None:
-            break
-        found, node = nxt
-    return found
-
-
-def _child(node: yaml.Node, part: str) -> tuple[int, yaml.Node] | None:
-    """The entry named ``part`` under ``node``: a mapping key, or (searched depth-first) a mapping whose ``code``
-    is ``part``."""
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode) and k.value == part:
-                return k.start_mark.line + 1, v
-    stack: list[yaml.Node] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == "code" and isinstance(v, yaml.ScalarNode) \
-                        and v.value == part:
-                    return k.start_mark.line + 1, n
-            stack.extend(v for _, v in reversed(n.value))
-        elif isinstance(n, yaml.SequenceNode):
-            for item in reversed(n.value):
-                if isinstance(item, yaml.ScalarNode) and item.value == part:
-                    return item.start_mark.line + 1, item
-            stack.extend(reversed(n.value))
-    return None
-
-
 _NODE = re.compile(r"node '([^']+)'")
 _KEY = re.compile(r"unknown key '([^']+)'|: (\w+) is ")
 _HAS_LINE = re.compile(r"line \d+")
@@ -247,174 +205,6 @@ def add_builtin_framework(db: Session, actor: Actor, name: str) -> FrameworkVers
 def framework_yaml(row: FrameworkVersion) -> str:
     """A stored framework version as YAML, in the engine's own form."""
     return framework_to_yaml(framework_of(row))
-
-
-# -- recipes ------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ParamInfo:
-    name: str
-    kind: str
-    default: Any
-    required: bool
-
-
-@dataclass(frozen=True)
-class MethodInfo:
-    stage: str
-    name: str
-    summary: str
-    reference: str
-    relative: bool
-    params: tuple[ParamInfo, ...]
-
-
-def stage_methods() -> dict[str, list[MethodInfo]]:
-    """Every stage's methods from the engine's registries (what the recipe form offers), in pipeline order."""
-    out: dict[str, list[MethodInfo]] = {}
-    for stage in STAGE_ORDER:
-        out[stage] = [MethodInfo(stage, m.name, m.summary, m.reference, m.relative,
-                                 tuple(ParamInfo(p.name, p.kind, None if p.required else p.default, p.required)
-                                       for p in m.params.values()))
-                      for m in STAGES[stage]]
-    return out
-
-
-_WHERE = re.compile(r"^recipe, (screen|denominate|transform|impute|treat|normalise|weight|aggregate|rank|basis|"
-                    r"grading)([.\w]*)")
-_PARAM = re.compile(r"parameter '(\w+)'")
-
-
-def _recipe_error(message: str) -> tuple[str, str, str]:
-    """(field, the part of the path after the field, the message without its place) of an engine message."""
-    m = _WHERE.match(message)
-    if m is None:
-        if message.startswith("grading scheme"):
-            return "grading", "", message
-        return "", "", message
-    rest = message[m.end():].lstrip(",: ")
-    field = m.group(1)
-    p = _PARAM.search(message)
-    if p and field in STAGES:
-        return f"{field}.{p.group(1)}", m.group(2).lstrip("."), rest
-    return field, m.group(2).lstrip("."), rest
-
-
-def _checked(doc: Mapping[str, Any]) -> cl.Recipe:
-    """The engine's recipe from a mapping, with its grading checked against its basis (absolute cut-offs on a
-    relative basis are refused, as evaluation would refuse them)."""
-    recipe = cl.Recipe.from_dict(doc, source="recipe")
-    if recipe.grading is not None:
-        check_basis(recipe.grading, recipe.basis)
-    return recipe
-
-
-def recipe_from_yaml(text: str) -> cl.Recipe:
-    """A recipe from its YAML text; an error names the line it concerns (``line N: ...`` in field ``yaml``)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "recipe.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            doc = read_yaml(path, cl.RecipeError)
-        except cl.RecipeError as exc:
-            raise Invalid(str(exc).replace(str(path), "recipe YAML"), field="yaml") from None
-    if not isinstance(doc, Mapping):
-        raise Invalid("line 1: expected a mapping of stages to methods (e.g. normalise: minmax)", field="yaml")
-    try:
-        return _checked(doc)
-    except cl.ClusterleapError as exc:
-        field, sub, _ = _recipe_error(str(exc))
-        parts = [p for p in [field.split(".")[0], *sub.split(".")] if p] if field else []
-        if field.count(".") == 1:
-            parts.append(field.split(".")[1])
-        unknown = re.search(r"unknown key '([^']+)'", str(exc))
-        if unknown and not sub:  # a key the recipe does not know: its own line
-            parts = [p for p in [field, unknown.group(1)] if p]
-        line = line_of(text, parts) if parts else None
-        raise Invalid(f"line {line}: {exc}" if line else str(exc), field="yaml") from None
-
-
-def _param_value(raw: Any) -> Any:
-    """A parameter as the form sends it: text is read as a YAML scalar or flow value ('0' -> 0, '[a, b]' -> a
-    list, 'true' -> true); other JSON values are taken as they are."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError:
-        return raw
-
-
-def recipe_from_form(db: Session, stages: Mapping[str, Mapping[str, Any]], basis: str, grading: str,
-                     base_id: int | None = None) -> cl.Recipe:
-    """A recipe from the form: a method and its parameters per stage, the scoring basis and a grading scheme (a
-    built-in name, or '' for the default of the basis). Overrides per level or node and a frozen basis of the
-    version the form edits (``base_id``) are kept. Errors are placed at the stage (or ``stage.param``) field."""
-    doc: dict[str, Any] = {}
-    if base_id is not None:
-        base = db.get(RecipeVersion, base_id)
-        if base is None:
-            raise Invalid(f"recipe version {base_id} does not exist", field="base_id")
-        doc = {k: v for k, v in base.content.items() if k != "grading"}
-    errors: dict[str, str] = {}
-    for stage, step in stages.items():
-        if stage not in STAGE_ORDER:
-            errors[stage] = f"{stage!r} is not a stage{did_you_mean(stage, list(STAGE_ORDER))}"
-            continue
-        method = str(step.get("method") or DEFAULT_METHODS[stage])
-        params = {str(k): _param_value(v) for k, v in dict(step.get("params") or {}).items()
-                  if not (isinstance(v, str) and not v.strip()) and v is not None}
-        old = doc.get(stage)
-        keep = {k: v for k, v in old.items() if k in ("levels", "nodes")} if isinstance(old, Mapping) else {}
-        doc[stage] = {"method": method, **params, **keep}
-    old_basis = doc.get("basis")
-    if basis == "frozen" and isinstance(old_basis, Mapping) and old_basis.get("kind") == "frozen":
-        pass  # the frozen statistics of the edited version stay
-    elif basis in FORM_BASES:
-        doc["basis"] = basis
-    else:
-        errors["basis"] = f"basis {basis!r}: expected one of {', '.join(FORM_BASES)} (a frozen basis is written " \
-                          "in the YAML view)"
-    if grading:
-        schemes = builtin_schemes()
-        if grading not in schemes:
-            errors["grading"] = f"grading scheme {grading!r} is not built in{did_you_mean(grading, list(schemes))}"
-        else:
-            doc["grading"] = schemes[grading].to_dict()
-    if errors:
-        raise Invalid(f"{len(errors)} field(s) of the recipe need correcting", fields=errors)
-    try:
-        return _checked(doc)
-    except cl.ClusterleapError as exc:
-        field, _, rest = _recipe_error(str(exc))
-        raise Invalid(str(exc), field=None, fields={field or "form": rest}) from None
-
-
-class _BlockDumper(yaml.SafeDumper):
-    """Long and multi-line texts as literal blocks, so that a description reads as written (and loads back the
-    same, so saving an unchanged YAML view adds no version)."""
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value.rstrip("\n") or (len(value) > 100 and "\n" in value) else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_BlockDumper.add_representer(str, _str)
-
-
-def recipe_yaml(row: RecipeVersion) -> str:
-    """The recipe version as YAML (as the engine writes it, with long texts as blocks)."""
-    text = yaml.dump(recipe_of(row).to_dict(), Dumper=_BlockDumper, allow_unicode=True, sort_keys=False,
-                     width=100)
-    return str(text)
-
-
-def save_recipe(db: Session, actor: Actor, recipe: cl.Recipe, name: str) -> RecipeVersion:
-    """Store a checked recipe as the next version of ``name`` (analyst or admin); never overwrites."""
-    _require_staff(actor, "set recipes")
-    if not name.strip():
-        raise Invalid("a recipe needs a name", field="name")
-    return add_recipe(db, actor, recipe, name.strip())
 
 
 # -- rounds -------------------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ the contestable choices, and a unit's rank interval is the 5th to 95th percentil
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -31,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 import clusterleap as cl
@@ -42,7 +43,7 @@ from ..errors import SpaceError
 from ..robustness import Problem, Space, grade_shares, propagate
 from .accounts import Actor
 from .errors import Conflict, Forbidden, Invalid, NotFound
-from .models import Job, JobUnit, Round, Run, utcnow
+from .models import JOB_STATES, Job, JobUnit, Round, Run, utcnow
 from .workspace import audit, get_round, visible_run
 
 __all__ = [
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 KIND = "robustness"
-STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+STATES = JOB_STATES
 ACTIVE = ("queued", "running")
 #: Samples of one analysis: enough for stable 5-95 % rank intervals at the low end, a few minutes at the high end.
 MIN_SAMPLES, DEFAULT_SAMPLES, MAX_SAMPLES = 20, 500, 20_000
@@ -119,7 +120,7 @@ def start_robustness(db: Session, actor: Actor, run_id: int, samples: int = DEFA
         raise Conflict(f"{MAX_ACTIVE} robustness analyses are already waiting or running: wait for one to end or "
                        "cancel one")
     if seed is None:
-        seed = int(np.random.SeedSequence().entropy) % 2**63  # type: ignore[arg-type]
+        seed = secrets.randbits(63)
     job = Job(kind=KIND, run_id=run_id, state="queued", progress=0.0, message="queued",
               params={"samples": samples, "seed": seed, "space": spec, "space_yaml": space or ""},
               cancel_requested=False, created_by=actor.username)
@@ -319,7 +320,7 @@ def claim_next(db: Session) -> int | None:
     now = utcnow()
     res = db.execute(update(Job).where(Job.id == job_id, Job.state == "queued").values(
         state="running", message="preparing", started_at=now, updated_at=now))
-    return job_id if res.rowcount == 1 else None  # type: ignore[attr-defined]
+    return job_id if isinstance(res, CursorResult) and res.rowcount == 1 else None
 
 
 def set_progress(db: Session, job_id: int, fraction: float, message: str) -> bool:

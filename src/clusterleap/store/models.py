@@ -9,7 +9,7 @@ session's expiry) change in place, and each such change is also an audit entry.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, TypeGuard, get_args
 
 from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -17,12 +17,50 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Cluster", "FrameworkVersion", "Job", "JobUnit", "LoginAttempt", "RecipeVersion",
-    "Round", "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "utcnow",
+    "Round", "Run", "RunUnit", "Submission", "User", "UserCluster", "WebSession", "job_state", "round_state",
+    "submission_state", "utcnow",
 ]
 
 ROLES = ("admin", "analyst", "contributor", "viewer")
-SUBMISSION_STATES = ("draft", "submitted", "returned", "accepted")
-ROUND_STATES = ("collecting", "closed", "published")  # closed: no data entry, not yet published
+SubmissionState = Literal["draft", "submitted", "returned", "accepted"]
+RoundState = Literal["collecting", "closed", "published"]  # closed: no data entry, not yet published
+JobState = Literal["queued", "running", "done", "failed", "cancelled", "interrupted"]
+SUBMISSION_STATES: tuple[SubmissionState, ...] = get_args(SubmissionState)
+ROUND_STATES: tuple[RoundState, ...] = get_args(RoundState)
+JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+
+
+def _is_round_state(value: str) -> TypeGuard[RoundState]:
+    return value in ROUND_STATES
+
+
+def _is_submission_state(value: str) -> TypeGuard[SubmissionState]:
+    return value in SUBMISSION_STATES
+
+
+def _is_job_state(value: str) -> TypeGuard[JobState]:
+    return value in JOB_STATES
+
+
+def round_state(value: str) -> RoundState:
+    """A round's state as read from the database, checked against the states this version knows."""
+    if _is_round_state(value):
+        return value
+    raise ValueError(f"round state {value!r}: expected one of {', '.join(ROUND_STATES)}")
+
+
+def submission_state(value: str) -> SubmissionState:
+    """A submission's state as read from the database, checked against the states this version knows."""
+    if _is_submission_state(value):
+        return value
+    raise ValueError(f"submission state {value!r}: expected one of {', '.join(SUBMISSION_STATES)}")
+
+
+def job_state(value: str) -> JobState:
+    """A job's state as read from the database, checked against the states this version knows."""
+    if _is_job_state(value):
+        return value
+    raise ValueError(f"job state {value!r}: expected one of {', '.join(JOB_STATES)}")
 
 
 def utcnow() -> datetime:

@@ -52,6 +52,9 @@
         var li = document.createElement("li");
         var stageRow = form.querySelector('[data-stage-row="' + name.split(".")[0] + '"] .fname');
         var where = stageRow ? stageRow.textContent + (name.indexOf(".") > 0 ? " › " + name.split(".")[1] : "") : name;
+        var tierInput = /^grading\.\d+\./.test(name) ? form.querySelector('[name="' + name + '"]') : null;
+        if (tierInput) { where = tierInput.getAttribute("aria-label"); }
+        else if (name === "grading" && form.querySelector("#grading")) { where = form.querySelector("#grading").parentNode.firstChild.textContent.trim(); }
         li.textContent = where + ": " + fields[name];
         box.querySelector("ul").appendChild(li);
         box.hidden = false;
@@ -196,6 +199,38 @@
     recipe.querySelectorAll("select[data-stage]").forEach(function (select) {
       select.addEventListener("change", function () { show(select); });
     });
+    // the grading scheme built in the form: tiers highest first, numbered as the server names their fields
+    var builder = recipe.querySelector("[data-scheme-builder]");
+    var gradingSelect = recipe.querySelector('[name="grading"]');
+    var number = function () {
+      builder.querySelectorAll("[data-tiers] tr[data-tier]").forEach(function (row, i) {
+        var n = i + 1;
+        row.querySelector("[data-tier-number]").textContent = String(n);
+        row.querySelectorAll("input[data-tier-field]").forEach(function (input) {
+          var f = input.getAttribute("data-tier-field");
+          input.name = "grading." + n + "." + f;
+          input.nextElementSibling.setAttribute("data-error-for", input.name);
+          var head = builder.querySelector('th[data-col="' + f + '"]');
+          input.setAttribute("aria-label", builder.querySelector("thead th").textContent + " " + n + " › " + (head ? head.textContent : f));
+        });
+      });
+    };
+    if (builder) {
+      gradingSelect.addEventListener("change", function () { builder.hidden = gradingSelect.value !== "custom"; });
+      builder.addEventListener("click", function (ev) {
+        var target = ev.target;
+        if (target.hasAttribute("data-add-tier")) {
+          var row = builder.querySelector("template[data-tier-template]").content.firstElementChild.cloneNode(true);
+          builder.querySelector("[data-tiers]").appendChild(row);
+          number();
+          row.querySelector("input").focus();
+        } else if (target.hasAttribute("data-remove-tier")) {
+          target.closest("tr").remove();
+          number();
+        }
+      });
+      number();
+    }
     recipe.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var stages = {};
@@ -214,6 +249,16 @@
                    basis: recipe.querySelector('[name="basis"]').value,
                    grading: recipe.querySelector('[name="grading"]').value,
                    base_id: parseInt(recipe.getAttribute("data-base"), 10) };
+      if (builder && body.grading === "custom") {
+        body.scheme = { name: builder.querySelector('[name="scheme.name"]').value, tiers: [] };
+        builder.querySelectorAll("[data-tiers] tr[data-tier]").forEach(function (row) {
+          var tier = {};
+          row.querySelectorAll("input[data-tier-field]").forEach(function (input) {
+            tier[input.getAttribute("data-tier-field")] = input.value;
+          });
+          body.scheme.tiers.push(tier);
+        });
+      }
       clear(recipe); status(recipe, T.working, false); busy(recipe, true);
       send("POST", recipe.getAttribute("data-recipe-form"), body).then(function (res) {
         busy(recipe, false);
