@@ -19,19 +19,19 @@ if TYPE_CHECKING:
         blocks_to_steps,
         check_blocks,
         parse_judgement,
-        questionnaire_nodes,
         read_judgements,
         recipe_fragment,
-        write_questionnaire,
     )
+    from ._questionnaire import questionnaire_nodes, write_questionnaire
 
 #: The module of each public name.
 _LAZY = {
     **dict.fromkeys(("MISSING_MARKERS", "read_data"), "._data_files"),
     **dict.fromkeys(("builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml",
                      "read_imeta"), "._framework_files"),
-    **dict.fromkeys(("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "questionnaire_nodes",
-                     "read_judgements", "recipe_fragment", "write_questionnaire"), "._judgements"),
+    **dict.fromkeys(("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "read_judgements",
+                     "recipe_fragment"), "._judgements"),
+    **dict.fromkeys(("questionnaire_nodes", "write_questionnaire"), "._questionnaire"),
 }
 
 
