@@ -33,6 +33,17 @@ from ._gaps import (
 )
 from ._grades import UNGRADED, assign_grades, grades, scheme_for, transition_matrix
 from ._importance import importance
+from ._panel_measures import (
+    COORDINATION_CLASSES,
+    Dagum,
+    cagr,
+    coordination_class,
+    coupling_coordination,
+    dagum,
+    gini,
+    linear_crossing,
+    reach_year,
+)
 from ._profile import (
     Analytics,
     Profile,
@@ -45,21 +56,7 @@ from ._profile import (
     standing,
     unit_interval,
 )
-from ._trends import (
-    COORDINATION_CLASSES,
-    Dagum,
-    Trends,
-    cagr,
-    coordination_class,
-    coupling_coordination,
-    dagum,
-    dimension_scale,
-    gini,
-    linear_crossing,
-    panel_scores,
-    reach_year,
-    trends,
-)
+from ._trends import Trends, dimension_scale, panel_scores, trends
 from ._types import TypeRule, Typology, builtin_rules_path, load_rules, profile_types, types, typology
 
 __all__ = [
