@@ -186,7 +186,7 @@ def test_leave_one_out_median_and_percentile_match_the_definition(
         case: tuple[list[list[float]], list[bool], list[bool]]) -> None:
     """Per row: the median of the members other than the row itself (NaN left out, as nanmedian) and the share of
     them scoring lower, ties counted half; computed by one sort per column instead of one median per row."""
-    from clusterleap.analysis._profile import _leave_one_out
+    from clusterleap.analysis._diagnostics import _leave_one_out
 
     x = np.array(case[0], dtype=float)
     members, drop = np.array(case[1]), np.array(case[1]) & np.array(case[2])

@@ -14,6 +14,14 @@ from ._coherence import (
     cronbach_alpha,
     pca,
 )
+from ._diagnostics import (
+    frontier_gains,
+    marginal_gains,
+    obstacle_degrees,
+    short_boards,
+    standing,
+    unit_interval,
+)
 from ._gaps import (
     MAX_SHAPLEY_BYTES,
     MAX_SHAPLEY_CHILDREN,
@@ -44,18 +52,7 @@ from ._panel_measures import (
     linear_crossing,
     reach_year,
 )
-from ._profile import (
-    Analytics,
-    Profile,
-    analyse,
-    frontier_gains,
-    marginal_gains,
-    obstacle_degrees,
-    profile,
-    short_boards,
-    standing,
-    unit_interval,
-)
+from ._profile import Analytics, Profile, analyse, profile
 from ._trends import Trends, dimension_scale, panel_scores, trends
 from ._types import TypeRule, Typology, builtin_rules_path, load_rules, profile_types, types, typology
 

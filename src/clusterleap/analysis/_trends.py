@@ -47,9 +47,9 @@ from .._registry import did_you_mean
 from .._result import write_tables_noting
 from ..errors import DataError, MethodWarning, RecipeError
 from ..stages._arrays import FloatArray, quiet
+from ._diagnostics import scale_bounds
 from ._grades import UNGRADED, assign_grades, scheme_for, transition_matrix
 from ._panel_measures import cagr, coordination_class, coupling_coordination, dagum, gini, linear_crossing, reach_year
-from ._profile import scale_bounds
 
 if TYPE_CHECKING:
     from .._dataset import Dataset
