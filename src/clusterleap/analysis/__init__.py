@@ -23,20 +23,14 @@ from ._diagnostics import (
     unit_interval,
 )
 from ._gaps import (
-    MAX_SHAPLEY_BYTES,
-    MAX_SHAPLEY_CHILDREN,
-    PATH_AVERAGE,
-    SHAPLEY,
     UNITWISE,
     Gaps,
     decompose,
-    decomposition_method,
     gaps,
     is_unitwise,
     reaggregate,
     reference_indicators,
     reference_scores,
-    shapley,
     unit_hint,
 )
 from ._grades import UNGRADED, assign_grades, grades, scheme_for, transition_matrix
@@ -53,6 +47,7 @@ from ._panel_measures import (
     reach_year,
 )
 from ._profile import Analytics, Profile, analyse, profile
+from ._shapley import MAX_SHAPLEY_BYTES, MAX_SHAPLEY_CHILDREN, PATH_AVERAGE, SHAPLEY, decomposition_method, shapley
 from ._trends import Trends, dimension_scale, panel_scores, trends
 from ._types import TypeRule, Typology, builtin_rules_path, load_rules, profile_types, types, typology
 
