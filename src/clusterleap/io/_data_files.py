@@ -1,6 +1,6 @@
 """Read data sets from CSV, Excel, Parquet and pandas DataFrames, in wide, long or wide-by-year layout (see
-docs/data.md): a table of cells (``_tables``) becomes a :class:`Dataset` of values ``[year, unit, variable]``, with
-the file row of every value kept for messages. What a cell may hold is said in ``_cells``.
+docs/data.md): a table of raw cells (``_raw_tables``) becomes a :class:`Dataset` of values ``[year, unit,
+variable]``, with the file row of every value kept for messages. What a cell may hold is said in ``_cells``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from ._cells import (
     parse_cell,
     show_cell,
 )
-from ._tables import MAX_CELLS, MAX_COLUMNS, read_table
+from ._raw_tables import MAX_CELLS, MAX_COLUMNS, read_table
 
 __all__ = ["LAYOUTS", "MISSING_MARKERS", "read_data"]
 

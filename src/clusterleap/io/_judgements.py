@@ -229,7 +229,7 @@ def _label(value: Any) -> str:
 
 
 def _sheet_block(ws: Any, path: Path) -> Block | None:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # heavy: YAML judgements need no openpyxl
 
     where = f"{path}, sheet {ws.title!r}"
     rows: dict[str, int] = {}
@@ -282,7 +282,7 @@ def _sheet_block(ws: Any, path: Path) -> Block | None:
 
 
 def _read_xlsx(path: Path) -> list[Block]:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # heavy: YAML judgements need no openpyxl
 
     try:
         book = load_workbook(path, data_only=False, read_only=False)

@@ -78,6 +78,7 @@ def _sheet_title(code: str, used: set[str]) -> str:
 
 
 def _write_xlsx(fw: Framework, path: Path) -> None:
+    # heavy: a YAML questionnaire needs no openpyxl
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
