@@ -114,6 +114,7 @@ def dagum(x: Sequence[float] | FloatArray, groups: Sequence[Any]) -> Dagum:
     mj = pd.Series({g: ys[g].mean() for g in names}, dtype=float)
     p = nj / n
     s = nj * mj / (n * mu)
+
     def ratio(num: float, den: float) -> float:  # 0 / 0 = 0: a group (or pair) of zeros is perfectly equal
         return float(num / den) if den > 0 else 0.0
 

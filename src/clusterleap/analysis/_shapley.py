@@ -33,7 +33,6 @@ def decomposition_method(children: int) -> str:
     return SHAPLEY if children <= MAX_SHAPLEY_CHILDREN else PATH_AVERAGE
 
 
-
 def shapley(func: AggregateKernel, a: FloatArray, b: FloatArray, w: FloatArray, **kwargs: Any) -> FloatArray:
     """Shapley values ``(U, C)`` of switching each child from ``a`` to ``b`` (both ``(U, C)``) in the aggregation
     ``func(x (S, U, C), w, **kwargs) -> (S, U)``; they sum to ``f(b) - f(a)`` per unit.

@@ -37,6 +37,7 @@ MAX_UNPACKED = 200_000_000
 #: The columns of a template's indicator sheet: a sheet with them holds definitions, not data.
 _TEMPLATE_SHEET_COLUMNS = {"direction", "definition"}
 
+
 def _decode(raw: bytes, path: Path) -> str:
     """CSV bytes as text: UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused with what
     it looks like and how to save it as UTF-8."""
