@@ -15,6 +15,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import clusterleap
+import clusterleap.io
 from tests.conftest import ROOT
 
 SRC = ROOT / "src" / "clusterleap"
@@ -126,3 +128,23 @@ def test_every_function_level_import_keeps_start_up_fast_and_says_so() -> None:
              for line in unexplained(path)]
     assert not found, "function-level imports of light or sibling modules without a comment saying why:\n" + "\n".join(
         found)
+
+
+def type_checking_names(path: Path) -> set[str]:
+    """The names a package's ``__init__`` imports, at the top and under ``if TYPE_CHECKING:`` (what type checkers
+    see of the names it loads on first use)."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        body = node.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING" else [node]
+        names |= {alias.asname or alias.name for n in body if isinstance(n, ast.ImportFrom) for alias in n.names}
+    return names
+
+
+def test_lazy_packages_show_type_checkers_and_run_time_the_same_names() -> None:
+    for package in (clusterleap, clusterleap.io):
+        public = set(package.__all__)
+        assert package.__file__ is not None
+        assert type_checking_names(Path(package.__file__)) - {"annotations", "TYPE_CHECKING", "lazy_names"} == public
+        assert public <= set(dir(package))
+        for name in sorted(public):
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"

@@ -33,20 +33,22 @@ if TYPE_CHECKING:
     from .io._data_files import read_data
     from .io._framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
 
-#: Where each public name that is loaded when first used lives.
-__getattr__, __dir__ = lazy_names(__name__, {
-    "._api": ("calibrate", "evaluate", "regenerate"),
-    "._dataset": ("Dataset",),
-    "._framework": ("Framework", "Goalposts", "Node"),
-    "._recipe": ("Basis", "Plan", "Recipe", "Step"),
-    "._result": ("Provenance", "Result"),
-    "._version": ("__version__",),
-    ".analysis._profile": ("analyse", "profile"),
-    ".analysis._trends": ("trends",),
-    ".grading": ("GradingScheme",),
-    ".io._data_files": ("read_data",),
-    ".io._framework_files": ("builtin_frameworks", "load_framework", "read_framework_yaml", "read_imeta"),
-})
+# Where each public name lives, for the run time. Type checkers read the imports above instead: to them a
+# misspelt name is an error, where a module __getattr__ would make it Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_names(__name__, {
+        "._api": ("calibrate", "evaluate", "regenerate"),
+        "._dataset": ("Dataset",),
+        "._framework": ("Framework", "Goalposts", "Node"),
+        "._recipe": ("Basis", "Plan", "Recipe", "Step"),
+        "._result": ("Provenance", "Result"),
+        "._version": ("__version__",),
+        ".analysis._profile": ("analyse", "profile"),
+        ".analysis._trends": ("trends",),
+        ".grading": ("GradingScheme",),
+        ".io._data_files": ("read_data",),
+        ".io._framework_files": ("builtin_frameworks", "load_framework", "read_framework_yaml", "read_imeta"),
+    })
 
 __all__ = [
     "Basis",

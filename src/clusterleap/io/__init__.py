@@ -25,15 +25,17 @@ if TYPE_CHECKING:
     )
     from ._questionnaire import questionnaire_nodes, write_questionnaire
 
-#: Where each public name lives.
-__getattr__, __dir__ = lazy_names(__name__, {
-    "._data_files": ("MISSING_MARKERS", "read_data"),
-    "._framework_files": ("builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml",
-                          "read_imeta"),
-    "._judgements": ("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "read_judgements",
-                     "recipe_fragment"),
-    "._questionnaire": ("questionnaire_nodes", "write_questionnaire"),
-})
+# Where each public name lives, for the run time. Type checkers read the imports above instead: to them a
+# misspelt name is an error, where a module __getattr__ would make it Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_names(__name__, {
+        "._data_files": ("MISSING_MARKERS", "read_data"),
+        "._framework_files": ("builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml",
+                              "read_imeta"),
+        "._judgements": ("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "read_judgements",
+                         "recipe_fragment"),
+        "._questionnaire": ("questionnaire_nodes", "write_questionnaire"),
+    })
 
 __all__ = [
     "MISSING_MARKERS",
