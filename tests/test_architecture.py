@@ -25,6 +25,7 @@ MAX_LINES = 450
 #: The headings of docs/architecture.md whose lists name the modules allowed over the limit.
 WHOLE = "Modules that must stay whole"
 TEMPORARY = "Still to split (temporary)"
+UNEXPLAINED = "Function-level imports still to explain (temporary)"
 #: Third-party libraries heavy enough to import only where they are used (tens to hundreds of milliseconds each).
 HEAVY = frozenset({"pandas", "scipy", "sklearn", "openpyxl", "plotly", "pypdf", "pyspark", "ibis", "duckdb",
                    "sqlalchemy", "alembic", "uvicorn", "fastapi", "jinja2"})
@@ -60,7 +61,8 @@ def test_no_module_is_over_the_limit_unless_the_doc_says_why() -> None:
     unlisted = {name: n for name, n in big.items() if name not in whole and name not in temporary}
     assert not unlisted, f"over {MAX_LINES} lines and not named in docs/architecture.md: {unlisted}"
     stale = sorted(name for name in {*whole, *temporary} if name not in big)
-    assert not stale, f"named in docs/architecture.md as over {MAX_LINES} lines, but no longer are: {stale}"
+    assert not stale, f"named in docs/architecture.md as over {MAX_LINES} lines, but no longer are (take them off "\
+        f"its list): {stale}"
 
 
 def function_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
@@ -100,7 +102,7 @@ def unexplained(path: Path) -> list[str]:
     source = text.splitlines()
     found = list(function_imports(ast.parse(text)))
     at = {line for node in found for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)}
-    return [f"{path.name}:{node.lineno}: {source[node.lineno - 1].strip()}" for node in found
+    return [f"{node.lineno}: {source[node.lineno - 1].strip()}" for node in found
             if imported(node) not in HEAVY and not explained(node, source, at)]
 
 
@@ -120,14 +122,19 @@ def test_unexplained_imports_are_found(tmp_path: Path) -> None:
         "    import json\n",                   # a light library without a reason
         encoding="utf-8",
     )
-    assert unexplained(module) == ["m.py:3: from .errors import DataError", "m.py:11: import json"]
+    assert unexplained(module) == ["3: from .errors import DataError", "11: import json"]
 
 
 def test_every_function_level_import_keeps_start_up_fast_and_says_so() -> None:
-    found = [f"{path.parent.relative_to(ROOT)}/{line}" for path in sorted(SRC.rglob("*.py"))
-             for line in unexplained(path)]
-    assert not found, "function-level imports of light or sibling modules without a comment saying why:\n" + "\n".join(
-        found)
+    pending = listed(UNEXPLAINED, DOC.read_text(encoding="utf-8"))
+    found = {path.relative_to(SRC).as_posix(): unexplained(path) for path in sorted(SRC.rglob("*.py"))}
+    found = {name: lines for name, lines in found.items() if lines}
+    new = [f"{name}:{line}" for name, lines in found.items() if name not in pending for line in lines]
+    assert not new, "function-level imports of light or sibling modules without a comment saying why:\n" + "\n".join(
+        new)
+    stale = sorted(name for name in pending if name not in found)
+    assert not stale, f"listed in docs/architecture.md with imports to explain, but they all say why now (take them "\
+        f"off its list): {stale}"
 
 
 def type_checking_names(path: Path) -> set[str]:
