@@ -205,3 +205,12 @@ def test_leave_one_out_median_and_percentile_match_the_definition(
                 assert pct[i, j] == pytest.approx(100.0 * lower / len(col)), (i, j)
             else:
                 assert math.isnan(pct[i, j])
+
+
+def test_a_units_row_is_found_by_its_code_and_a_repeated_code_is_refused() -> None:
+    from clusterleap.analysis._profile import _row
+
+    table = pd.DataFrame({"WCI": [10.0, 20.0, 30.0]}, index=pd.Index(["a", "b", "c"], name="unit"))
+    assert _row(table, "b").to_dict() == {"WCI": 20.0}
+    with pytest.raises(ValueError, match="'a' is on more than one row"):
+        _row(pd.DataFrame({"WCI": [1.0, 2.0]}, index=["a", "a"]), "a")
