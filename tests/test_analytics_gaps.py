@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clusterleap as cl
-from clusterleap.analysis._gaps import _path_average, gaps, reaggregate, shapley, unit_hint
+from clusterleap.analysis._gaps import gaps, reaggregate, unit_hint
+from clusterleap.analysis._shapley import _path_average, shapley
 from clusterleap.errors import DataError
 from clusterleap.stages.aggregate import arithmetic, geometric
 from conftest import ASEM_RECIPE

@@ -186,7 +186,7 @@ def test_leave_one_out_median_and_percentile_match_the_definition(
         case: tuple[list[list[float]], list[bool], list[bool]]) -> None:
     """Per row: the median of the members other than the row itself (NaN left out, as nanmedian) and the share of
     them scoring lower, ties counted half; computed by one sort per column instead of one median per row."""
-    from clusterleap.analysis._profile import _leave_one_out
+    from clusterleap.analysis._diagnostics import _leave_one_out
 
     x = np.array(case[0], dtype=float)
     members, drop = np.array(case[1]), np.array(case[1]) & np.array(case[2])
@@ -205,3 +205,12 @@ def test_leave_one_out_median_and_percentile_match_the_definition(
                 assert pct[i, j] == pytest.approx(100.0 * lower / len(col)), (i, j)
             else:
                 assert math.isnan(pct[i, j])
+
+
+def test_a_units_row_is_found_by_its_code_and_a_repeated_code_is_refused() -> None:
+    from clusterleap.analysis._profile import _row
+
+    table = pd.DataFrame({"WCI": [10.0, 20.0, 30.0]}, index=pd.Index(["a", "b", "c"], name="unit"))
+    assert _row(table, "b").to_dict() == {"WCI": 20.0}
+    with pytest.raises(ValueError, match="'a' is on more than one row"):
+        _row(pd.DataFrame({"WCI": [1.0, 2.0]}, index=["a", "a"]), "a")

@@ -288,6 +288,6 @@ def test_template_explains_and_checks_its_columns(tmp_path: Path) -> None:
     assert rules[f"{letter['year']}2:{letter['year']}{ROWS + 1}"].type == "whole"
     assert not any(letter[c] in key for c in ("unit", "name", "sector", "region") for key in rules)
     # every value the list offers is one the data reader accepts
-    from clusterleap.io._data_files import _FALSE, _TRUE
+    from clusterleap.io._cells import NO, YES
 
-    assert set(BENCHMARK_VALUES) <= set(_TRUE) | set(_FALSE)
+    assert set(BENCHMARK_VALUES) <= YES | NO

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import clusterleap as cl
 from clusterleap import ahp
 from clusterleap.analysis import _gaps as gaps_mod
+from clusterleap.analysis import _shapley as shapley_mod
 from clusterleap.analysis import coupling_coordination, dimension_scale, trends
 from clusterleap.cli import app
 from clusterleap.cli.app import shown_once
@@ -140,12 +141,12 @@ def test_shapley_enumeration_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) 
     c, u = 12, 100
     a, b = rng.uniform(1, 100, (u, c)), rng.uniform(1, 100, (u, c))
     w = np.ones((1, 1, c))
-    whole = gaps_mod.shapley(geometric, a, b, w)  # the default bound holds 2^12 x 100 x 12 at once (39 MB)
+    whole = shapley_mod.shapley(geometric, a, b, w)  # the default bound holds 2^12 x 100 x 12 at once (39 MB)
     budget = 4 * 2**20
-    monkeypatch.setattr(gaps_mod, "MAX_SHAPLEY_BYTES", budget)
+    monkeypatch.setattr(shapley_mod, "MAX_SHAPLEY_BYTES", budget)
     tracemalloc.start()
     try:
-        chunked = gaps_mod.shapley(geometric, a, b, w)
+        chunked = shapley_mod.shapley(geometric, a, b, w)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -153,7 +154,7 @@ def test_shapley_enumeration_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) 
     assert peak < 4 * budget, f"peak {peak / 2**20:.1f} MiB for a bound of {budget / 2**20:.0f} MiB"
     # per-unit weights are chunked with their units
     wu = rng.uniform(0.5, 2, (1, u, c))
-    np.testing.assert_allclose(gaps_mod.shapley(arithmetic, a, b, wu), (b - a) * wu[0] / wu[0].sum(axis=1,
+    np.testing.assert_allclose(shapley_mod.shapley(arithmetic, a, b, wu), (b - a) * wu[0] / wu[0].sum(axis=1,
                                keepdims=True), rtol=1e-9)
 
 
@@ -163,12 +164,12 @@ def test_in_place_shapley_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> 
     c, u = 10, 200
     a, b = rng.uniform(1, 100, (u, c)), rng.uniform(1, 100, (u, c))
     w = np.ones((1, 1, c))
-    whole = gaps_mod._shapley_in_place(arithmetic, a, b, w, 7)
+    whole = shapley_mod.shapley_in_place(arithmetic, a, b, w, 7)
     budget = 2**20
-    monkeypatch.setattr(gaps_mod, "MAX_SHAPLEY_BYTES", budget)
+    monkeypatch.setattr(shapley_mod, "MAX_SHAPLEY_BYTES", budget)
     tracemalloc.start()
     try:
-        chunked = gaps_mod._shapley_in_place(arithmetic, a, b, w, 7)
+        chunked = shapley_mod.shapley_in_place(arithmetic, a, b, w, 7)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

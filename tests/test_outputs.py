@@ -19,8 +19,8 @@ import pytest
 from typer.testing import CliRunner
 
 import clusterleap as cl
-from clusterleap import _files as files
 from clusterleap import _tables as tables
+from clusterleap._files import _atomic as files
 from clusterleap._files import neutralise, write_atomic_dir, write_atomic_file
 from clusterleap.cli import app
 from clusterleap.report import _chromium
@@ -221,7 +221,7 @@ def test_a_dead_writers_work_folder_is_swept_and_a_live_writers_is_kept(tmp_path
 KILLED = """
 import os, sys, time
 from pathlib import Path
-from clusterleap import _files as files
+from clusterleap._files import _atomic as files
 target, how = Path(sys.argv[1]), sys.argv[2]
 def stop():
     print("ready", flush=True)

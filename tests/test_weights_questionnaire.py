@@ -16,13 +16,12 @@ import clusterleap as cl
 from clusterleap.ahp import step_panel
 from clusterleap.cli import app
 from clusterleap.io import load_framework
-from clusterleap.io._judgements import (
+from clusterleap.io._judgements import blocks_to_steps, read_judgements
+from clusterleap.io._questionnaire import (
     LABEL_CRITERIA,
     LABEL_EXPERT,
     LABEL_NODE,
-    blocks_to_steps,
     questionnaire_nodes,
-    read_judgements,
     write_questionnaire,
 )
 

@@ -6,9 +6,9 @@ The public API is what ``__all__`` lists; every other module is internal. The na
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from ._lazy import lazy_names
 from .errors import (
     ClusterleapError,
     DataError,
@@ -33,47 +33,22 @@ if TYPE_CHECKING:
     from .io._data_files import read_data
     from .io._framework_files import builtin_frameworks, load_framework, read_framework_yaml, read_imeta
 
-#: The module of each public name that is loaded when first used.
-_LAZY = {
-    "calibrate": "._api",
-    "evaluate": "._api",
-    "regenerate": "._api",
-    "Dataset": "._dataset",
-    "Framework": "._framework",
-    "Goalposts": "._framework",
-    "Node": "._framework",
-    "Basis": "._recipe",
-    "Plan": "._recipe",
-    "Recipe": "._recipe",
-    "Step": "._recipe",
-    "Provenance": "._result",
-    "Result": "._result",
-    "__version__": "._version",
-    "analyse": ".analysis._profile",
-    "profile": ".analysis._profile",
-    "trends": ".analysis._trends",
-    "GradingScheme": ".grading",
-    "read_data": ".io._data_files",
-    "builtin_frameworks": ".io._framework_files",
-    "load_framework": ".io._framework_files",
-    "read_framework_yaml": ".io._framework_files",
-    "read_imeta": ".io._framework_files",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module the first time it is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
-
+# Where each public name lives, for the run time. Type checkers read the imports above instead: to them a
+# misspelt name is an error, where a module __getattr__ would make it Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_names(__name__, {
+        "._api": ("calibrate", "evaluate", "regenerate"),
+        "._dataset": ("Dataset",),
+        "._framework": ("Framework", "Goalposts", "Node"),
+        "._recipe": ("Basis", "Plan", "Recipe", "Step"),
+        "._result": ("Provenance", "Result"),
+        "._version": ("__version__",),
+        ".analysis._profile": ("analyse", "profile"),
+        ".analysis._trends": ("trends",),
+        ".grading": ("GradingScheme",),
+        ".io._data_files": ("read_data",),
+        ".io._framework_files": ("builtin_frameworks", "load_framework", "read_framework_yaml", "read_imeta"),
+    })
 
 __all__ = [
     "Basis",

@@ -14,52 +14,41 @@ from ._coherence import (
     cronbach_alpha,
     pca,
 )
+from ._diagnostics import (
+    frontier_gains,
+    marginal_gains,
+    obstacle_degrees,
+    short_boards,
+    standing,
+    unit_interval,
+)
 from ._gaps import (
-    MAX_SHAPLEY_BYTES,
-    MAX_SHAPLEY_CHILDREN,
-    PATH_AVERAGE,
-    SHAPLEY,
     UNITWISE,
     Gaps,
     decompose,
-    decomposition_method,
     gaps,
     is_unitwise,
     reaggregate,
     reference_indicators,
     reference_scores,
-    shapley,
     unit_hint,
 )
 from ._grades import UNGRADED, assign_grades, grades, scheme_for, transition_matrix
 from ._importance import importance
-from ._profile import (
-    Analytics,
-    Profile,
-    analyse,
-    frontier_gains,
-    marginal_gains,
-    obstacle_degrees,
-    profile,
-    short_boards,
-    standing,
-    unit_interval,
-)
-from ._trends import (
+from ._panel_measures import (
     COORDINATION_CLASSES,
     Dagum,
-    Trends,
     cagr,
     coordination_class,
     coupling_coordination,
     dagum,
-    dimension_scale,
     gini,
     linear_crossing,
-    panel_scores,
     reach_year,
-    trends,
 )
+from ._profile import Analytics, Profile, analyse, profile
+from ._shapley import MAX_SHAPLEY_BYTES, MAX_SHAPLEY_CHILDREN, PATH_AVERAGE, SHAPLEY, decomposition_method, shapley
+from ._trends import Trends, dimension_scale, panel_scores, trends
 from ._types import TypeRule, Typology, builtin_rules_path, load_rules, profile_types, types, typology
 
 __all__ = [

@@ -266,10 +266,10 @@ SILHOUETTE_SAMPLE = 2_000
 
 def _cluster(x: FloatArray, k: int, method: str, seed: int) -> np.ndarray:
     if method == "kmeans":
-        from sklearn.cluster import KMeans
+        from sklearn.cluster import KMeans  # heavy: scikit-learn loads only when units are clustered
 
         return np.asarray(KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(x))
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # heavy, as above
 
     return np.asarray(AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(x))
 
@@ -292,7 +292,7 @@ def typology(
     each unit's own mean first, so that groups differ in the shape of their profile rather than in its level. With
     more than :data:`SILHOUETTE_SAMPLE` units the silhouette widths are means over a seeded sample of that many
     (linear time); ``ward`` is quadratic in the units in time and memory, ``kmeans`` linear."""
-    from sklearn.metrics import silhouette_score
+    from sklearn.metrics import silhouette_score  # heavy: scikit-learn loads only when units are clustered
 
     if method not in ("kmeans", "ward"):
         raise RecipeError(f"typology method {method!r} is unknown{did_you_mean(method, ['kmeans', 'ward'])}")

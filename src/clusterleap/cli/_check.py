@@ -54,7 +54,7 @@ def write_template(fw: Framework, out: Path, fmt: str, force: bool = False) -> l
     data = pd.DataFrame(columns=data_columns(fw))
     info = indicator_sheet(fw)
     if fmt == "xlsx":
-        from ..io._template import write_template_xlsx
+        from ..io._template import write_template_xlsx  # heavy: openpyxl, for an xlsx template only
 
         write_atomic_file(out, lambda tmp: write_template_xlsx(fw, list(data.columns), info, tmp), force=force)
         return [out]

@@ -24,13 +24,8 @@ from ..ahp import step_panel
 from ..analysis._importance import importance
 from ..errors import RecipeError
 from ..io._framework_files import load_framework
-from ..io._judgements import (
-    blocks_to_steps,
-    questionnaire_nodes,
-    read_judgements,
-    recipe_fragment,
-    write_questionnaire,
-)
+from ..io._judgements import blocks_to_steps, read_judgements, recipe_fragment
+from ..io._questionnaire import questionnaire_nodes, write_questionnaire
 from .app import console
 
 

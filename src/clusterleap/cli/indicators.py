@@ -64,7 +64,7 @@ def build_cmd(
     Writes the data set with its provenance and a coverage report."""
     import clusterleap.indicators as records_api  # heavy: pandas and the record engines, not needed for --help
 
-    from ..indicators.spec import load_spec
+    from ..indicators.spec import load_spec  # on use, with the records API above
 
     definitions = load_spec(spec)
     _refuse_overwrite(out, OUTPUT_FILES, force)

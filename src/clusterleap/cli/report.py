@@ -74,7 +74,7 @@ def report(
                           "html, pdf or xlsx")
     check_target(out, folder=False, force=force)  # before the work, not after it
     if kind == "pdf":
-        from ..report._pdf import check_fonts, find_chromium
+        from ..report._pdf import check_fonts, find_chromium  # on use: the report stack, for a PDF only
 
         find_chromium()  # fail before the evaluation when the PDF cannot be printed
         check_fonts(lang.value)

@@ -28,6 +28,7 @@ def serve(
 
     The evaluation rounds of a workspace, with the JSON API under /api."""
     try:
+        # on use: the web stack (FastAPI, SQLAlchemy), an optional extra
         import uvicorn
 
         from ..serve.app import create_app

@@ -24,7 +24,7 @@ DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL, e.g. post
 
 def _store(workspace: Path, db: str | None) -> Store:
     try:
-        from ..store import default_url, open_store
+        from ..store import default_url, open_store  # on use: SQLAlchemy, an optional extra
     except ImportError as exc:  # the web extra is not installed
         fail(f"the web workspace needs the 'web' extra (pip install 'clusterleap[web]'): {exc}")
         raise
@@ -46,6 +46,7 @@ def add(
     """Create an account.
 
     The password is prompted for (twice), or read from --password-env; at least 10 characters."""
+    # on use: the workspace's database (SQLAlchemy)
     from ..store.accounts import add_user
     from ..store.workspace import audit
 
@@ -66,6 +67,7 @@ def add(
 @guarded
 def list_users(workspace: WorkspaceOpt = Path("clusterleap-workspace"), db: DbOpt = None) -> None:
     """List the accounts with their roles and clusters."""
+    # on use: the workspace's database (SQLAlchemy)
     from sqlalchemy import select
 
     from ..store.accounts import actor_for
@@ -90,6 +92,7 @@ def token(
     """Create an API token for scripts.
 
     The token is printed once; send it as 'Authorization: Bearer <token>'."""
+    # on use: the workspace's database (SQLAlchemy)
     from ..store.accounts import create_token
     from ..store.workspace import audit
 

@@ -8,8 +8,9 @@ The names load when first used (PEP 562): reading a framework file needs neither
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_names
 
 if TYPE_CHECKING:
     from ._data_files import MISSING_MARKERS, read_data
@@ -19,35 +20,22 @@ if TYPE_CHECKING:
         blocks_to_steps,
         check_blocks,
         parse_judgement,
-        questionnaire_nodes,
         read_judgements,
         recipe_fragment,
-        write_questionnaire,
     )
+    from ._questionnaire import questionnaire_nodes, write_questionnaire
 
-#: The module of each public name.
-_LAZY = {
-    **dict.fromkeys(("MISSING_MARKERS", "read_data"), "._data_files"),
-    **dict.fromkeys(("builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml",
-                     "read_imeta"), "._framework_files"),
-    **dict.fromkeys(("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "questionnaire_nodes",
-                     "read_judgements", "recipe_fragment", "write_questionnaire"), "._judgements"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module the first time it is asked for."""
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
-
+# Where each public name lives, for the run time. Type checkers read the imports above instead: to them a
+# misspelt name is an error, where a module __getattr__ would make it Any.
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_names(__name__, {
+        "._data_files": ("MISSING_MARKERS", "read_data"),
+        "._framework_files": ("builtin_frameworks", "framework_to_yaml", "load_framework", "read_framework_yaml",
+                              "read_imeta"),
+        "._judgements": ("Block", "blocks_to_steps", "check_blocks", "parse_judgement", "read_judgements",
+                         "recipe_fragment"),
+        "._questionnaire": ("questionnaire_nodes", "write_questionnaire"),
+    })
 
 __all__ = [
     "MISSING_MARKERS",

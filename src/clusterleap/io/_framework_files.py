@@ -225,7 +225,7 @@ def read_imeta(path: str | Path, name: str | None = None) -> Framework:
     Columns iCode, iName, Level, Parent, Weight, Direction, Type (Indicator / Aggregate / Group / Denominator),
     and optionally Unit, Target, Denominator. Rows of Type Group or Denominator are not tree nodes.
     """
-    import pandas as pd
+    import pandas as pd  # heavy: reading a framework's YAML needs no pandas, only iMeta tables do
 
     path = Path(path)
     try:

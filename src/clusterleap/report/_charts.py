@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..analysis._coherence import correlation_matrix
 from ._chartstyle import (
     CIVIDIS,
     DASHES,
@@ -32,6 +33,7 @@ from ._chartstyle import (
 )
 from ._formatting import fmt
 from ._radar import radar_spec
+from ._words import factor_labels
 
 if TYPE_CHECKING:
     from ._view import Report
@@ -183,8 +185,6 @@ def sobol_chart(report: Report, print_mode: bool) -> Fig | None:
         return None
     t = report.t
     s = rob.sobol
-    from ._words import factor_labels
-
     names = factor_labels(rob.summary.get("space"), report.lang)
     factors = [wrap(names.get(f, f), 16 if report.lang == "zh" else 28) for f in s["factor"].astype(str)]
     ys = list(range(len(factors)))
@@ -275,8 +275,6 @@ def corr_blocks(report: Report, print_mode: bool) -> list[Fig]:
     Composite Indicators, step 4)."""
     if report.coherence is None:
         return []
-    from ..analysis._coherence import correlation_matrix
-
     t = report.t
     fw = report.result.framework
     out = []

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..analysis._grades import UNGRADED
 from ._i18n import strings
 
 if TYPE_CHECKING:
@@ -109,8 +110,6 @@ def factor_labels(space: Mapping[str, Any] | None, lang: str) -> dict[str, str]:
 
 def tier_names(report: Report) -> dict[str, str]:
     """Tier code -> grade name in the report's language (with the ungraded code), from the analytics' grades."""
-    from ..analysis._grades import UNGRADED
-
     if report.analytics is None:
         return {}
     g = report.analytics.grades

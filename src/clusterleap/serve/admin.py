@@ -16,6 +16,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+import clusterleap as cl
+
 from .._recipe import STAGE_ORDER, Plan
 from ..grading import GradingScheme, builtin_schemes
 from ..io._framework_files import builtin_frameworks
@@ -169,8 +171,6 @@ def patch_account(username: Annotated[str, Path(max_length=80)], body: AccountPa
 @api.get("/frameworks/builtin", response_model=list[BuiltinFramework], responses=ERRORS)
 def builtin(actor: ActorDep, session: DbDep) -> list[BuiltinFramework]:
     """The frameworks shipped with clusterleap, and the workspace's latest version of each name."""
-    import clusterleap as cl
-
     out = []
     for name in sorted(builtin_frameworks()):
         if name == "pool":

@@ -224,7 +224,7 @@ def pca_weights_one(r: FloatArray, min_eigenvalue: float = 1.0, min_share: float
 
 def bod_one(xs: FloatArray, lower: float, upper: float) -> tuple[FloatArray, FloatArray]:
     """Benefit-of-the-doubt programmes for every unit of one sample ``(U, C)``: (scores (U,), weights (U, C))."""
-    from scipy.optimize import linprog
+    from scipy.optimize import linprog  # heavy, and needed by this method only
 
     u, c = xs.shape
     x0 = np.nan_to_num(xs, nan=0.0)
@@ -298,7 +298,7 @@ def optimise_weights(xs: FloatArray, target: FloatArray, optype: str = "balance"
     arithmetic mean of the children, as a share of the correlations' sum, matches ``target`` (``balance``), or
     such that the correlations' sum is largest (``infomax``). SLSQP over the simplex, started at ``target``; the
     result says what the weights achieve and whether the solver succeeded."""
-    from scipy.optimize import minimize
+    from scipy.optimize import minimize  # heavy, and needed by these methods only
 
     c = xs.shape[1]
     t = target / target.sum()
