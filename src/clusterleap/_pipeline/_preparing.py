@@ -45,6 +45,8 @@ class Prepared:
 def _check_domain(x: FloatArray, codes: npt.NDArray[np.int64], fw: Framework, data: Dataset,
                   years: Sequence[int]) -> None:
     """A log needs x > 0 and log1p x > -1: name the first value that is not."""
+    if not codes.any():
+        return  # no log transform: nothing to check, no temporaries the size of the data
     bad = ((codes == 1) & (x <= 0)) | ((codes == 2) & (x <= -1))
     if bad.any():
         t, u, i = (int(v) for v in np.argwhere(bad)[0])
@@ -137,7 +139,8 @@ def prepare(
     # one year: views, not copies
     pick: list[int] | slice = slice(ti[0], ti[0] + 1) if len(ti) == 1 else ti
     if not keep:
-        mask = np.isnan(trans[pick]) & ~np.isnan(imp[pick])
+        mask = np.isnan(trans[pick])
+        mask &= ~np.isnan(imp[pick])
         handed = [imp[pick]]
         del raw_all, trans, imp
         if pooled:

@@ -54,11 +54,14 @@ def screen(fw: Framework, data: Dataset, recipe: Recipe, years: Sequence[int]) -
     """Coverage per unit (overall and per dimension) and the units the recipe's screen keeps, per year."""
     ti = [data.year_index(y) for y in years]
     col = [data.variables.index(c) for c in fw.indicators]
-    present = ~np.isnan(data.values[ti][:, :, col])
+    # views where they will do (one year; the indicators in the data's order): no copy of a large table
+    values = data.values[ti[0] : ti[0] + 1] if len(ti) == 1 else data.values[ti]
+    present = np.isnan(values if col == list(range(values.shape[-1])) else values[:, :, col])
+    np.logical_not(present, out=present)
     for i, c in enumerate(fw.indicators):
         dn = fw.by_code[c].denominator
         if dn and recipe.denominate.step_for(c, 1).method != "none" and dn in data.variables:
-            present[:, :, i] &= ~np.isnan(data.values[ti][:, :, data.variables.index(dn)])
+            present[:, :, i] &= ~np.isnan(values[:, :, data.variables.index(dn)])
     dims, dpos = dimension_positions(fw)
     share, by_dim = screen_stage.coverage_shares(present, dpos)
     step = recipe.screen.default
