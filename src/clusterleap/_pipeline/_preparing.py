@@ -134,13 +134,20 @@ def prepare(
         if group is not None and group not in data.groups:
             raise RecipeError(f"{src}, impute: group column {group!r} is not a unit-metadata column of "
                               f"{data.source}{did_you_mean(group, list(data.groups))}")
-    imp = _apply_columns(trans, recipe.impute, fw, impute)
+    # without stage tables, imputation 'none' (a copy of its input) hands on the values themselves: treatment
+    # copies them before anything changes them
+    unimputed = not keep and {st.method for st, _ in _by_step(recipe.impute, codes, fw)} == {"none"}
+    imp = trans if unimputed else _apply_columns(trans, recipe.impute, fw, impute)
     ti = [data.year_index(y) for y in years]
     # one year: views, not copies
     pick: list[int] | slice = slice(ti[0], ti[0] + 1) if len(ti) == 1 else ti
     if not keep:
-        mask = np.isnan(trans[pick])
-        mask &= ~np.isnan(imp[pick])
+        mask: BoolArray
+        if unimputed:
+            mask = np.zeros(trans[pick].shape, dtype=bool)
+        else:
+            mask = np.isnan(trans[pick])
+            mask &= ~np.isnan(imp[pick])
         handed = [imp[pick]]
         del raw_all, trans, imp
         if pooled:
