@@ -106,7 +106,7 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
             a = _transposed(x3[i : i + step], descending)
             out[i : i + step] = np.moveaxis(_rank_rows(a.reshape(-1, u), ties).reshape(a.shape), -1, -2)
     else:  # long columns: a few columns of one sample per block, in threads where allowed
-        cols = LONG_BLOCK if u >= LONG_COLUMN else max(1, RANK_BLOCK_CELLS // max(u, 1))
+        cols = max(1, LONG_BLOCK_CELLS // u) if u >= LONG_COLUMN else max(1, RANK_BLOCK_CELLS // max(u, 1))
         blocks = [(i, j) for i in range(x3.shape[0]) for j in range(0, k, cols)]
 
         def rank_block(block: tuple[int, int]) -> None:
@@ -130,10 +130,11 @@ def rank_ascending(x: FloatArray, ties: str = "min", ref: FloatArray | None = No
 
 #: Values ranked per block (8 MB of float64).
 RANK_BLOCK_CELLS = 1 << 20
-#: Columns this long (units) or longer are sorted by :func:`argsort_long`, :data:`LONG_BLOCK` columns per block
-#: (one cache line of each unit's row is read for the transposed copy), in threads where allowed.
+#: Columns this long (units) or longer are sorted by :func:`argsort_long`, in threads where allowed, as many
+#: columns per block as :data:`LONG_BLOCK_CELLS` values (16 MB: under glibc's 32 MiB threshold, so that the block's
+#: transposed copy reuses the heap's pages instead of fresh ones, and several values of each unit's row are read).
 LONG_COLUMN = 1 << 17
-LONG_BLOCK = 8
+LONG_BLOCK_CELLS = 1 << 21
 
 _RANK_THREADS: ContextVar[int] = ContextVar("rank_threads", default=1)
 
@@ -198,8 +199,8 @@ def _rank_long(x: FloatArray, out: FloatArray, ties: str, descending: bool) -> N
     column's own temporaries, under 32 MiB, come back from the heap rather than from fresh pages), sorted by
     :func:`argsort_long`."""
     buf = _transposed(x[None], descending)[0]
-    ranks = np.empty(buf.shape)
-    for row, rk in zip(buf, ranks, strict=True):
+    rk = np.empty(buf.shape[1])
+    for c, row in enumerate(buf):
         valid, clean = _missing_last(row[None])
         if clean:
             order, s = argsort_long(row)
@@ -207,7 +208,8 @@ def _rank_long(x: FloatArray, out: FloatArray, ties: str, descending: bool) -> N
             order = np.argsort(row)
             s = row[order]
         rk[order] = ranks_of_sorted(s, ties, int(valid[0, 0]) if clean else None)
-    out[...] = ranks.T
+        del order, s
+        out[:, c] = rk
 
 
 #: Values per group that :func:`argsort_long` sorts at a time (about 64 KB of values: in a core's own cache).
