@@ -308,3 +308,19 @@ def test_evaluate_without_stage_tables_on_plain_data_hands_on_the_values_untouch
         np.testing.assert_array_equal(lean.rank_array, full.rank_array)
         np.testing.assert_array_equal(lean.prepared.imputed_mask, full.prepared.imputed_mask)
     np.testing.assert_array_equal(data.values, before)
+
+
+@pytest.mark.parametrize("cells", [1, 37, 3 << 20])
+def test_moments_in_blocks_of_columns_are_those_of_the_whole_table(cells: int) -> None:
+    """Blocks of columns (however small) reduce each column over the units as the whole table does: the same bits."""
+    from clusterleap.stages import _arrays as arrays
+
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(size=(2, 500, 13))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    whole = arrays._moments(x, -2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(arrays, "MOMENT_BLOCK_CELLS", cells)
+        blocked = arrays.sample_moments(x)
+    for a, b in zip(blocked, whole, strict=True):
+        np.testing.assert_array_equal(a, b)
