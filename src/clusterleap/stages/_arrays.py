@@ -53,7 +53,11 @@ def sample_moments(x: FloatArray, axis: int = -2) -> tuple[FloatArray, FloatArra
     if axis in (-2, x.ndim - 2) and x.ndim == 3 and x.shape[-2] * x.shape[-1] > MOMENT_BLOCK_CELLS:
         step = max(MOMENT_BLOCK, MOMENT_BLOCK_CELLS // x.shape[-2])
         if step < x.shape[-1]:
-            parts = [_moments(np.ascontiguousarray(x[..., j : j + step]), -2) for j in range(0, x.shape[-1], step)]
+            starts = list(range(0, x.shape[-1], step))
+            if x.shape[-1] - starts[-1] == 1:
+                starts.pop()  # a lone last column would be summed pairwise (a contiguous reduction), not in order
+            ends = [*starts[1:], x.shape[-1]]
+            parts = [_moments(np.ascontiguousarray(x[..., a:b]), -2) for a, b in zip(starts, ends, strict=True)]
             sk, ku, n = (np.concatenate([p[i] for p in parts], axis=-1) for i in range(3))
             return sk, ku, n
     return _moments(x, axis)
