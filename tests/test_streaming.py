@@ -284,3 +284,43 @@ def test_grade_shares_counted_during_propagation_equal_those_of_kept_samples() -
     assert kept.drop(columns="nominal").to_numpy().std() > 0  # the grades do vary
     with pytest.raises(SpaceError, match="grading=scheme"):
         grade_shares(propagate(problem, u, keep=False), scheme)
+
+
+def test_evaluate_without_stage_tables_on_plain_data_hands_on_the_values_untouched() -> None:
+    """Indicators that are the data's columns, no denominator, transform or imputation: the pipeline then reads the
+    data set's own array all the way to treatment; it must still never write to it, and give every figure of
+    keep=True, with any number of ranking threads."""
+    import clusterleap as cl
+
+    nodes = [cl.Node("I", None), cl.Node("A", "I"), cl.Node("B", "I", weight=2.0)]
+    nodes += [cl.Node(f"{p}{k}", p, kind="indicator", direction=1 if k % 2 else -1) for p in "AB" for k in range(3)]
+    fw = cl.Framework("plain", tuple(nodes))
+    rng = np.random.default_rng(5)
+    values = rng.lognormal(size=(1, 300, 6))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    data = cl.Dataset(units=tuple(f"u{i}" for i in range(300)), years=(2024,), variables=fw.indicators,
+                      values=values)
+    before = values.copy()
+    full = cl.evaluate(fw, data)
+    for threads in (1, 2):
+        lean = cl.evaluate(fw, data, keep=False, threads=threads)
+        np.testing.assert_array_equal(lean.score_array, full.score_array)
+        np.testing.assert_array_equal(lean.rank_array, full.rank_array)
+        np.testing.assert_array_equal(lean.prepared.imputed_mask, full.prepared.imputed_mask)
+    np.testing.assert_array_equal(data.values, before)
+
+
+@pytest.mark.parametrize("cells", [1, 37, 3 << 20])
+def test_moments_in_blocks_of_columns_are_those_of_the_whole_table(cells: int) -> None:
+    """Blocks of columns (however small) reduce each column over the units as the whole table does: the same bits."""
+    from clusterleap.stages import _arrays as arrays
+
+    rng = np.random.default_rng(11)
+    x = rng.lognormal(size=(2, 500, 13))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    whole = arrays._moments(x, -2)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(arrays, "MOMENT_BLOCK_CELLS", cells)
+        blocked = arrays.sample_moments(x)
+    for a, b in zip(blocked, whole, strict=True):
+        np.testing.assert_array_equal(a, b)

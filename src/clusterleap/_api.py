@@ -19,6 +19,7 @@ from ._result import Provenance, Result
 from .errors import DataError, DataWarning
 from .io._data_files import read_data
 from .io._framework_files import load_framework
+from .stages._arrays import rank_threads
 from .stages._finite import check_finite
 
 __all__ = ["as_dataset", "as_framework", "as_recipe", "calibrate", "evaluate", "regenerate"]
@@ -52,12 +53,16 @@ def evaluate(
     year: int | None = None,
     *,
     keep: bool = True,
+    threads: int | None = None,
 ) -> Result:
     """Evaluate every unit of ``data`` on ``framework`` with ``recipe`` for ``year`` (the latest by default).
 
     The same framework, data and recipe always give the same result, bit for bit. ``keep=False`` lets go of the
     stage tables before normalisation (raw to treated values) as soon as they are used: for large runs, memory
-    then stays a few times the input's (scores, ranks, normalised values and the treatment record remain)."""
+    then stays a few times the input's (scores, ranks, normalised values and the treatment record remain).
+    ``threads``: how many threads may rank long columns (131,072 units or more; see
+    :func:`clusterleap.stages._arrays.rank_threads`); None: up to 2, as the cores allow. Any number gives the same
+    ranks."""
     fw = as_framework(framework)
     full = as_dataset(data)
     rc = as_recipe(recipe)
@@ -75,7 +80,8 @@ def evaluate(
     with np.errstate(over="ignore", invalid="ignore"):
         prep = prepare(fw, ds, rc, [yr], checked=True, keep=keep)
         scores, used = aggregate_tree(fw, prep.normalised, rc, units=ds.units)
-        ranks = rank_scores(scores, rc)
+        with rank_threads(threads):
+            ranks = rank_scores(scores, rc)
     # without kept stage tables the normalised values stand in for the treated ones (missing where they are)
     start = prep.treated.x[0] if prep.kept else prep.normalised[0]
     check_finite(fw, ds.units, fw.order, scores[0], ranks[0], prep.normalised[0], start, ds.source)

@@ -6,7 +6,8 @@ Built as SALib is, one job per module, with only arrays passing between the step
 - :mod:`._problem`: a space resolved against a framework, data, recipe and year; every factor decodes its own
   columns of uniforms;
 - :mod:`._designs`: the draws (Monte Carlo, Saltelli's design for Sobol' analysis);
-- :mod:`._propagate`: every sample through the pipeline at once, in batches and chunks, optionally in workers;
+- :mod:`._propagate`: every sample through the pipeline at once, in parts (:mod:`._parts`: chunk by chunk,
+  optionally in threads or workers) of batches (:mod:`._batches`: one per combination of choices);
 - :mod:`._samples` and :mod:`._summaries`: rank intervals, rank shifts, failed runs, grade shares;
 - :mod:`._sensitivity`: Sobol' indices; :mod:`._streaming`: summaries accumulated chunk by chunk;
 - :mod:`._compare`: leave-one-out and two recipes side by side;

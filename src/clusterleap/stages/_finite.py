@@ -37,6 +37,8 @@ def check_finite(
     ``fw.indicators`` order."""
     col = {c: i for i, c in enumerate(nodes)}
     ind = {c: i for i, c in enumerate(fw.indicators)}
+    if _all_fine(fw, nodes, scores, ranks, treated, col, ind):
+        return
     with np.errstate(invalid="ignore"):
         for code in reversed(list(nodes)):
             j = col[code]
@@ -57,6 +59,35 @@ def check_finite(
                 u = int(badr[0])
                 raise DataError(f"{source}: the rank of node {code!r} for unit {units[u]!r} is {r[u]} (its score "
                                 f"is {s[u]})")
+
+
+#: Units checked at a time by :func:`_all_fine` (a block of scores stays in a core's cache).
+CHECK_BLOCK = 4096
+
+
+def _all_fine(fw: Framework, nodes: Sequence[str], scores: FloatArray, ranks: FloatArray, treated: FloatArray,
+              col: dict[str, int], ind: dict[str, int]) -> bool:
+    """Whether no score or rank is infinite and no score is NaN with every input a finite number: the checks of
+    :func:`check_finite` on a block of units at a time, every node at once (rows of a block are contiguous, where a
+    column of a large table is not). When it says no, :func:`check_finite` finds and names the first fault."""
+    tcol = [(col[c], i) for c, i in ind.items() if c in col]
+    ti, si = np.array([t[1] for t in tcol], dtype=np.intp), np.array([t[0] for t in tcol], dtype=np.intp)
+    parents = [(col[c], [col[k] for k in fw.children[c] if k in col]) for c in nodes if c not in ind]
+    with np.errstate(invalid="ignore"):
+        for a in range(0, scores.shape[0], CHECK_BLOCK):
+            s, r = scores[a : a + CHECK_BLOCK], ranks[a : a + CHECK_BLOCK]
+            if np.isinf(s).any() or np.isinf(r).any():
+                return False
+            nan = np.isnan(s)
+            if not nan.any():
+                continue
+            if (nan[:, si] & np.isfinite(treated[a : a + CHECK_BLOCK][:, ti])).any():
+                return False
+            fine = np.isfinite(s)
+            for j, kids in parents:
+                if kids and (nan[:, j] & fine[:, kids].all(axis=1)).any():
+                    return False
+    return True
 
 
 def _inputs_present(fw: Framework, code: str, scores: FloatArray, col: dict[str, int], treated: FloatArray,

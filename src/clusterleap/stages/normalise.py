@@ -79,8 +79,16 @@ def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
 def minmax(x: FloatArray, ctx: NormContext, *, lo: float = 0.0, hi: float = 100.0) -> FloatArray:
     """``(x - min) / (max - min) * (hi - lo) + lo``. An indicator with no spread gets ``(lo + hi) / 2``."""
     mn, mx = _minmax_stats(x, ctx)
-    y = _ratio(x - mn, mx - mn) * (hi - lo) + lo
-    return np.where((mx == mn) & ~np.isnan(x), (lo + hi) / 2, y)
+    # one buffer, worked in place (the same operations in the same order as the formula: the same bits)
+    y = np.subtract(x, mn)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(y, mx - mn, out=y)
+    np.multiply(y, hi - lo, out=y)
+    np.add(y, lo, out=y)
+    flat = mx == mn
+    if flat.any():
+        np.copyto(y, (lo + hi) / 2, where=flat & ~np.isnan(x))
+    return y
 
 
 @METHODS.register("zscore", summary="standardise to a target mean and standard deviation",
