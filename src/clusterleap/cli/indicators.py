@@ -102,7 +102,7 @@ def synth_cmd(
     """Write invented enterprise records to try definitions on.
 
     Seeded firms, patents, purchases and code lists; nothing in them describes a real firm or place."""
-    from ..indicators.synth import synthesize, write_synthetic  # heavy: pandas and pyarrow, not needed for --help
+    from ..indicators import synthesize, write_synthetic  # heavy: pandas and pyarrow, not needed for --help
 
     if firms < 1 or last_year < first_year or clusters < 1:
         raise DataError("--firms and --clusters must be >= 1 and --last-year >= --first-year")

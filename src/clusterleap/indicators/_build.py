@@ -18,10 +18,12 @@ import pandas as pd
 from .._files import write_atomic_dir
 from .._tables import write_tables
 from ..errors import DataError
-from .engines import connect, distinct, engine_version, fetch, release
-from .measures import Missing, compute_indicators
-from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
-from .spec import Spec, load_spec
+from ._codes import CodeLists, read_code_lists
+from ._engines import connect, distinct, engine_version, fetch, release
+from ._load import load_spec
+from ._measures import Missing, compute_indicators
+from ._records import BadRecords, Prepared, prepare_sources
+from ._spec import Spec
 
 __all__ = ["OUTPUT_FILES", "Build", "Coverage", "SourceCoverage", "build_indicators", "file_sha256"]
 

@@ -34,9 +34,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .engines import distinct, fetch, memtable
-from .records import CodeLists, Labels, Prepared, condition
-from .spec import Aggregate, Indicator, Spec
+from ._codes import CodeLists, Labels
+from ._engines import distinct, fetch, memtable
+from ._records import Prepared, condition
+from ._spec import Aggregate, Indicator, Spec
 
 __all__ = ["Missing", "compute_indicators"]
 
