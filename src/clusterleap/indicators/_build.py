@@ -20,6 +20,7 @@ from .._tables import write_tables
 from ..errors import DataError
 from ._codes import CodeLists, read_code_lists
 from ._engines import connect, distinct, engine_version, fetch, release
+from ._keys import firms_in_years
 from ._load import load_spec
 from ._measures import Missing, compute_indicators
 from ._records import BadRecords, Prepared, prepare_sources
@@ -138,12 +139,14 @@ def _years(spec: Spec, prepared: Mapping[str, Prepared]) -> tuple[int, ...]:
 
 
 def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
-    """Records used, and in the output years inside and outside every cluster (and their firms): one pass."""
+    """Records used, and in the output years inside and outside every cluster (and their firms): one pass over the
+    records, the firms counted from the per-firm years when the checks kept them (one row per firm, not per record)."""
     t = p.table
     in_years = t._year.isin(list(years))
     inside, outside = in_years & t._unit.notnull(), in_years & t._unit.isnull()
     aggs: dict[str, Any] = {"used": t.count(), "inside": t.count(where=inside), "outside": t.count(where=outside)}
-    if "_firm" in t.columns:
+    ky = p.key_years if p.key_years is not None and p.key_years.firms else None
+    if "_firm" in t.columns and ky is None:
         aggs |= {"fin": distinct(t._firm, inside), "fout": distinct(t._firm, outside)}
     row = fetch(t.aggregate(**aggs)).iloc[0]
 
@@ -151,8 +154,12 @@ def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
         v = row[name]
         return 0 if v is None or v != v else int(v)
 
-    fin, fout = (n("fin"), n("fout")) if "_firm" in t.columns else (None, None)
-    return SourceCoverage(p.source.name, p.source.file, p.rows_read, n("used"), n("inside"), n("outside"), fin, fout)
+    firms: tuple[int | None, int | None] = (None, None)
+    if ky is not None:
+        firms = firms_in_years(ky, years)
+    elif "_firm" in t.columns:
+        firms = (n("fin"), n("fout"))
+    return SourceCoverage(p.source.name, p.source.file, p.rows_read, n("used"), n("inside"), n("outside"), *firms)
 
 
 def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str = "duckdb", *,

@@ -21,6 +21,7 @@ from ibis.backends import BaseBackend
 from ..errors import DataError
 from ._codes import NONE, CodeLists, Labels, code_tables
 from ._engines import checkpoint, fetch, file_statistics_ignored, read_table
+from ._keys import KeyYears, duplicates_possible, key_years
 from ._spec import Condition, Source, Spec
 
 __all__ = ["BadRecords", "Prepared", "condition", "prepare_sources"]
@@ -67,6 +68,8 @@ class Prepared:
     bad: list[BadRecords] = field(default_factory=list)
     #: the values that may be missing after the checks (empty cells as read, or bad values treated as missing)
     nullable: set[str] = field(default_factory=set)
+    #: per firm, its records' years (when the key is firm and year and no firm-year occurs twice), for the coverage
+    key_years: KeyYears | None = None
 
 
 # ----------------------------------------------------------------------------------------------------- expressions
@@ -112,8 +115,10 @@ def condition(t: ir.Table, conds: Sequence[Condition]) -> ir.BooleanValue | None
     return reduce(operator.and_, parts) if parts else None
 
 
-def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue]) -> dict[str, int]:
-    aggs = {"_rows": t.count()}
+def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue], **more: ir.Scalar) -> dict[str, int]:
+    """The rows of ``t``, how many hold each flag, and the further aggregates ``more`` (integers; 0 for null), in
+    one pass."""
+    aggs: dict[str, ir.Scalar] = {"_rows": t.count(), **more}
     aggs |= {name: flag.ifelse(1, 0).sum() for name, flag in flags.items()}
     out = fetch(t.aggregate(**aggs)).iloc[0]
     return {str(k): int(v) if v == v and v is not None else 0 for k, v in out.items()}
@@ -259,6 +264,15 @@ def _aliases(src: Source) -> dict[str, str]:
     return out
 
 
+def _kept(flags: Mapping[str, ir.BooleanValue], src: Source, spec: Spec) -> ir.BooleanValue | None:
+    """The records the handling keeps when no key occurs twice: none of the flags whose records are rejected."""
+    h = spec.handling
+    rules = {"_unknown": h.unknown_code} | {f"_nan_{c}": h.not_a_number for c in src.values} | {
+        f"_neg_{c}": h.negative for c in src.values}
+    rejected = [flags[f] for f, how in rules.items() if how == "reject" and f in flags]
+    return ~reduce(operator.or_, rejected) if rejected else None
+
+
 def _duplicated_keys(con: BaseBackend, t: ir.Table, keys: Sequence[str], name: str) -> ir.Table:
     """The keys that occur more than once, with their count ``_dupn``: one hash aggregation, whose (small) result is
     kept in the engine."""
@@ -319,20 +333,26 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
                  if c not in src.values and c not in aliases]
         kept += [c for v in src.values for c in (f"_v_{v}", f"_nan_{v}") if c in t.columns]
         stored = checkpoint(con, t.select(*kept), f"clusterleap_{src.name}_records")
+        nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
+        found = _count_flags(stored, _flags(stored, src, types, False) | nulls_read,
+                             _ymin=stored._year.min(), _ymax=stored._year.max())
         keys = [aliases.get(k, k) for k in src.key]
-        dk = _duplicated_keys(con, stored, keys, src.name) if keys else None
-        n_dup = int(fetch(dk.aggregate(n=dk._dupn.sum()))["n"].fillna(0).iloc[0]) if dk is not None else 0
-        if n_dup:
-            assert dk is not None
-            t, stored = (_mark_duplicates(x, dk, keys) for x in (t, stored))
+        # one aggregation per firm when the key is firm and year; the exact one by the whole key when it may not hold
+        ky = key_years(con, stored, keys, (found["_ymin"], found["_ymax"]),
+                       _kept(_flags(stored, src, types, False), src, spec), src.name) if keys else None
+        n_dup = 0
+        if keys and (ky is None or duplicates_possible(ky)):
+            ky = None
+            dk = _duplicated_keys(con, stored, keys, src.name)
+            n_dup = int(fetch(dk.aggregate(n=dk._dupn.sum()))["n"].fillna(0).iloc[0])
+            if n_dup:
+                t, stored = (_mark_duplicates(x, dk, keys) for x in (t, stored))
+        found["_dup"] = n_dup
         # the records as read with every flag, for the examples (a view: computed again only when there are some)
         checked = checkpoint(con, t.mutate(**_flags(t, src, types, n_dup > 0)), f"clusterleap_{src.name}_checked",
                              keep=False)
         flags = _flags(stored, src, types, n_dup > 0)
-        nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
-        found = _count_flags(stored, {k: v for k, v in flags.items() if k != "_dup"} | nulls_read)
-        found["_dup"] = n_dup
-        prep = Prepared(src, path, stored, found["_rows"], labels)
+        prep = Prepared(src, path, stored, found["_rows"], labels, key_years=ky)
         reject, nulls = _handle(con, src, spec, found, checked, path, prep.bad)
         u = stored
         if reject:
