@@ -7,6 +7,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -177,7 +178,11 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
     say = progress or (lambda _msg: None)
     say("reading code lists")
     codes: CodeLists = read_code_lists(spec, records)
-    with tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
+    # the inputs' hashes, for the provenance, computed beside the engine's work (hashlib lets go of the GIL)
+    with ThreadPoolExecutor(max_workers=1) as hasher, \
+            tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
+        hashes = {s.name: hasher.submit(file_sha256, records / s.file) for s in spec.sources.values()
+                  if (records / s.file).exists()}
         say(f"connecting to {engine}")
         con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads,
                       temp_directory=tmp)
@@ -208,7 +213,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
         "ibis": ibis.__version__,
         "spec": {"file": str(spec.path), "name": spec.name, "sha256": spec.sha256},
         "records": str(records.resolve()),
-        "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": file_sha256(p.path),
+        "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": hashes[p.source.name].result(),
                     "rows_read": p.rows_read, "rows_used": rows_used.get(p.source.name)}
                    for p in prepared.values()],
         "code_lists": [{"file": str(f.relative_to(records)), "sha256": file_sha256(f)} for f in codes.files],
