@@ -166,9 +166,11 @@ def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
 def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str = "duckdb", *,
                      session: Any = None, master: str | None = None, memory_limit: str | None = None,
                      threads: int | None = None, work: str | Path | None = None,
+                     spark_config: dict[str, str] | None = None,
                      progress: Callable[[str], None] | None = None) -> Build:
     """Compute every indicator of ``spec`` from the records in the folder ``records`` on ``engine`` (``duckdb`` or
-    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL). DuckDB spills what does not fit
+    ``spark``; ``session`` an existing SparkSession, else one for ``master``, a Spark master URL, with the Spark
+    properties ``spark_config``, e.g. ``{"spark.executor.memory": "8g"}``). DuckDB spills what does not fit
     in ``memory_limit`` into a temporary folder under ``work`` (default: the system's temporary folder), removed at
     the end."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -185,7 +187,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
                   if (records / s.file).exists()}
         say(f"connecting to {engine}")
         con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads,
-                      temp_directory=tmp)
+                      temp_directory=tmp, spark_config=spark_config)
         try:
             prepared = prepare_sources(con, spec, records, codes, say)
             years = _years(spec, prepared)
