@@ -293,9 +293,11 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
     handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster).
 
     Each source is read once: one pass keeps the columns the definitions use, typed, with each record's cluster and
-    the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Finding the keys
-    that occur twice, counting the bad records, handling them and every later aggregate read that table; only the
-    examples of bad records go back to the records as read. The handling is a view on the table (no copy)."""
+    the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Counting the bad
+    records (with the range of years, in one pass), finding the keys that occur twice (one aggregation per firm when
+    the key is firm and year, see :mod:`._keys`; by the whole key otherwise), handling them and every later
+    aggregate read that table; only the examples of bad records go back to the records as read. The handling is a
+    view on the table (no copy)."""
     labels = Labels.of(codes)
     mt = code_tables(codes, labels)
     out: dict[str, Prepared] = {}
