@@ -145,10 +145,8 @@ def _reasons(index: pd.Index, *rules: tuple[Any, str]) -> pd.Series:
 def _once_a_year(prep: Prepared, window: int) -> str | None:
     """The column that, with the year, is the source's key: after the checks (a duplicated key is rejected or stops
     the build) each of its values occurs at most once in a cluster-year, so its distinct count is a count."""
-    key = prep.source.key
-    if window != 1 or len(key) != 2 or prep.source.year not in key:
-        return None
-    return key[0] if key[1] == prep.source.year else key[1]
+    key, year = prep.source.key, prep.source.year
+    return None if window != 1 or len(key) != 2 or year not in key else key[0] if key[1] == year else key[1]
 
 
 def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequence[int], window: int) -> None:
