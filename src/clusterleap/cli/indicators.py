@@ -69,7 +69,8 @@ def build_cmd(
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 4GB (beyond it DuckDB spills "
                                                      "to disk).")] = None,
     spark_conf: Annotated[list[str] | None, typer.Option(
-        "--spark-conf", help="A Spark property KEY=VALUE, e.g. spark.executor.memory=8g (repeatable).")] = None,
+        "--spark-conf", metavar="KEY=VALUE",
+        help="A Spark property KEY=VALUE, e.g. spark.executor.memory=8g (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")] = False,
 ) -> None:
     """Compute cluster indicators from enterprise records.
