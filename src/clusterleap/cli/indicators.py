@@ -78,9 +78,7 @@ def build_cmd(
     Writes the data set with its provenance and a coverage report."""
     import clusterleap.indicators as records_api  # heavy: pandas and the record engines, not needed for --help
 
-    from ..indicators.spec import load_spec
-
-    definitions = load_spec(spec)
+    definitions = records_api.load_spec(spec)
     spark_config = _spark_config(spark_conf or [])
     if spark_config and engine is not Engine.spark:
         raise DataError("--spark-conf sets Spark properties: it needs --engine spark")
