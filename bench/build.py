@@ -164,14 +164,17 @@ def child(engine: str, spec: Path, records: Path, result: Path, memory_limit: st
 
 def run_child(engine: str, spec: Path, records: Path, out: Path, memory_limit: str | None
               ) -> tuple[float, float, float]:
-    """Run one engine in a fresh process: (wall seconds, CPU seconds, peak RSS in MiB), as the child measured them.
-    CPU time says what the wall time would be on an idle machine with one core; the wall time depends on the load."""
+    """Run one engine in a fresh process: (wall seconds, CPU seconds, peak RSS in MiB), as the child measured them,
+    and print the load average (1 minute) before and after it. CPU time says what the wall time would be on an idle
+    machine with one core; the wall time depends on the load."""
+    load0 = os.getloadavg()[0]
     args = [sys.executable, __file__, "--child", engine, "--spec", str(spec), "--records", str(records),
             "--result", str(out), "--memory-limit", memory_limit or "none"]
     proc = subprocess.run(args, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise SystemExit(f"{engine} failed (status {proc.returncode}): {proc.stdout}{proc.stderr[-2000:]}")
     got = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"  ({engine}: load average {load0:.1f} before, {os.getloadavg()[0]:.1f} after)")
     return float(got["wall"]), float(got["cpu"]), float(got["peak"])
 
 

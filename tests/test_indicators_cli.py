@@ -80,3 +80,13 @@ def test_bad_input_is_one_line_and_nothing_written(built: Path, tmp_path: Path) 
     r = runner.invoke(app, ["indicators", "build", "-s", str(EXAMPLE / "spec.yaml"), "-r", str(tmp_path),
                             "-o", str(tmp_path / "out")])
     assert r.exit_code == 2 and "regions.csv: file not found" in r.output and not (tmp_path / "out").exists()
+
+
+def test_spark_properties_are_key_value_pairs_for_the_spark_engine(built: Path, tmp_path: Path) -> None:
+    base = ["indicators", "build", "-s", str(EXAMPLE / "spec.yaml"), "-r", str(built / "records"),
+            "-o", str(tmp_path / "out")]
+    r = runner.invoke(app, [*base, "--engine", "spark", "--spark-conf", "spark.executor.memory"])
+    assert r.exit_code == 2 and "--spark-conf 'spark.executor.memory': expected KEY=VALUE" in r.output
+    r = runner.invoke(app, [*base, "--spark-conf", "spark.executor.memory=8g"])
+    assert r.exit_code == 2 and "--spark-conf sets Spark properties: it needs --engine spark" in r.output
+    assert not (tmp_path / "out").exists()

@@ -22,8 +22,7 @@ from tests.conftest import ROOT
 
 pytest.importorskip("ibis", reason="the records extra (ibis-framework with DuckDB) is not installed")
 
-from clusterleap.indicators import Build, build_indicators, synthesize, write_synthetic
-from clusterleap.indicators.synth import SyntheticRecords
+from clusterleap.indicators import Build, SyntheticRecords, build_indicators, synthesize, write_synthetic
 
 SPEC = ROOT / "tests" / "indicators" / "engines" / "spec.yaml"
 YEARS = list(range(2021, 2025))

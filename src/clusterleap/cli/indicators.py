@@ -44,6 +44,17 @@ def _refuse_overwrite(out: Path, names: tuple[str, ...], force: bool) -> None:
         raise DataError(f"{out / present[0]}: exists (give --force to replace the outputs in {out})")
 
 
+def _spark_config(pairs: list[str]) -> dict[str, str]:
+    """``--spark-conf KEY=VALUE`` options as Spark properties."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise DataError(f"--spark-conf {pair!r}: expected KEY=VALUE, e.g. spark.executor.memory=8g")
+        out[key.strip()] = value.strip()
+    return out
+
+
 @indicators_app.command("build")
 @guarded
 def build_cmd(
@@ -57,6 +68,9 @@ def build_cmd(
                                                )] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 4GB (beyond it DuckDB spills "
                                                      "to disk).")] = None,
+    spark_conf: Annotated[list[str] | None, typer.Option(
+        "--spark-conf", metavar="KEY=VALUE",
+        help="A Spark property KEY=VALUE, e.g. spark.executor.memory=8g (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace earlier outputs in --out.")] = False,
 ) -> None:
     """Compute cluster indicators from enterprise records.
@@ -64,9 +78,10 @@ def build_cmd(
     Writes the data set with its provenance and a coverage report."""
     import clusterleap.indicators as records_api  # heavy: pandas and the record engines, not needed for --help
 
-    from ..indicators.spec import load_spec  # on use, with the records API above
-
-    definitions = load_spec(spec)
+    definitions = records_api.load_spec(spec)
+    spark_config = _spark_config(spark_conf or [])
+    if spark_config and engine is not Engine.spark:
+        raise DataError("--spark-conf sets Spark properties: it needs --engine spark")
     _refuse_overwrite(out, OUTPUT_FILES, force)
     try:
         build_indicators = records_api.build_indicators
@@ -76,7 +91,7 @@ def build_cmd(
                   console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=None)
         result = build_indicators(definitions, records, engine.value, master=master, memory_limit=memory_limit,
-                                  progress=lambda msg: bar.update(task, description=msg))
+                                  spark_config=spark_config, progress=lambda msg: bar.update(task, description=msg))
     result.write(out, format.value)
     cov = result.coverage
     n_bad = sum(b.count for b in cov.bad)
@@ -102,7 +117,7 @@ def synth_cmd(
     """Write invented enterprise records to try definitions on.
 
     Seeded firms, patents, purchases and code lists; nothing in them describes a real firm or place."""
-    from ..indicators.synth import synthesize, write_synthetic  # heavy: pandas and pyarrow, not needed for --help
+    from ..indicators import synthesize, write_synthetic  # heavy: pandas and pyarrow, not needed for --help
 
     if firms < 1 or last_year < first_year or clusters < 1:
         raise DataError("--firms and --clusters must be >= 1 and --last-year >= --first-year")

@@ -1,7 +1,9 @@
-"""From enterprise records to cluster indicators: definitions as data (:mod:`.spec`), run through Ibis on DuckDB or
-Spark (:mod:`.engines`), with bad records counted and handled (:mod:`.records`), the regional-science measures
-(:mod:`.measures`), a seeded synthetic records generator (:mod:`.synth`) and a data set with provenance and a
-coverage report (:mod:`.build`). See docs/indicators.md.
+"""From enterprise records to cluster indicators: definitions as data (:mod:`._spec`, read by :mod:`._load`), run
+through Ibis on DuckDB or Spark (:mod:`._engines`), with the code lists (:mod:`._codes`), bad records counted and
+handled (:mod:`._records`), the regional-science measures (:mod:`._measures`), a seeded synthetic records generator
+(:mod:`._synth`) and a data set with provenance and a coverage report (:mod:`._build`). See docs/indicators.md.
+
+The submodules are internal; the public names are this package's ``__all__``.
 
 This package sits at the edge: nothing in the core imports it. Ibis (and PySpark) are optional extras
 (``clusterleap[records]``, ``clusterleap[spark]``), so the names that need them are loaded on first use; reading a
@@ -13,14 +15,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .spec import Spec, load_spec
-from .synth import SyntheticRecords, synthesize, write_synthetic
+from ._load import load_spec
+from ._spec import Spec
+from ._synth import SyntheticRecords, synthesize, write_synthetic
 
 if TYPE_CHECKING:
-    from .build import Build, Coverage, SourceCoverage, build_indicators
-    from .engines import ENGINES, connect, spark_session
-    from .measures import Missing
-    from .records import BadRecords
+    from ._build import Build, Coverage, SourceCoverage, build_indicators
+    from ._engines import ENGINES, connect, spark_session
+    from ._measures import Missing
+    from ._records import BadRecords
 
 __all__ = [
     "ENGINES",
@@ -39,9 +42,9 @@ __all__ = [
     "write_synthetic",
 ]
 
-_NEEDS_IBIS = {"Build": "build", "Coverage": "build", "SourceCoverage": "build", "build_indicators": "build",
-               "ENGINES": "engines", "connect": "engines", "spark_session": "engines", "Missing": "measures",
-               "BadRecords": "records"}
+_NEEDS_IBIS = {"Build": "_build", "Coverage": "_build", "SourceCoverage": "_build", "build_indicators": "_build",
+               "ENGINES": "_engines", "connect": "_engines", "spark_session": "_engines", "Missing": "_measures",
+               "BadRecords": "_records"}
 
 
 def __getattr__(name: str) -> Any:

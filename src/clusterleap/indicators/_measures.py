@@ -34,9 +34,10 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from .engines import distinct, fetch, memtable
-from .records import CodeLists, Labels, Prepared, condition
-from .spec import Aggregate, Indicator, Spec
+from ._codes import CodeLists, Labels
+from ._engines import distinct, fetch, memtable
+from ._records import Prepared, condition
+from ._spec import Aggregate, Indicator, Spec
 
 __all__ = ["Missing", "compute_indicators"]
 
@@ -68,10 +69,11 @@ def _window(t: ir.Table, years: Sequence[int], window: int) -> ir.Table:
     return t.cross_join(y).filter((ibis._._year <= ibis._._y) & (ibis._._year > ibis._._y - window))
 
 
-def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: str, nullable: Set[str]
-               ) -> dict[str, ir.Scalar]:
+def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: str, nullable: Set[str],
+               once: str | None = None) -> dict[str, ir.Scalar]:
     """The aggregate ``a`` as ``name``, and for a sum, mean, minimum or maximum of a column that may hold missing
-    values the number of them as ``{name}__na`` (a missing input makes the value missing)."""
+    values the number of them as ``{name}__na`` (a missing input makes the value missing). ``once``: a column whose
+    values occur at most once in each group, whose distinct values are therefore simply counted."""
     cond = _and(where, condition(t, a.where))
     if a.column is None:
         return {name: t.count(where=cond)}
@@ -79,7 +81,7 @@ def _aggregate(t: ir.Table, a: Aggregate, where: ir.BooleanValue | None, name: s
     if a.fn == "count":
         return {name: col.count(where=cond)}
     if a.fn == "count_distinct":
-        return {name: distinct(col, cond)}
+        return {name: col.count(where=cond) if a.column == once else distinct(col, cond)}
     fn: Callable[..., ir.Scalar] = getattr(col, a.fn)
     out = {name: fn(where=cond)}
     if a.column in nullable:
@@ -140,9 +142,17 @@ def _reasons(index: pd.Index, *rules: tuple[Any, str]) -> pd.Series:
 # ------------------------------------------------------------------------------------------------------------ ratios
 
 
+def _once_a_year(prep: Prepared, window: int) -> str | None:
+    """The column that, with the year, is the source's key: after the checks (a duplicated key is rejected or stops
+    the build) each of its values occurs at most once in a cluster-year, so its distinct count is a count."""
+    key, year = prep.source.key, prep.source.year
+    return None if window != 1 or len(key) != 2 or year not in key else key[0] if key[1] == year else key[1]
+
+
 def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequence[int], window: int) -> None:
     t = prep.table.filter(prep.table._unit.notnull())
     w = _window(t, years, window)
+    once = _once_a_year(prep, window)
     aggs: dict[str, ir.Scalar] = {"__rows": w.count()}
     alias: dict[str, str] = {}
     names: dict[str, str] = {}  # one aggregate per distinct definition, however many indicators use it
@@ -154,7 +164,7 @@ def _ratios(res: _Result, inds: Sequence[Indicator], prep: Prepared, years: Sequ
             same = repr((agg, ind.where))
             if same not in names:
                 names[same] = f"a{len(names)}"
-                aggs |= _aggregate(w, agg, condition(w, ind.where), names[same], prep.nullable)
+                aggs |= _aggregate(w, agg, condition(w, ind.where), names[same], prep.nullable, once)
             alias[f"{role}{i}"] = names[same]
     df = _fetch(w.group_by(["_unit", "_y"]).aggregate(**aggs), ["_unit", "_y"], prep.labels)
     df = df.set_index(["_unit", "_y"]).reindex(res.index)

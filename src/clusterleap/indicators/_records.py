@@ -16,14 +16,15 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-import pandas as pd
 from ibis.backends import BaseBackend
 
 from ..errors import DataError
-from .engines import checkpoint, fetch, file_statistics_ignored, memtable, read_table
-from .spec import Condition, Source, Spec
+from ._codes import NONE, CodeLists, Labels, code_tables
+from ._engines import checkpoint, fetch, file_statistics_ignored, read_table
+from ._keys import KeyYears, duplicates_possible, key_years
+from ._spec import Condition, Source, Spec
 
-__all__ = ["BadRecords", "CodeLists", "Labels", "Prepared", "condition", "prepare_sources", "read_code_lists"]
+__all__ = ["BadRecords", "Prepared", "condition", "prepare_sources"]
 
 #: Cells that mean "missing" in CSV records (the project's markers, see docs/data.md).
 MISSING_MARKERS = ("", "NA", "N/A", "NAN", "NULL", "NONE", "#N/A", "-", "--", ".", "..", "...")
@@ -53,18 +54,6 @@ class BadRecords:
         return f"source '{self.source}': {self.count} record(s) with {self.what}: {done}"
 
 
-@dataclass(frozen=True)
-class CodeLists:
-    """The membership tables, small enough for pandas: regions, industries (with category and universe), clusters
-    (cluster, region, category, name) and the optional explicit firm list (firm, cluster)."""
-
-    regions: pd.DataFrame
-    industries: pd.DataFrame
-    clusters: pd.DataFrame
-    firms: pd.DataFrame | None
-    files: tuple[Path, ...]
-
-
 @dataclass
 class Prepared:
     """A source after checks: its assigned table (columns ``_year, _region, _category, _universe, _unit, _firm`` and
@@ -79,78 +68,8 @@ class Prepared:
     bad: list[BadRecords] = field(default_factory=list)
     #: the values that may be missing after the checks (empty cells as read, or bad values treated as missing)
     nullable: set[str] = field(default_factory=set)
-
-
-def _read_small_csv(path: Path, required: Sequence[str], what: str) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"{path}: file not found ({what})")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.columns = [str(c).strip() for c in df.columns]
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        raise DataError(f"{path}: no column '{missing[0]}' ({what}; expected columns {', '.join(required)}, found "
-                        f"{', '.join(df.columns)})")
-    for col in df.columns:
-        df[col] = df[col].str.strip()
-    return df
-
-
-def _unique(df: pd.DataFrame, cols: list[str], path: Path) -> None:
-    dup = df.duplicated(cols, keep=False)
-    if dup.any():
-        rows = [int(i) + 2 for i in df.index[dup][:2]]
-        raise DataError(f"{path} rows {rows[0]} and {rows[1]}: duplicated {', '.join(cols)} "
-                        f"{', '.join(df.loc[df.index[dup][0], cols])}")
-
-
-def read_code_lists(spec: Spec, records: Path) -> CodeLists:
-    """Read and check the code lists and cluster tables named by ``spec.membership`` (paths relative to the
-    records folder)."""
-    m = spec.membership
-    rpath, ipath = records / m.regions, records / m.industries
-    regions = _read_small_csv(rpath, ["region"], "the list of region codes")
-    _unique(regions, ["region"], rpath)
-    industries = _read_small_csv(ipath, ["industry", "category"], "industry codes and their cluster category")
-    _unique(industries, ["industry"], ipath)
-    if "universe" not in industries.columns:
-        industries["universe"] = ""
-    cats = industries[industries.category != ""].groupby("category").universe.nunique()
-    if (cats > 1).any():
-        raise DataError(f"{ipath}: category '{cats.index[cats > 1][0]}' has industries in more than one universe "
-                        "(a category belongs to one universe, e.g. traded or local)")
-    files = [rpath, ipath]
-    if m.clusters is not None:
-        cpath = records / m.clusters
-        clusters = _read_small_csv(cpath, ["cluster", "region", "category"], "the clusters")
-        _unique(clusters, ["cluster"], cpath)
-        _unique(clusters, ["region", "category"], cpath)
-        for col, known, what in (("region", regions.region, "region"), ("category", industries.category, "category")):
-            bad = ~clusters[col].isin(set(known))
-            if bad.any():
-                i = clusters.index[bad][0]
-                raise DataError(f"{cpath} row {i + 2}, column \"{col}\": unknown {what} '{clusters.loc[i, col]}' "
-                                f"(expected a code of {rpath if col == 'region' else ipath})")
-        files.append(cpath)
-    else:
-        template = m.each or "{region}-{category}"
-        categories = sorted(c for c in industries.category.unique() if c)
-        clusters = pd.DataFrame([(template.format(region=r, category=c), r, c) for r in regions.region
-                                 for c in categories], columns=["cluster", "region", "category"])
-    if "name" not in clusters.columns:
-        clusters["name"] = clusters["cluster"]
-    clusters["name"] = clusters["name"].where(clusters["name"] != "", clusters["cluster"])
-    firms = None
-    if m.firms is not None:
-        fpath = records / m.firms
-        firms = _read_small_csv(fpath, ["firm", "cluster"], "the explicit list of firms and their clusters")
-        _unique(firms, ["firm"], fpath)
-        bad = ~firms.cluster.isin(set(clusters.cluster))
-        if bad.any():
-            i = firms.index[bad][0]
-            raise DataError(f"{fpath} row {i + 2}, column \"cluster\": unknown cluster '{firms.loc[i, 'cluster']}'")
-        files.append(fpath)
-    return CodeLists(regions=regions, industries=industries, clusters=clusters.reset_index(drop=True),
-                     firms=firms, files=tuple(files))
+    #: per firm, its records' years (when the key is firm and year and no firm-year occurs twice), for the coverage
+    key_years: KeyYears | None = None
 
 
 # ----------------------------------------------------------------------------------------------------- expressions
@@ -196,8 +115,10 @@ def condition(t: ir.Table, conds: Sequence[Condition]) -> ir.BooleanValue | None
     return reduce(operator.and_, parts) if parts else None
 
 
-def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue]) -> dict[str, int]:
-    aggs = {"_rows": t.count()}
+def _count_flags(t: ir.Table, flags: Mapping[str, ir.BooleanValue], **more: ir.Scalar) -> dict[str, int]:
+    """The rows of ``t``, how many hold each flag, and the further aggregates ``more`` (integers; 0 for null), in
+    one pass."""
+    aggs: dict[str, ir.Scalar] = {"_rows": t.count(), **more}
     aggs |= {name: flag.ifelse(1, 0).sum() for name, flag in flags.items()}
     out = fetch(t.aggregate(**aggs)).iloc[0]
     return {str(k): int(v) if v == v and v is not None else 0 for k, v in out.items()}
@@ -214,66 +135,6 @@ def _stop(bad: BadRecords, path: Path) -> DataError:
     shown = "; ".join(", ".join(f"{k}={v}" for k, v in ex.items()) for ex in bad.examples[:2])
     return DataError(f"{path}: {bad.count} record(s) of source '{bad.source}' with {bad.what} "
                      f"(on_bad.{bad.kind}: error), e.g. {shown}")
-
-
-#: The integer that stands for no category or universe in the code lists sent to the engine (made null there).
-NONE = -1
-
-
-@dataclass(frozen=True)
-class Labels:
-    """The codes behind the small integers that stand for regions, categories, universes and clusters in the
-    engine's tables (the position in each tuple): four integer columns instead of four text columns per record,
-    a third less memory and faster grouping. Aggregates are decoded back to the codes when fetched."""
-
-    region: tuple[str, ...]
-    category: tuple[str, ...]
-    universe: tuple[str, ...]
-    unit: tuple[str, ...]
-
-    @classmethod
-    def of(cls, codes: CodeLists) -> Labels:
-        ind = codes.industries
-        return cls(tuple(codes.regions.region.astype(str)), tuple(sorted(c for c in ind.category.unique() if c)),
-                   tuple(sorted(u for u in ind.universe.unique() if u)), tuple(codes.clusters.cluster))
-
-    def ids(self, role: str, values: pd.Series) -> pd.Series:
-        """The integer of each code of ``role`` (``region``, ``category``, ``universe``, ``unit``); -1 for none (a
-        plain integer column travels to every engine alike; :data:`NONE` marks it)."""
-        index = {code: i for i, code in enumerate(getattr(self, role))}
-        return values.map(index).fillna(NONE).astype("int32")
-
-    def decode(self, df: pd.DataFrame) -> pd.DataFrame:
-        """``df`` with its columns ``_region, _category, _universe, _unit`` as codes (None where null)."""
-        for col in ("_region", "_category", "_universe", "_unit"):
-            if col in df:
-                names = dict(enumerate(getattr(self, col[1:])))
-                df[col] = df[col].map(lambda v, n=names: None if v is None or v != v else n[int(v)]).astype(object)
-        return df
-
-
-def _memtables(codes: CodeLists, labels: Labels) -> dict[str, ir.Table]:
-    ind = codes.industries
-    i32 = "int32"
-    out = {
-        "regions": memtable(pd.DataFrame({"_r_code": codes.regions.region.astype(str),
-                                          "_r_id": labels.ids("region", codes.regions.region.astype(str)),
-                                          "_r_known": True}),
-                            schema={"_r_code": "string", "_r_id": i32, "_r_known": "boolean"}),
-        "industries": memtable(pd.DataFrame({"_i_code": ind.industry.astype(str),
-                                             "_i_cat": labels.ids("category", ind.category),
-                                             "_i_univ": labels.ids("universe", ind.universe), "_i_known": True}),
-                               schema={"_i_code": "string", "_i_cat": i32, "_i_univ": i32, "_i_known": "boolean"}),
-        "clusters": memtable(pd.DataFrame({"_c_region": labels.ids("region", codes.clusters.region),
-                                           "_c_cat": labels.ids("category", codes.clusters.category),
-                                           "_c_unit": labels.ids("unit", codes.clusters.cluster)}),
-                             schema={"_c_region": i32, "_c_cat": i32, "_c_unit": i32}),
-    }
-    if codes.firms is not None:
-        out["firms"] = memtable(pd.DataFrame({"_f_firm": codes.firms.firm,
-                                              "_f_unit": labels.ids("unit", codes.firms.cluster)}),
-                                schema={"_f_firm": "string", "_f_unit": i32})
-    return out
 
 
 def _code(col: ir.Column, path: Path) -> ir.StringValue:
@@ -403,6 +264,15 @@ def _aliases(src: Source) -> dict[str, str]:
     return out
 
 
+def _kept(flags: Mapping[str, ir.BooleanValue], src: Source, spec: Spec) -> ir.BooleanValue | None:
+    """The records the handling keeps when no key occurs twice: none of the flags whose records are rejected."""
+    h = spec.handling
+    rules = {"_unknown": h.unknown_code} | {f"_nan_{c}": h.not_a_number for c in src.values} | {
+        f"_neg_{c}": h.negative for c in src.values}
+    rejected = [flags[f] for f, how in rules.items() if how == "reject" and f in flags]
+    return ~reduce(operator.or_, rejected) if rejected else None
+
+
 def _duplicated_keys(con: BaseBackend, t: ir.Table, keys: Sequence[str], name: str) -> ir.Table:
     """The keys that occur more than once, with their count ``_dupn``: one hash aggregation, whose (small) result is
     kept in the engine."""
@@ -423,11 +293,13 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
     handling, and assign each record its cluster (``_unit``, null when the record belongs to no cluster).
 
     Each source is read once: one pass keeps the columns the definitions use, typed, with each record's cluster and
-    the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Finding the keys
-    that occur twice, counting the bad records, handling them and every later aggregate read that table; only the
-    examples of bad records go back to the records as read. The handling is a view on the table (no copy)."""
+    the flags of unknown codes (a table in the engine, spilled to disk beyond the memory limit). Counting the bad
+    records (with the range of years, in one pass), finding the keys that occur twice (one aggregation per firm when
+    the key is firm and year, see :mod:`._keys`; by the whole key otherwise), handling them and every later
+    aggregate read that table; only the examples of bad records go back to the records as read. The handling is a
+    view on the table (no copy)."""
     labels = Labels.of(codes)
-    mt = _memtables(codes, labels)
+    mt = code_tables(codes, labels)
     out: dict[str, Prepared] = {}
     # sources with codes first: the ones joined 'via' them need their cleaned records
     for src in sorted(spec.sources.values(), key=lambda s: s.via is not None):
@@ -463,20 +335,26 @@ def prepare_sources(con: BaseBackend, spec: Spec, records: Path, codes: CodeList
                  if c not in src.values and c not in aliases]
         kept += [c for v in src.values for c in (f"_v_{v}", f"_nan_{v}") if c in t.columns]
         stored = checkpoint(con, t.select(*kept), f"clusterleap_{src.name}_records")
+        nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
+        found = _count_flags(stored, _flags(stored, src, types, False) | nulls_read,
+                             _ymin=stored._year.min(), _ymax=stored._year.max())
         keys = [aliases.get(k, k) for k in src.key]
-        dk = _duplicated_keys(con, stored, keys, src.name) if keys else None
-        n_dup = int(fetch(dk.aggregate(n=dk._dupn.sum()))["n"].fillna(0).iloc[0]) if dk is not None else 0
-        if n_dup:
-            assert dk is not None
-            t, stored = (_mark_duplicates(x, dk, keys) for x in (t, stored))
+        # one aggregation per firm when the key is firm and year; the exact one by the whole key when it may not hold
+        ky = key_years(con, stored, keys, (found["_ymin"], found["_ymax"]),
+                       _kept(_flags(stored, src, types, False), src, spec), src.name) if keys else None
+        n_dup = 0
+        if keys and (ky is None or duplicates_possible(ky)):
+            ky = None
+            dk = _duplicated_keys(con, stored, keys, src.name)
+            n_dup = int(fetch(dk.aggregate(n=dk._dupn.sum()))["n"].fillna(0).iloc[0])
+            if n_dup:
+                t, stored = (_mark_duplicates(x, dk, keys) for x in (t, stored))
+        found["_dup"] = n_dup
         # the records as read with every flag, for the examples (a view: computed again only when there are some)
         checked = checkpoint(con, t.mutate(**_flags(t, src, types, n_dup > 0)), f"clusterleap_{src.name}_checked",
                              keep=False)
         flags = _flags(stored, src, types, n_dup > 0)
-        nulls_read = {f"_null_{c}": stored[f"_v_{c}"].isnull() for c in src.values}
-        found = _count_flags(stored, {k: v for k, v in flags.items() if k != "_dup"} | nulls_read)
-        found["_dup"] = n_dup
-        prep = Prepared(src, path, stored, found["_rows"], labels)
+        prep = Prepared(src, path, stored, found["_rows"], labels, key_years=ky)
         reject, nulls = _handle(con, src, spec, found, checked, path, prep.bad)
         u = stored
         if reject:

@@ -44,11 +44,11 @@ def spark_session(master: str = "local[*]", *, shuffle_partitions: int | None = 
 
 
 def connect(engine: str = "duckdb", *, session: Any = None, master: str | None = None,
-            memory_limit: str | None = None, threads: int | None = None, temp_directory: str | Path | None = None
-            ) -> BaseBackend:
+            memory_limit: str | None = None, threads: int | None = None, temp_directory: str | Path | None = None,
+            spark_config: dict[str, str] | None = None) -> BaseBackend:
     """An Ibis connection: ``duckdb`` (in memory, optionally with a ``memory_limit`` such as ``"2GB"`` beyond which
     DuckDB spills to ``temp_directory``, and a number of ``threads``) or ``spark`` (the given ``session``, else one
-    for ``master``, default ``local[*]``).
+    for ``master``, default ``local[*]``, with the Spark properties ``spark_config``).
 
     DuckDB is told that the order of rows does not matter (``preserve_insertion_order``: every result here is an
     aggregate or sorted), which lets it write and scan tables in parallel without holding rows back to keep them in
@@ -64,7 +64,8 @@ def connect(engine: str = "duckdb", *, session: Any = None, master: str | None =
         return ibis.duckdb.connect(**config)
     if engine == "spark":
         try:
-            return ibis.pyspark.connect(session if session is not None else spark_session(master or "local[*]"))
+            return ibis.pyspark.connect(session if session is not None else spark_session(master or "local[*]",
+                                                                                       config=spark_config))
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise DataError(f"engine spark: pyspark is not installed ({exc}); install clusterleap[spark]") from None
     raise DataError(f"unknown engine '{engine}' (expected one of {', '.join(ENGINES)})")

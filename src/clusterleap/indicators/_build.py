@@ -7,6 +7,7 @@ import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -18,10 +19,13 @@ import pandas as pd
 from .._files import write_atomic_dir
 from .._tables import write_tables
 from ..errors import DataError
-from .engines import connect, distinct, engine_version, fetch, release
-from .measures import Missing, compute_indicators
-from .records import BadRecords, CodeLists, Prepared, prepare_sources, read_code_lists
-from .spec import Spec, load_spec
+from ._codes import CodeLists, read_code_lists
+from ._engines import connect, distinct, engine_version, fetch, release
+from ._keys import firms_in_years
+from ._load import load_spec
+from ._measures import Missing, compute_indicators
+from ._records import BadRecords, Prepared, prepare_sources
+from ._spec import Spec
 
 __all__ = ["OUTPUT_FILES", "Build", "Coverage", "SourceCoverage", "build_indicators", "file_sha256"]
 
@@ -136,12 +140,14 @@ def _years(spec: Spec, prepared: Mapping[str, Prepared]) -> tuple[int, ...]:
 
 
 def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
-    """Records used, and in the output years inside and outside every cluster (and their firms): one pass."""
+    """Records used, and in the output years inside and outside every cluster (and their firms): one pass over the
+    records, the firms counted from the per-firm years when the checks kept them (one row per firm, not per record)."""
     t = p.table
     in_years = t._year.isin(list(years))
     inside, outside = in_years & t._unit.notnull(), in_years & t._unit.isnull()
     aggs: dict[str, Any] = {"used": t.count(), "inside": t.count(where=inside), "outside": t.count(where=outside)}
-    if "_firm" in t.columns:
+    ky = p.key_years if p.key_years is not None and p.key_years.firms else None
+    if "_firm" in t.columns and ky is None:
         aggs |= {"fin": distinct(t._firm, inside), "fout": distinct(t._firm, outside)}
     row = fetch(t.aggregate(**aggs)).iloc[0]
 
@@ -149,16 +155,22 @@ def _source_coverage(p: Prepared, years: Sequence[int]) -> SourceCoverage:
         v = row[name]
         return 0 if v is None or v != v else int(v)
 
-    fin, fout = (n("fin"), n("fout")) if "_firm" in t.columns else (None, None)
-    return SourceCoverage(p.source.name, p.source.file, p.rows_read, n("used"), n("inside"), n("outside"), fin, fout)
+    firms: tuple[int | None, int | None] = (None, None)
+    if ky is not None:
+        firms = firms_in_years(ky, years)
+    elif "_firm" in t.columns:
+        firms = (n("fin"), n("fout"))
+    return SourceCoverage(p.source.name, p.source.file, p.rows_read, n("used"), n("inside"), n("outside"), *firms)
 
 
 def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str = "duckdb", *,
                      session: Any = None, master: str | None = None, memory_limit: str | None = None,
                      threads: int | None = None, work: str | Path | None = None,
+                     spark_config: dict[str, str] | None = None,
                      progress: Callable[[str], None] | None = None) -> Build:
     """Compute every indicator of ``spec`` from the records in the folder ``records`` on ``engine`` (``duckdb`` or
-    ``spark``; ``session`` an existing SparkSession, ``master`` a Spark master URL). DuckDB spills what does not fit
+    ``spark``; ``session`` an existing SparkSession, else one for ``master``, a Spark master URL, with the Spark
+    properties ``spark_config``, e.g. ``{"spark.executor.memory": "8g"}``). DuckDB spills what does not fit
     in ``memory_limit`` into a temporary folder under ``work`` (default: the system's temporary folder), removed at
     the end."""
     spec = spec if isinstance(spec, Spec) else load_spec(spec)
@@ -168,10 +180,14 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
     say = progress or (lambda _msg: None)
     say("reading code lists")
     codes: CodeLists = read_code_lists(spec, records)
-    with tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
+    # the inputs' hashes, for the provenance, computed beside the engine's work (hashlib lets go of the GIL)
+    with ThreadPoolExecutor(max_workers=1) as hasher, \
+            tempfile.TemporaryDirectory(prefix="clusterleap-build-", dir=work) as tmp:
+        hashes = {s.name: hasher.submit(file_sha256, records / s.file) for s in spec.sources.values()
+                  if (records / s.file).exists()}
         say(f"connecting to {engine}")
         con = connect(engine, session=session, master=master, memory_limit=memory_limit, threads=threads,
-                      temp_directory=tmp)
+                      temp_directory=tmp, spark_config=spark_config)
         try:
             prepared = prepare_sources(con, spec, records, codes, say)
             years = _years(spec, prepared)
@@ -199,7 +215,7 @@ def build_indicators(spec: Spec | str | Path, records: str | Path, engine: str =
         "ibis": ibis.__version__,
         "spec": {"file": str(spec.path), "name": spec.name, "sha256": spec.sha256},
         "records": str(records.resolve()),
-        "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": file_sha256(p.path),
+        "inputs": [{"source": p.source.name, "file": p.source.file, "sha256": hashes[p.source.name].result(),
                     "rows_read": p.rows_read, "rows_used": rows_used.get(p.source.name)}
                    for p in prepared.values()],
         "code_lists": [{"file": str(f.relative_to(records)), "sha256": file_sha256(f)} for f in codes.files],
