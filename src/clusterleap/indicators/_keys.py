@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 from ibis.backends import BaseBackend
 
 from ._engines import checkpoint, fetch
@@ -90,6 +91,7 @@ def firms_in_years(ky: KeyYears, years: Sequence[int]) -> tuple[int, int]:
     row = fetch(g.aggregate(fin=g.count(where=(inside & mask) != 0), fout=g.count(where=(outside & mask) != 0))).iloc[0]
 
     def n(v: object) -> int:
-        return 0 if v is None or v != v else int(v)  # type: ignore[call-overload]
+        """A count as the engine returns it: an integer of numpy or Python, or missing (None, NaN) for none."""
+        return int(v) if isinstance(v, (int, np.integer)) or (isinstance(v, float) and v == v) else 0
 
     return n(row["fin"]), n(row["fout"])
