@@ -322,6 +322,26 @@ def test_robustness_from_samples_fills_the_intervals(mini: cl.Result) -> None:
     assert [s["factor"] for s in rep.robustness_view["sobol"]] == list(samples.sobol("index")["factor"])
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_grade_probabilities_list_graded_clusters_and_say_which_are_left_out(mini: cl.Result, lang: str) -> None:
+    """Benchmarks are never graded: their rows would read "nan" and "100 % not graded". They are left out of the
+    table and counted in a note; every graded cluster keeps its row, in ranking order, with its nominal grade."""
+    bench = np.asarray(mini.data.benchmark, dtype=bool)
+    units = list(mini.units)
+    assert bench.any() and not bench.all()
+    gp = pd.DataFrame({"nominal": [None if b else "national" for b in bench], "national": 0.75,
+                       "regional": 0.25}, index=pd.Index(units, name="unit"))
+    ri = pd.DataFrame({"node": mini.framework.root.code, "unit": units, "median_rank": 1.0, "rank_p5": 1.0,
+                       "rank_p95": 2.0})
+    rep = build_report(mini, robustness=Robustness(ri, grade_probabilities=gp), trends=False, lang=lang)
+    probs = rep.robustness_view["probs"]
+    graded = [rep.names[i] for i in rep.order if not bench[i]]
+    assert [r["name"] for r in probs["rows"]] == graded
+    assert all(r["nominal"] == "national" and r["p"] == ["75 %", "25 %"] for r in probs["rows"])
+    assert str(int(bench.sum())) in probs["left_out"]
+    assert "nan" not in json.dumps(probs)
+
+
 def test_a_framework_too_small_for_analytics_still_reports(tmp_path: Path) -> None:
     fw = cl.Framework.from_nodes("one", [
         cl.Node("I", None, "Index"), cl.Node("D", "I", "Only dimension"),

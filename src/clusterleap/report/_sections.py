@@ -63,14 +63,19 @@ def robustness_view(report: Report) -> dict[str, Any]:
     gp = rob.grade_probabilities
     if gp is not None and "nominal" in gp.columns:
         grade_cols = [c for c in gp.columns if c != "nominal"]
-        prow = []
+        prow, ungraded = [], 0
         for i in report.order:
             u = report.result.units[i]
-            if u in gp.index:
-                r = gp.loc[u]
-                prow.append({"name": report.names[i], "nominal": str(r["nominal"]),
-                             "p": [f"{100 * num(r[c]):.0f} %" for c in grade_cols]})
-        probs = {"columns": [str(c) for c in grade_cols], "rows": prow}
+            if u not in gp.index:
+                continue
+            r = gp.loc[u]
+            if pd.isna(r["nominal"]):  # benchmarks are never graded: a row of "100 % not graded" says nothing
+                ungraded += 1
+                continue
+            prow.append({"name": report.names[i], "nominal": str(r["nominal"]),
+                         "p": [f"{100 * num(r[c]):.0f} %" for c in grade_cols]})
+        probs = {"columns": [str(c) for c in grade_cols], "rows": prow,
+                 "left_out": t["probs_left_out"].format(n=ungraded) if ungraded else ""}
     p_lo, p_hi = rob.percent
     return {"note": note, "widest": widest, "sobol": sobol, "loo": loo, "probs": probs, "lo": p_lo, "hi": p_hi,
             "missing": missing}
