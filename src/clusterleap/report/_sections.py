@@ -63,7 +63,8 @@ def robustness_view(report: Report) -> dict[str, Any]:
     gp = rob.grade_probabilities
     if gp is not None and "nominal" in gp.columns:
         grade_cols = [c for c in gp.columns if c != "nominal"]
-        prow, ungraded = [], 0
+        prow: list[dict[str, Any]] = []
+        ungraded = 0
         for i in report.order:
             u = report.result.units[i]
             if u not in gp.index:
