@@ -10,7 +10,7 @@ import difflib
 import inspect
 import math
 from collections import abc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import UnionType
 from typing import Any, Generic, Literal, TypeVar, Union, cast, get_args, get_origin, get_type_hints
@@ -30,14 +30,20 @@ _SCALARS: dict[str, tuple[type, ...]] = {
 }
 
 
+def close_match(name: str, choices: Iterable[str]) -> str | None:
+    """The one of ``choices`` that ``name`` is most likely a misspelling of, if any is close enough."""
+    close = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(name: str, choices: Iterator[str] | list[str] | tuple[str, ...]) -> str:
     """A ' (did you mean "x"?)' suffix for an unknown name, or a list of the valid names."""
     options = sorted(choices)
     if not options:
         return ""
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
-    if close:
-        return f' (did you mean "{close[0]}"?)'
+    close = close_match(name, options)
+    if close is not None:
+        return f' (did you mean "{close}"?)'
     if len(options) > 12:
         return f" (expected one of {len(options)}: {', '.join(options[:10])}, ...)"
     return f" (expected one of: {', '.join(options)})"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 import clusterleap as cl
 
 from .._files import read_yaml
-from .._registry import did_you_mean
+from .._registry import close_match
 from ..io._framework_files import builtin_dir
 from ._objects import META_COLUMNS, _require, audit, framework_of, get_round
 from .accounts import Actor
@@ -340,10 +340,10 @@ def _unknown_columns(path: Path, codes: Sequence[str]) -> dict[str, str]:
         if name in known:
             continue
         cell = f"cell {_column_letter(i)}1" if path.suffix.lower() == ".xlsx" else f"line 1, column {i + 1}"
-        hint = did_you_mean(name, list(codes))  # a close input's name only, not the list of every input
+        close = close_match(name, codes)  # a close input's name only, not the list of every input
+        hint = f' (did you mean "{close}"?)' if close is not None else ""
         out[f"*.{name}"] = (f'{path.name} {cell} "{name}": not an input of this round nor a column of the data '
-                            f"template{hint if 'did you mean' in hint else ''}; remove the column or correct its "
-                            "name")
+                            f"template{hint}; remove the column or correct its name")
     return out
 
 
